@@ -1,0 +1,254 @@
+"""The ``deskbot`` command: the same functions Slack calls, on the same SQLite store.
+
+Imports are local to each command so ``deskbot claim`` does not pay for what ``deskbot serve``
+needs (the whole process stays well under 0.2 s).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from bot.answers import ClaimAnswer, NoteAnswer
+    from bot.config import Settings
+    from bot.store import Store
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _settings() -> Settings:
+    from bot.config import ConfigError, Settings
+
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _open_store(db: str | None) -> Store:
+    from bot.store import Store
+
+    settings = _settings()
+    path = db or settings.db_path
+    try:
+        return Store.open(path, settings.decay_table)
+    except Exception as exc:  # noqa: BLE001 - a broken database path is a user error, not a traceback
+        raise click.ClickException(f"cannot open database {path}: {exc}") from None
+
+
+def _today(as_of: str | None) -> date:
+    if not as_of:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(as_of)
+    except ValueError:
+        raise click.BadParameter(f"{as_of!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+db_option = click.option("--db", envvar="DESKBOT_DB", help="SQLite database file (default ./deskbot.db).")
+as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Pretend today is DATE (YYYY-MM-DD).")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="deskbot")
+def cli() -> None:
+    """deskbot: your research channel's links, claims and their freshness, in one SQLite file."""
+
+
+# ------------------------------------------------------------------ knowledge base
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@db_option
+def import_cmd(paths: tuple[str, ...], db: str | None) -> None:
+    """Import note files or folders of notes (.md, .markdown, .txt). Re-importing is safe."""
+    from bot.importer import discover, import_paths
+
+    store = _open_store(db)
+    total = sum(1 for _ in discover(paths))
+    if total >= 200:
+        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+            report = import_paths(store, paths, progress=bar.update)
+    else:
+        report = import_paths(store, paths)
+    for path, problem in report.failed:
+        click.echo(f"error: {path}: {problem}", err=True)
+    click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+def format_claims(topic: str, answers: list[ClaimAnswer]) -> str:
+    """Terminal rendering of a claim lookup (also what `deskbot demo` prints)."""
+    if not answers:
+        return f"No claims found for {topic!r}. Try fewer or other words, or `deskbot note {topic}`."
+    lines = [f"Claims on {topic!r} ({len(answers)}):", ""]
+    for i, a in enumerate(answers, start=1):
+        label = f" [{a.hit.label}]" if a.hit.label else ""
+        lines.append(f"{i:2d}. {a.hit.text}{label}")
+        lines.append(f"    — {a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'} · {a.freshness.badge}")
+    return "\n".join(lines)
+
+
+def format_stale(today: date, answers: list[NoteAnswer], total: int) -> str:
+    if not answers:
+        return f"All fresh as of {today.isoformat()}: nothing is due for re-validation."
+    lines = [f"Stale as of {today.isoformat()}: {total} note{'s' if total != 1 else ''}", ""]
+    for a in answers:
+        r = a.row
+        days = a.freshness.days_overdue
+        lines.append(f"* {r.title} — {a.freshness.badge} ({days} day{'s' if days != 1 else ''} overdue)")
+        validated = r.last_validated.isoformat() if r.last_validated else "never"
+        lines.append(
+            f"    {r.decay_rate or 'medium'} decay · last validated {validated} · owner {r.owner or '—'}"
+            f" · {r.claim_count} claims · id {r.id}"
+        )
+        if r.url:
+            lines.append(f"    {r.url}")
+    if total > len(answers):
+        lines.append(f"+{total - len(answers)} more (deskbot stale --all)")
+    return "\n".join(lines)
+
+
+@cli.command("claim")
+@click.argument("topic", nargs=-1)
+@click.option("-n", "--limit", default=10, show_default=True, help="How many claims to show.")
+@db_option
+@as_of_option
+def claim_cmd(topic: tuple[str, ...], limit: int, db: str | None, as_of: str | None) -> None:
+    """Claims on TOPIC, best first, with source, place and freshness."""
+    from bot.answers import claim_lookup
+
+    text = " ".join(topic).strip()
+    if not any(ch.isalnum() for ch in text):
+        raise click.UsageError('give a topic with at least one word, e.g. deskbot claim "RL scaling"')
+    store = _open_store(db)
+    click.echo(format_claims(text, claim_lookup(store, text, _today(as_of), limit=limit)))
+
+
+@cli.command("note")
+@click.argument("query", nargs=-1)
+@db_option
+@as_of_option
+def note_cmd(query: tuple[str, ...], db: str | None, as_of: str | None) -> None:
+    """Notes matching QUERY (title, summary, tags), with freshness and related notes."""
+    from bot.answers import note_lookup
+
+    text = " ".join(query).strip()
+    if not any(ch.isalnum() for ch in text):
+        raise click.UsageError("give words to search for, e.g. deskbot note continual learning")
+    store = _open_store(db)
+    found = note_lookup(store, text, _today(as_of))
+    if not found:
+        click.echo(f"No notes match {text!r}.")
+        return
+    for a in found:
+        r = a.row
+        click.echo(f"* {r.title} ({r.kind}) — {a.freshness.badge} · id {r.id}")
+        if r.url:
+            click.echo(f"    {r.url}")
+        if r.summary:
+            snippet = r.summary.replace("\n", " ")
+            click.echo(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+        related = store.related_titles(r.id)
+        if related:
+            click.echo("    related: " + "; ".join(title for _, title in related))
+
+
+@cli.command("stale")
+@db_option
+@as_of_option
+@click.option("--all", "show_all", is_flag=True, help="List every stale note (default: the 50 most overdue).")
+def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
+    """Notes due for re-validation, most overdue first."""
+    from bot.answers import stale_list
+
+    store = _open_store(db)
+    today = _today(as_of)
+    answers = stale_list(store, today, limit=None if show_all else 50)
+    click.echo(format_stale(today, answers, store.count_stale(today)))
+
+
+@cli.command("validate")
+@click.argument("note_words", metavar="NOTE", nargs=-1, required=True)
+@click.option("--claim", "claim", type=int, help="Validate only claim N (1-based) of the note.")
+@click.option("--outdated", is_flag=True, help="Mark the claim (needs --claim) outdated instead.")
+@click.option("--by", "by", help="Who validated (default: $USER).")
+@click.option("--on", "on", metavar="DATE", help="Validation date (default today).")
+@db_option
+def validate_cmd(note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None, db: str | None) -> None:
+    """Record that NOTE (id, URL, title or words) is still valid; its decay clock restarts."""
+    import os
+
+    note = " ".join(note_words)
+    if outdated and claim is None:
+        raise click.UsageError("--outdated needs --claim N")
+    store = _open_store(db)
+    ids = store.find_note_ids(note)
+    if not ids:
+        raise click.ClickException(f"no note matches {note!r}")
+    if len(ids) > 1:
+        choices = "\n".join(f"  {i}  {store.get_note(i).title}" for i in ids[:10])  # type: ignore[union-attr]
+        raise click.ClickException(f"{note!r} matches {len(ids)} notes; give one id:\n{choices}")
+    day = _today(on)
+    at = datetime.combine(day, datetime.now(UTC).time().replace(microsecond=0)) if on is None else datetime(
+        day.year, day.month, day.day, 12, 0)
+    who = by or os.environ.get("USER") or None
+    try:
+        store.validate(ids[0], by=who, at=at, claim=claim, verdict="outdated" if outdated else "valid")
+    except IndexError:
+        raise click.ClickException(f"note {ids[0]} has no claim {claim}") from None
+    title = store.get_note(ids[0]).title  # type: ignore[union-attr]
+    what = f"claim {claim} of {title!r}" if claim else repr(title)
+    verb = "Marked outdated" if outdated else "Validated"
+    click.echo(f"{verb}: {what} on {day.isoformat()} by {who or 'unknown'}")
+
+
+@cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@db_option
+def export_cmd(directory: str, db: str | None) -> None:
+    """Write every note as markdown + frontmatter into DIRECTORY (a vault; re-importable)."""
+    from bot.vault import export_vault
+
+    store = _open_store(db)
+    written = export_vault(store, Path(directory))
+    click.echo(f"exported {len(written)} notes to {directory}")
+
+
+@cli.command("demo")
+@db_option
+@as_of_option
+@click.option("--seeds", "seeds", type=click.Path(exists=True, file_okay=False),
+              help="Folder of seed notes (default: the checkout's seeds/).")
+def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
+    """Import the seed notes and show what /claim rlvr and the stale digest would answer."""
+    from bot.answers import claim_lookup, stale_list
+    from bot.importer import import_paths
+
+    folder = Path(seeds) if seeds else (REPO_SEEDS if REPO_SEEDS.is_dir() else Path("seeds"))
+    if not folder.is_dir():
+        raise click.ClickException("no seeds/ folder found; run from the deskbot checkout or pass --seeds DIR")
+    store = _open_store(db)
+    report = import_paths(store, [folder])
+    today = _today(as_of)
+    click.echo(f"== deskbot demo · database {store.path} · {report.summary()} from {folder}")
+    for path, problem in report.failed:
+        click.echo(f"error: {path}: {problem}", err=True)
+    click.echo("")
+    click.echo("== /claim rlvr")
+    click.echo(format_claims("rlvr", claim_lookup(store, "rlvr", today, limit=5)))
+    click.echo("")
+    click.echo("== stale digest")
+    click.echo(format_stale(today, stale_list(store, today), store.count_stale(today)))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli()

@@ -1,0 +1,81 @@
+"""Settings: every environment variable, read once and validated (never at import).
+
+``.env`` in the working directory is read too (real environment variables win). Secrets are
+kept on the object but never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.decay import DecayError, parse_table
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names the variable and what it should look like."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: str = "./deskbot.db"
+    bot_token: str | None = field(default=None, repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = 3000
+    channels: tuple[str, ...] = ()
+    digest_channel: str | None = None
+    digest: str = "mon 09:00"
+    tz: str = "UTC"
+    decay_table: Mapping[str, int] = field(default_factory=lambda: parse_table(None))
+    vault: str | None = None
+    fetch_allow: str | None = None
+    summarizer: str = "auto"
+    reminder_fallback: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        """Build from ``env`` (default: ``os.environ`` plus ``./.env``)."""
+        if env is None:
+            merged: dict[str, str] = {}
+            if dotenv and Path(".env").is_file():
+                from dotenv import dotenv_values
+
+                merged.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+            merged.update(os.environ)
+            env = merged
+        get = env.get
+        try:
+            decay_table = parse_table(get("DESKBOT_DECAY"))
+        except DecayError as exc:
+            raise ConfigError(str(exc)) from None
+        port_text = get("PORT", "3000") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT: expected a port number 1-65535, got {port_text!r}")
+        channels = tuple(c.strip().lstrip("#") for c in (get("DESKBOT_CHANNELS") or "").split(",") if c.strip())
+        summarizer = (get("DESKBOT_SUMMARIZER") or "auto").strip().lower()
+        if summarizer not in {"auto", "extractive", "anthropic", "openai"}:
+            raise ConfigError(
+                f"DESKBOT_SUMMARIZER: expected auto, extractive, anthropic or openai, got {summarizer!r}"
+            )
+        api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+        return cls(
+            db_path=get("DESKBOT_DB") or "./deskbot.db",
+            bot_token=get("SLACK_BOT_TOKEN") or None,
+            signing_secret=get("SLACK_SIGNING_SECRET") or None,
+            app_token=get("SLACK_APP_TOKEN") or None,
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            port=int(port_text),
+            channels=channels,
+            digest_channel=(get("DESKBOT_DIGEST_CHANNEL") or (channels[0] if channels else None)),
+            digest=get("DESKBOT_DIGEST") or "mon 09:00",
+            tz=get("DESKBOT_TZ") or "UTC",
+            decay_table=decay_table,
+            vault=get("DESKBOT_VAULT") or None,
+            fetch_allow=get("DESKBOT_FETCH_ALLOW") or None,
+            summarizer=summarizer,
+            reminder_fallback=get("DESKBOT_REMINDER_FALLBACK") or None,
+        )

@@ -1,0 +1,187 @@
+"""Named, versioned schema migrations. Append new ones; never edit an applied one.
+
+Each migration runs once per database inside ``BEGIN IMMEDIATE``; ``_migrations`` records its
+name and ``PRAGMA user_version`` its count, so a reader can tell in one cheap query whether the
+schema is current (and skip importing sqlite-utils on the read path).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+
+_FTS_SCHEMA = [
+    f"""
+CREATE VIRTUAL TABLE claims_fts USING fts5(text, title, tags, tokenize='{FTS_TOKENIZE}');
+""",
+    f"""
+CREATE VIRTUAL TABLE notes_fts USING fts5(title, summary, tags, tokenize='{FTS_TOKENIZE}');
+""",
+    """
+CREATE TRIGGER claims_ai AFTER INSERT ON claims BEGIN
+  INSERT INTO claims_fts(rowid, text, title, tags)
+    SELECT new.id, coalesce(new.label || ': ', '') || new.text, n.title, n.tags_text
+    FROM notes n WHERE n.id = new.note_id;
+END;
+""",
+    """
+CREATE TRIGGER claims_ad AFTER DELETE ON claims BEGIN
+  DELETE FROM claims_fts WHERE rowid = old.id;
+END;
+""",
+    """
+CREATE TRIGGER claims_au AFTER UPDATE OF text, label ON claims BEGIN
+  UPDATE claims_fts SET text = coalesce(new.label || ': ', '') || new.text WHERE rowid = new.id;
+END;
+""",
+    """
+CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
+  INSERT INTO notes_fts(rowid, title, summary, tags)
+    VALUES (new.rowid, new.title, new.summary, new.tags_text);
+END;
+""",
+    """
+CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN
+  DELETE FROM notes_fts WHERE rowid = old.rowid;
+  DELETE FROM claims WHERE note_id = old.id;
+END;
+""",
+    """
+CREATE TRIGGER notes_au AFTER UPDATE OF title, summary, tags_text ON notes BEGIN
+  UPDATE notes_fts SET title = new.title, summary = new.summary, tags = new.tags_text
+    WHERE rowid = new.rowid;
+  UPDATE claims_fts SET title = new.title, tags = new.tags_text
+    WHERE rowid IN (SELECT id FROM claims WHERE note_id = new.id)
+      AND (old.title IS NOT new.title OR old.tags_text IS NOT new.tags_text);
+END;
+""",
+]
+
+
+def _initial(conn: sqlite3.Connection) -> None:
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    db["notes"].create(
+        {
+            "id": str,
+            "title": str,
+            "title_key": str,
+            "kind": str,
+            "url": str,
+            "clipped": str,
+            "channel": str,
+            "owner": str,
+            "author": str,
+            "site": str,
+            "published": str,
+            "summary": str,
+            "body": str,
+            "tags_text": str,
+            "source_id": str,
+            "covered_by": str,
+            "last_validated": str,
+            "decay_rate": str,
+            "decay_reason": str,
+            "base_date": str,
+            "due": str,
+            "snoozed_until": str,
+            "highlights": str,
+            "quotes": str,
+            "sections": str,
+            "related": str,
+            "extra": str,
+            "flags": str,
+            "content_hash": str,
+            "source_path": str,
+            "imported_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "kind"},
+    )
+    db["notes"].create_index(["title_key"])
+    db["notes"].create_index(["url"])
+    db["notes"].create_index(["source_id"])
+    conn.execute("CREATE INDEX idx_notes_due_open ON notes(due) WHERE covered_by IS NULL")
+    db["claims"].create(
+        {
+            "id": int,
+            "note_id": str,
+            "position": int,
+            "text": str,
+            "label": str,
+            "quote": str,
+            "t": int,
+            "page": int,
+            "last_validated": str,
+            "outdated": int,
+            "supported": int,
+        },
+        pk="id",
+        foreign_keys=[("note_id", "notes", "id")],
+        not_null={"note_id", "position", "text"},
+    )
+    db["claims"].create_index(["note_id", "position"], unique=True)
+    db["tags"].create({"note_id": str, "tag": str}, pk=("note_id", "tag"))
+    db["tags"].create_index(["tag"])
+    db["headings"].create({"note_id": str, "key": str}, pk=("note_id", "key"))
+    db["headings"].create_index(["key"])
+    db["links"].create({"src_id": str, "dst_id": str, "rel": str}, pk=("src_id", "dst_id", "rel"))
+    db["links"].create_index(["dst_id"])
+    db["mentions"].create(
+        {"id": int, "note_id": str, "url": str, "channel": str, "ts": str, "user": str, "at": str},
+        pk="id",
+    )
+    conn.execute(
+        "CREATE UNIQUE INDEX idx_mentions_key ON mentions(note_id, coalesce(channel,''), "
+        "coalesce(ts,''), coalesce(user,''))"
+    )
+    db["validations"].create(
+        {"id": int, "note_id": str, "claim": int, "by": str, "at": str, "verdict": str},
+        pk="id",
+    )
+    db["validations"].create_index(["note_id", "at"])
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+    for statement in _FTS_SCHEMA:
+        conn.execute(statement)
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("001_initial_notes_claims_fts", _initial),
+]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply pending migrations; safe when two processes race (the loser sees them applied)."""
+    if current_version(conn) >= len(MIGRATIONS):
+        return []
+    applied: list[str] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            step(conn)
+            conn.execute(
+                "INSERT INTO _migrations(name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            applied.append(name)
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied
