@@ -183,7 +183,9 @@ def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
 @click.option("--by", "by", help="Who validated (default: $USER).")
 @click.option("--on", "on", metavar="DATE", help="Validation date (default today).")
 @db_option
-def validate_cmd(note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None, db: str | None) -> None:
+def validate_cmd(
+    note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None, db: str | None
+) -> None:
     """Record that NOTE (id, URL, title or words) is still valid; its decay clock restarts."""
     import os
 

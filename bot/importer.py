@@ -6,16 +6,20 @@ savepoint), and never stops the others.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from bot.noteformats import NoteError, parse_file
-from bot.store import Store
+from bot.notes import Note
+from bot.store import ImportOutcome, Store
 
 NOTE_SUFFIXES = {".md", ".markdown", ".txt"}
 BATCH = 500
+PARALLEL_FROM = 1000  # files; below this a process pool costs more than it saves
 
 
 @dataclass
@@ -59,30 +63,76 @@ def import_paths(
     """Import every note file under ``paths``; ``progress(n)`` is called as files are done."""
     report = ImportReport()
     files = list(discover(paths))
-    for start in range(0, len(files), BATCH):
-        batch = files[start : start + BATCH]
-        with store.write() as conn:
-            for i, path in enumerate(batch):
-                if not path.exists():
-                    report.failed.append((str(path), "no such file or folder"))
-                    continue
-                try:
-                    note = parse_file(path)
-                except NoteError as exc:
-                    report.failed.append((str(path), str(exc).removeprefix(f"{path}: ")))
-                    continue
-                conn.execute("SAVEPOINT note")
-                try:
-                    outcome = store.upsert_note(note, source_path=str(path), today=today)
-                except Exception as exc:  # noqa: BLE001 - one bad note must not stop the import
-                    conn.execute("ROLLBACK TO note")
-                    conn.execute("RELEASE note")
-                    report.failed.append((str(path), f"could not store: {exc}"))
-                    continue
-                conn.execute("RELEASE note")
-                setattr(report, outcome.status, getattr(report, outcome.status) + 1)
-                if progress and (i + 1) % 50 == 0:
-                    progress(50)
-        if progress:
-            progress(len(batch) % 50)
+    pool = _parse_pool() if len(files) >= PARALLEL_FROM else None
+    # workers parse ahead (in order) while this thread writes the previous batch
+    all_results = pool.map(_parse_one, files, chunksize=64) if pool else map(_parse_one, files)
+    try:
+        for start in range(0, len(files), BATCH):
+            batch = files[start : start + BATCH]
+            parsed = []
+            for path, result in zip(batch, all_results, strict=False):
+                if isinstance(result, str):
+                    report.failed.append((str(path), result))
+                else:
+                    parsed.append((path, result))
+            try:
+                outcomes = _write_batch(store, parsed, today, isolate=False)
+            except Exception:  # noqa: BLE001 - retry note by note so one bad note fails alone
+                outcomes = _write_batch(store, parsed, today, isolate=True)
+            for path, outcome in outcomes:
+                if isinstance(outcome, str):
+                    report.failed.append((str(path), outcome))
+                else:
+                    setattr(report, outcome.status, getattr(report, outcome.status) + 1)
+            if progress:
+                progress(len(batch))
+    finally:
+        if pool:
+            pool.shutdown()
     return report
+
+
+def _parse_one(path: Path) -> Note | str:
+    """Parse one file; a problem comes back as its message (it must cross a process boundary)."""
+    if not path.exists():
+        return "no such file or folder"
+    try:
+        return parse_file(path)
+    except NoteError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+
+
+def _parse_pool() -> Executor | None:
+    """Large imports parse on the other cores while this one writes (SQLite has one writer)."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return None
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # platforms without fork: parse in-process
+        return None
+    return ProcessPoolExecutor(max_workers=max(1, cpus - 1), mp_context=context)
+
+
+def _write_batch(
+    store: Store, parsed: list[tuple[Path, Note]], today: date | None, *, isolate: bool
+) -> list[tuple[Path, ImportOutcome | str]]:
+    """Write a batch in one transaction. Savepoints make FTS5 flush its index, so they are only
+    used (``isolate``) to find and skip the one note that failed in a fast attempt."""
+    results: list[tuple[Path, ImportOutcome | str]] = []
+    with store.write() as conn:
+        for path, note in parsed:
+            if not isolate:
+                results.append((path, store.upsert_note(note, source_path=str(path), today=today)))
+                continue
+            conn.execute("SAVEPOINT note")
+            try:
+                outcome: ImportOutcome | str = store.upsert_note(note, source_path=str(path), today=today)
+            except Exception as exc:  # noqa: BLE001 - one bad note must not stop the import
+                conn.execute("ROLLBACK TO note")
+                outcome = f"could not store: {exc}"
+            conn.execute("RELEASE note")
+            results.append((path, outcome))
+    return results

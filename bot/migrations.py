@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 
+# Claims of a new note are inserted before the note row, and notes_ai indexes them in one
+# statement: FTS5 flushes pending index data at statement boundaries inside triggers, so
+# indexing claim by claim is ~2x slower. Claims added to an existing note index themselves.
 _FTS_SCHEMA = [
     f"""
 CREATE VIRTUAL TABLE claims_fts USING fts5(text, title, tags, tokenize='{FTS_TOKENIZE}');
@@ -22,7 +25,7 @@ CREATE VIRTUAL TABLE claims_fts USING fts5(text, title, tags, tokenize='{FTS_TOK
 CREATE VIRTUAL TABLE notes_fts USING fts5(title, summary, tags, tokenize='{FTS_TOKENIZE}');
 """,
     """
-CREATE TRIGGER claims_ai AFTER INSERT ON claims BEGIN
+CREATE TRIGGER claims_ai AFTER INSERT ON claims WHEN EXISTS (SELECT 1 FROM notes WHERE id = new.note_id) BEGIN
   INSERT INTO claims_fts(rowid, text, title, tags)
     SELECT new.id, coalesce(new.label || ': ', '') || new.text, n.title, n.tags_text
     FROM notes n WHERE n.id = new.note_id;
@@ -42,6 +45,9 @@ END;
 CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
   INSERT INTO notes_fts(rowid, title, summary, tags)
     VALUES (new.rowid, new.title, new.summary, new.tags_text);
+  INSERT INTO claims_fts(rowid, text, title, tags)
+    SELECT c.id, coalesce(c.label || ': ', '') || c.text, new.title, new.tags_text
+    FROM claims c WHERE c.note_id = new.id;
 END;
 """,
     """

@@ -36,7 +36,6 @@ class NoteError(ValueError):
     """A note that cannot be imported; ``str()`` is the user-facing reason."""
 
 
-_FRONTMATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^---[ \t]*\r?$\n?", re.S | re.M)
 _PLAIN_DATES = re.compile(r"^\s*last_validated:\s*(\S+)(?:\s+decay_rate:\s*(\S+))?\s*$", re.M)
 _PLAIN_DECAY = re.compile(r"^\s*decay_rate:\s*(\S+)\s*$", re.M)
 _BULLET = re.compile(r"^\s*(?:[•\-*+·]|\d+[.)])\s+(.*)$")
@@ -82,10 +81,10 @@ def parse_file(path: str | Path) -> Note:
 def parse_text(text: str, source: str = "<text>") -> Note:
     """Parse one note's text; ``source`` is only used to name the file in errors."""
     try:
-        match = _FRONTMATTER.match(text)
-        if match:
-            meta = _load_yaml(match.group(1))
-            body = text[match.end() :]
+        split = split_frontmatter(text)
+        if split:
+            meta = _load_yaml(split[0])
+            body = split[1]
             if meta.get(FORMAT_MARK):
                 return _parse_deskbot(meta, body)
             return _parse_markdown(meta, body)
@@ -99,6 +98,24 @@ def parse_text(text: str, source: str = "<text>") -> Note:
 
 
 # ---------------------------------------------------------------- shared value parsers
+
+
+def split_frontmatter(text: str) -> tuple[str, str] | None:
+    """(yaml, body) when ``text`` opens with a ``---`` fenced block; a plain scan, no regex backtracking."""
+    start = 1 if text.startswith("\ufeff") else 0
+    first_end = text.find("\n", start)
+    if first_end < 0 or text[start:first_end].rstrip() != "---":
+        return None
+    pos = first_end + 1
+    while True:
+        nxt = text.find("\n", pos)
+        line = text[pos:] if nxt < 0 else text[pos:nxt]
+        if line.rstrip() == "---":
+            body = "" if nxt < 0 else text[nxt + 1 :]
+            return text[first_end + 1 : pos].rstrip("\r\n"), body
+        if nxt < 0:
+            return None
+        pos = nxt + 1
 
 
 def _load_yaml(block: str) -> dict[str, Any]:

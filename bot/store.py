@@ -204,9 +204,8 @@ class Store:
 
     def upsert_note(self, note: Note, *, source_path: str | None = None, today: date | None = None) -> ImportOutcome:
         """Insert or update a note and link it to the same work / related notes. Idempotent."""
-        from bot.render import render_note
 
-        content_hash = hashlib.sha256(render_note(note).encode("utf-8")).hexdigest()
+        content_hash = hashlib.sha256(repr(note).encode("utf-8")).hexdigest()
         today = today or datetime.now(UTC).date()
         with self.write() as conn:
             existing = conn.execute(
@@ -266,20 +265,21 @@ class Store:
                 conn.execute("DELETE FROM claims WHERE note_id = ?", (note.id,))
                 conn.execute("DELETE FROM tags WHERE note_id = ?", (note.id,))
                 conn.execute("DELETE FROM headings WHERE note_id = ?", (note.id,))
-            else:
-                cols = ", ".join(row)
-                conn.execute(f"INSERT INTO notes ({cols}) VALUES ({', '.join(':' + k for k in row)})", row)
+            rows = [
+                (note.id, i, c.text, c.label, c.quote, c.t, c.page,
+                 _latest(_iso(c.last_validated), kept_claims.get(c.text, (None, 0))[0]),
+                 int(c.outdated or bool(kept_claims.get(c.text, (None, 0))[1])),
+                 None if c.supported is None else int(c.supported))
+                for i, c in enumerate(note.claims, start=1)
+            ]
             conn.executemany(
                 "INSERT INTO claims(note_id, position, text, label, quote, t, page, last_validated, outdated,"
                 " supported) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (note.id, i, c.text, c.label, c.quote, c.t, c.page,
-                     _latest(_iso(c.last_validated), kept_claims.get(c.text, (None, 0))[0]),
-                     int(c.outdated or bool(kept_claims.get(c.text, (None, 0))[1])),
-                     None if c.supported is None else int(c.supported))
-                    for i, c in enumerate(note.claims, start=1)
-                ],
+                rows,
             )
+            if not existing:  # after its claims, so notes_ai indexes them all in one statement
+                cols = ", ".join(row)
+                conn.execute(f"INSERT INTO notes ({cols}) VALUES ({', '.join(':' + k for k in row)})", row)
             conn.executemany("INSERT OR IGNORE INTO tags(note_id, tag) VALUES (?, ?)",
                              [(note.id, t) for t in note.tags])
             heading_keys = {title_key(h) for h in _HEADING.findall(note.body)} - {"", title_key(note.title)}
@@ -428,7 +428,7 @@ class Store:
             prefixed = conn.execute("SELECT id FROM notes WHERE id LIKE ?", (ref + "%",)).fetchall()
             if prefixed:
                 return [r[0] for r in prefixed]
-        return [r.id for r in self.search_notes(ref, limit=10)]
+        return self._one_per_work([r.id for r in self.search_notes(ref, limit=10, fallback_any=False)])
 
     def _one_per_work(self, ids: list[str]) -> list[str]:
         """A clip and the summary attached to it are one work: keep the summary, which carries the dates."""
@@ -598,9 +598,9 @@ class Store:
             claim_count=r[11],
         )
 
-    def search_notes(self, query: str, limit: int = 10) -> list[NoteRow]:
+    def search_notes(self, query: str, limit: int = 10, *, fallback_any: bool = True) -> list[NoteRow]:
         """Notes whose title, summary or tags match (all words, else any word)."""
-        for any_term in (False, True):
+        for any_term in (False, True) if fallback_any else (False,):
             fts = fts_query(query, any_term=any_term)
             if fts is None:
                 return []
