@@ -158,8 +158,70 @@ def _initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _ingest_queue(conn: sqlite3.Connection) -> None:
+    """Durable capture jobs (one per channel, message ts and canonical URL) and seen Slack events."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    db["jobs"].create(
+        {
+            "id": int,
+            "key": str,  # channel|ts|canonical_url (or file id): Slack retries never make a second job
+            "kind": str,  # url | file
+            "url": str,
+            "canonical_url": str,
+            "file_id": str,
+            "channel": str,
+            "ts": str,
+            "thread_ts": str,
+            "user": str,
+            "status": str,  # pending | running | done | failed
+            "attempts": int,
+            "next_at": str,
+            "last_error": str,
+            "permanent": int,
+            "note_id": str,
+            "reply_ts": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"key", "kind", "status"},
+        defaults={"status": "pending", "attempts": 0, "permanent": 0},
+    )
+    db["jobs"].create_index(["key"], unique=True)
+    db["jobs"].create_index(["status", "next_at"])
+    db["seen_events"].create({"event_id": str, "at": str}, pk="event_id")
+
+
+def _clock(conn: sqlite3.Connection) -> None:
+    """The clock's memory: claimed periods (exactly-once runs), reminders sent, source checks."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    db["clock_runs"].create(
+        {"job": str, "period": str, "claimed_at": str, "claimed_by": str, "finished_at": str, "result": str},
+        pk=("job", "period"),
+    )
+    db["reminders"].create(
+        {"note_id": str, "due": str, "sent_at": str, "channel": str, "ts": str},
+        pk=("note_id", "due"),
+    )
+    db["digest_posts"].create(
+        {"period": str, "channel": str, "ts": str, "posted_at": str, "note_ids": str},
+        pk=("period", "channel"),
+    )
+    db["source_checks"].create(
+        {"id": int, "note_id": str, "checked_at": str, "status": str, "similarity": float, "detail": str},
+        pk="id",
+    )
+    db["source_checks"].create_index(["note_id", "checked_at"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
+    ("002_ingest_queue_and_seen_events", _ingest_queue),
+    ("003_clock_runs_reminders_digests_checks", _clock),
 ]
 
 

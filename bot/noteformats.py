@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from bot.decay import DecayError, normalize_rate
-from bot.notes import Claim, Note, Quote, Validation, make_id, one_line, title_key
+from bot.notes import Claim, Note, Quote, Validation, make_id, one_line, title_key, url_note_id
 
 FORMAT_MARK = "deskbot"
 BODY_MARKER = "<!-- deskbot:body -->"
@@ -347,9 +347,8 @@ def _parse_markdown(meta: dict[str, Any], body: str) -> Note:
         kind = "summary"
     else:
         kind = "article"
-    identity = url or title_key(title)
     return Note(
-        id=make_id(kind if not url else "url", _identity_url(identity)),
+        id=url_note_id(_identity_url(url)) if url else make_id(kind, title_key(title)),
         title=title,
         kind=kind,
         url=url,

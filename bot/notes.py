@@ -44,6 +44,11 @@ def make_id(*parts: str) -> str:
     return digest[:16]
 
 
+def url_note_id(canonical_url: str) -> str:
+    """The id of the note for a (canonical) URL: the same whether clipped in Slack or imported."""
+    return make_id("url", canonical_url)
+
+
 @dataclass
 class Claim:
     """One statement of a note, with where it sits in the source when that is known."""

@@ -103,6 +103,18 @@ class NoteRow:
     claim_count: int
 
 
+@dataclass(frozen=True)
+class Mention:
+    """One posting of a link: the first one answers "already clipped on DATE by @user"."""
+
+    note_id: str
+    url: str | None
+    channel: str | None
+    ts: str | None
+    user: str | None
+    at: datetime | None
+
+
 @dataclass
 class ImportOutcome:
     """What ``upsert_note`` did: 'imported', 'updated' or 'unchanged'."""
@@ -403,6 +415,70 @@ class Store:
                         " WHERE id = ?",
                         (day.isoformat(), day.isoformat(), self._due(day, row[0]), note_id),
                     )
+
+    def set_decay(self, note_id: str, rate: str, *, by: str | None, at: datetime) -> str:
+        """Change a note's decay rate (recorded in its history); returns the canonical rate."""
+        canonical = decay.normalize_rate(rate, self.decay_table)
+        if canonical is None:
+            raise decay.DecayError("a decay rate is needed")
+        with self.write() as conn:
+            row = conn.execute("SELECT base_date, snoozed_until FROM notes WHERE id = ?", (note_id,)).fetchone()
+            if row is None:
+                raise KeyError(note_id)
+            conn.execute(
+                "UPDATE notes SET decay_rate = ?, decay_reason = ?, due = ? WHERE id = ?",
+                (canonical, f"set by {by or 'someone'} on {at.date().isoformat()}",
+                 self._due(_date(row[0]), canonical, _date(row[1])), note_id),
+            )
+            conn.execute(
+                "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?, NULL, ?, ?, ?)",
+                (note_id, by, _iso(at), f"decay:{canonical}"),
+            )
+        return canonical
+
+    def snooze(self, note_id: str, until: date, *, by: str | None, at: datetime) -> None:
+        """Push a note's due date to ``until`` without validating it (recorded in its history)."""
+        with self.write() as conn:
+            row = conn.execute("SELECT base_date, decay_rate FROM notes WHERE id = ?", (note_id,)).fetchone()
+            if row is None:
+                raise KeyError(note_id)
+            conn.execute(
+                "UPDATE notes SET snoozed_until = ?, due = ? WHERE id = ?",
+                (until.isoformat(), self._due(_date(row[0]), row[1], until), note_id),
+            )
+            conn.execute(
+                "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?, NULL, ?, ?, 'snoozed')",
+                (note_id, by, _iso(at)),
+            )
+
+    def add_mention(
+        self, note_id: str, *, url: str | None, channel: str | None, ts: str | None, user: str | None, at: datetime
+    ) -> None:
+        """Who posted which link where and when (idempotent per channel, ts and user)."""
+        with self.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO mentions(note_id, url, channel, ts, user, at) VALUES (?,?,?,?,?,?)",
+                (note_id, url, channel, ts, user, _iso(at)),
+            )
+
+    def first_mention(self, note_id: str) -> Mention | None:
+        row = self.conn.execute(
+            "SELECT note_id, url, channel, ts, user, at FROM mentions WHERE note_id = ?"
+            " ORDER BY coalesce(at, '9999'), id LIMIT 1",
+            (note_id,),
+        ).fetchone()
+        return Mention(row[0], row[1], row[2], row[3], row[4], _datetime(row[5])) if row else None
+
+    def mentions(self, note_id: str) -> list[Mention]:
+        rows = self.conn.execute(
+            "SELECT note_id, url, channel, ts, user, at FROM mentions WHERE note_id = ? ORDER BY at, id",
+            (note_id,),
+        ).fetchall()
+        return [Mention(r[0], r[1], r[2], r[3], r[4], _datetime(r[5])) for r in rows]
+
+    def note_row(self, note_id: str) -> NoteRow | None:
+        row = self.conn.execute(f"{self._NOTE_ROW} WHERE n.id = ?", (note_id,)).fetchone()
+        return self._note_row(row) if row else None
 
     def validations(self, note_id: str) -> list[Validation]:
         rows = self.conn.execute(

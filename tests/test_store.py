@@ -189,3 +189,15 @@ def test_export_then_import_loses_nothing(seeded, tmp_path):
     assert report.failed == [] and report.imported == 3
     for note_id in seeded.note_ids():
         assert other.get_note(note_id) == seeded.get_note(note_id)
+
+
+def test_set_decay_and_snooze_move_the_due_date(seeded):
+    (video_id,) = seeded.find_note_ids("What are we scaling?")
+    assert seeded.set_decay(video_id, "SLOW", by="U1", at=datetime(2026, 11, 24, 9)) == "slow"
+    assert seeded.note_row(video_id).due == date(2026, 6, 21)  # 2025-12-23 + 180
+    seeded.snooze(video_id, date(2026, 12, 8), by="U1", at=datetime(2026, 11, 24, 9))
+    assert seeded.note_row(video_id).due == date(2026, 12, 8)
+    assert video_id not in {r.id for r in seeded.stale_notes(date(2026, 12, 1))}
+    assert [v.verdict for v in seeded.validations(video_id)] == ["decay:slow", "snoozed"]
+    seeded.validate(video_id, by="U1", at=datetime(2026, 12, 2, 9))  # validation clears the snooze
+    assert seeded.note_row(video_id).due == date(2027, 5, 31)
