@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SAMPLE_PAGE = Path(__file__).resolve().parent / "samples" / "sample-article.html"
+SAMPLE_URL = "https://desk-research.example/p/verifiable-rewards-clinical-ai"
 
 
 def _settings() -> Settings:
@@ -231,7 +233,7 @@ def export_cmd(directory: str, db: str | None) -> None:
 @click.option("--seeds", "seeds", type=click.Path(exists=True, file_okay=False),
               help="Folder of seed notes (default: the checkout's seeds/).")
 def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
-    """Import the seed notes and show what /claim rlvr and the stale digest would answer."""
+    """Import the seed notes, show what /claim rlvr and the stale digest would answer, clip a sample page."""
     from bot.answers import claim_lookup, stale_list
     from bot.importer import import_paths
 
@@ -246,10 +248,63 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
         click.echo(f"error: {path}: {problem}", err=True)
     click.echo("")
     click.echo("== /claim rlvr")
-    click.echo(format_claims("rlvr", claim_lookup(store, "rlvr", today, limit=5)))
+    click.echo(format_claims("rlvr", claim_lookup(store, "rlvr", today, limit=8)))
     click.echo("")
     click.echo("== stale digest")
     click.echo(format_stale(today, stale_list(store, today), store.count_stale(today)))
+    click.echo("")
+    click.echo(f"== clip of a bundled sample page, read locally (posted as {SAMPLE_URL})")
+    from bot.capture.pipeline import capture_local
+
+    result = capture_local(store, SAMPLE_PAGE, SAMPLE_URL, channel="demo", user="demo")
+    click.echo(format_capture(result))
+
+
+def format_capture(result: Any) -> str:
+    """The thread reply as text: what `deskbot ingest` and `deskbot demo` print."""
+    note = result.note
+    if result.status == "failed":
+        return f"Could not capture {result.url}: {result.error}" + (
+            "" if result.permanent else " (temporary; will be retried)")
+    if result.status == "duplicate" and result.first is not None:
+        when = result.first.at.date().isoformat() if result.first.at else "an earlier date"
+        who = f" by {result.first.user}" if result.first.user else ""
+        return f"Already clipped on {when}{who}: {note.title if note else result.url}"
+    from bot.render import place_url
+
+    lines = [f"{note.title}", f"<{note.url}>" if note.url else ""]
+    byline = " · ".join(x for x in (note.site, note.author, note.published and note.published.isoformat()) if x)
+    if byline:
+        lines.append(byline)
+    lines += [f"* {notice}" for notice in result.notices]
+    if note.summary:
+        lines += ["", note.summary]
+    if note.claims:
+        lines += ["", "Key claims:"]
+        for i, claim in enumerate(note.claims, start=1):
+            lines.append(f"{i:2d}. {claim.text}")
+            lines.append(f"    {place_url(note, claim)}")
+    if note.tags:
+        lines += ["", "Tags: " + " ".join(f"#{t}" for t in note.tags)]
+    lines.append(f"Decay: {note.decay_rate or 'medium'}" + (f" ({note.decay_reason})" if note.decay_reason else ""))
+    lines.append(f"Note id: {note.id}")
+    return "\n".join(line for line in lines if line is not None)
+
+
+@cli.command("ingest")
+@click.argument("url")
+@click.option("--channel", help="Slack channel to record as where it was posted.")
+@click.option("--by", "by", help="Who posted it (Slack user id or name).")
+@db_option
+def ingest_cmd(url: str, channel: str | None, by: str | None, db: str | None) -> None:
+    """Capture one link from the terminal: fetch safely, extract, summarise, store, print the note."""
+    from bot.capture.pipeline import capture_url, options_from_settings
+
+    store = _open_store(db)
+    result = capture_url(store, url, channel=channel, user=by, options=options_from_settings(_settings()))
+    click.echo(format_capture(result))
+    if result.status == "failed":
+        sys.exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

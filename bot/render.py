@@ -83,29 +83,43 @@ def stamp(seconds: int) -> str:
 
 
 def place_url(note: Note, claim: Claim) -> str | None:
-    """Link to the claim's place in the source: ``&t=Ns``, ``#page=N`` or a text fragment."""
-    if not note.url:
-        return None
-    base = note.url.split("#", 1)[0]
+    """Link to the claim's place in its note's source (None when the note has no URL)."""
+    return claim_link(note.url, claim) if note.url else None
+
+
+def claim_link(url: str, claim: Claim) -> str:
+    """``watch?v=ID&t=Ns`` for videos, ``#page=N`` for PDFs (arXiv: the PDF, not the abstract page),
+    a ``#:~:text=`` fragment for quotes, else the source itself."""
+    from bot.capture.links import arxiv_id, youtube_id
+
+    base, _, fragment = url.partition("#")
     if claim.t is not None:
-        sep = "&" if "?" in base else "?"
-        return f"{base}{sep}t={claim.t}s"
+        video = youtube_id(url)
+        if video:
+            return f"https://www.youtube.com/watch?v={video}&t={int(claim.t)}s"
+        return f"{base}{'&' if '?' in base else '?'}t={int(claim.t)}s"
     if claim.page is not None:
+        paper = arxiv_id(base)
+        if paper:
+            base = f"https://arxiv.org/pdf/{paper}"
         return f"{base}#page={claim.page}"
     if claim.quote:
-        return f"{base}#:~:text={text_fragment(claim.quote)}"
-    return note.url
+        return f"{base}#{fragment}:~:text={text_fragment(claim.quote)}"
+    return url
 
 
 def text_fragment(quote: str) -> str:
-    """A ``start,end`` text directive for long quotes (short ones whole), percent-encoded."""
+    """A text directive: the whole quote up to 10 words, else ``start,end`` (5 words each), with
+    everything percent-encoded — ``-``, ``,`` and ``&`` included, as they are the directive's syntax."""
     from urllib.parse import quote as pct
+
+    def enc(text: str) -> str:
+        return pct(text, safe="").replace("-", "%2D")
 
     words = quote.split()
     if len(words) > 10:
-        start, end = " ".join(words[:5]), " ".join(words[-5:])
-        return f"{pct(start, safe='')},{pct(end, safe='')}"
-    return pct(quote, safe="")
+        return f"{enc(' '.join(words[:5]))},{enc(' '.join(words[-5:]))}"
+    return enc(" ".join(words))
 
 
 def claim_line(note: Note, claim: Claim) -> str:

@@ -133,3 +133,32 @@ def test_python_dash_m_bot_runs_as_a_real_process(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "stale since 2026-10-03" in proc.stdout
+
+
+def test_ingest_prints_the_note_and_fails_clearly(run, monkeypatch):
+    from tests.fakes.web import Page, serve_pages
+
+    page = (ROOT / "bot" / "samples" / "sample-article.html").read_bytes()
+    with serve_pages({"/p/rewards": Page(page)}) as site:
+        monkeypatch.setenv("DESKBOT_FETCH_ALLOW", "127.0.0.1")
+        ok = run("ingest", site.url("/p/rewards"), "--channel", "C1", "--by", "U1")
+        assert ok.exit_code == 0, ok.output
+        assert ok.output.startswith("Verifiable rewards in clinical AI: what the evidence supports")
+        assert "Key claims:" in ok.output and "#:~:text=" in ok.output
+        again = run("ingest", site.url("/p/rewards"))
+        assert again.output.startswith("Already clipped on ") and " by U1: Verifiable rewards" in again.output
+        missing = run("ingest", site.url("/nope"))
+        assert missing.exit_code == 1 and "HTTP 404 Not Found" in missing.output
+        # without the allow list the same loopback server is refused (other addresses are only ever
+        # tested on the address check itself, never by connecting)
+        monkeypatch.delenv("DESKBOT_FETCH_ALLOW")
+        refused = run("ingest", site.url("/other"))
+        assert refused.exit_code == 1 and "refused: 127.0.0.1 is a loopback address" in refused.output
+        assert "/other" not in site.hits
+
+
+def test_demo_clips_the_bundled_sample_offline(run):
+    out = run("demo", "--as-of", "2026-11-24").output
+    clip = out.split("== clip of a bundled sample page")[1]
+    assert "Verifiable rewards in clinical AI: what the evidence supports" in clip
+    assert "Key claims:" in clip

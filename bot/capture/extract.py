@@ -1,0 +1,579 @@
+"""Turn fetched bytes (HTML, plain text, markdown) into an ``Extracted`` source: metadata + readable text.
+
+Also home of the small text helpers every later stage shares (markdown → prose, sentence splitting,
+boilerplate test), so that "a claim is a sentence of the source" means the same thing everywhere.
+trafilatura is imported inside the functions: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.notes import one_line
+
+log = logging.getLogger(__name__)
+
+# A page whose readable prose is shorter than this, or has fewer content sentences, is "little text":
+# a paywall teaser, a JS-only shell, a link farm. Such pages are never summarised (nothing to invent from).
+LITTLE_TEXT_CHARS = 400
+LITTLE_TEXT_SENTENCES = 3
+
+
+class ExtractionError(Exception):
+    """A source could not be read at all (corrupt or encrypted file, undecodable bytes)."""
+
+
+@dataclass
+class Extracted:
+    """What a source became: metadata, the readable text, and its places (pages, timed segments)."""
+
+    url: str
+    title: str
+    kind: str = "article"  # article | video | paper
+    author: str | None = None
+    site: str | None = None
+    published: date | None = None
+    text: str = ""  # article markdown, a video's timestamped transcript, or a PDF's text
+    little_text: bool = False
+    segments: list[tuple[float, str]] = field(default_factory=list)  # video: (start seconds, text)
+    pages: list[str] = field(default_factory=list)  # PDF: text of each page, 1-based when cited
+    meta: dict[str, Any] = field(default_factory=dict)  # kind-specific extras (video_id, duration, …)
+    problem: str | None = None  # why the source is incomplete (no transcript, …), shown to the user
+
+
+# --------------------------------------------------------------------------- decoding
+
+# WHATWG: browsers decode these labels with the superset codec, so must we (curly quotes in "latin-1").
+_SUPERSETS = {
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc-kr": "cp949",
+    "tis-620": "cp874",
+    "iso-8859-9": "cp1254",
+}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _codec(label: str | None) -> str | None:
+    """A Python codec name for a charset label, or None when the label is unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset a page declares in its first bytes (``<meta charset>`` or ``http-equiv``)."""
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "ignore") if match else None
+
+
+def decode_bytes(data: bytes | str, content_type_charset: str | None = None) -> str:
+    """Decode a page like a careful browser: BOM, valid UTF-8, header charset, meta charset, then guess.
+
+    Valid UTF-8 wins over a declaration because legacy bytes are almost never valid UTF-8 by chance,
+    while pages that say ``iso-8859-1`` but are served as UTF-8 are common.
+    """
+    if isinstance(data, str):
+        return data
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for label in (content_type_charset, declared_charset(data)):
+        codec = _codec(label)
+        if codec and codec not in ("utf-8", "utf-16", "utf-32"):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    from trafilatura.utils import detect_encoding
+
+    for guess in detect_encoding(data[:200_000]):
+        codec = _codec(guess)
+        if codec:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    return data.decode("utf-8", errors="replace")
+
+
+# --------------------------------------------------------------------------- markdown → prose
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[((?:[^\[\]]|\\\[|\\\])*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+_AUTOLINK = re.compile(r"<(?:https?|mailto):[^>\s]+>")
+_SUP = re.compile(r"<sup>.*?</sup>", re.S | re.I)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_CITATION = re.compile(r"\[(?:\d{1,3}|[a-z]|citation needed|edit)\]")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<])")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
+_EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
+_CODE = re.compile(r"`([^`]*)`")
+_ESC_MARK = "\ue000"
+
+
+def inline_plain(text: str) -> str:
+    """Remove inline markdown (links keep their words, emphasis its text) so a sentence reads as rendered.
+
+    The result is what a browser shows, which is what a ``#:~:text=`` fragment must match.
+    """
+    escapes: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        escapes.append(match.group(1))
+        return f"{_ESC_MARK}{len(escapes) - 1}{_ESC_MARK}"
+
+    text = _SUP.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _AUTOLINK.sub("", text)
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _ESCAPE.sub(keep, text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    text = _STRONG.sub(r"\2", text)
+    text = _EM_STAR.sub(r"\1", text)
+    text = _EM_UNDER.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    text = re.sub(f"{_ESC_MARK}(\\d+){_ESC_MARK}", lambda m: escapes[int(m.group(1))], text)
+    text = _CITATION.sub("", text)
+    return one_line(text)
+
+
+def iter_prose_blocks(markdown: str) -> Iterator[str]:
+    """The readable paragraphs, list items and quotes of a markdown text, each as one plain line.
+
+    Headings, code blocks and tables are left out: they are not statements a claim could be.
+    """
+    current: list[str] = []
+    in_quote = in_fence = False
+    for raw in [*(markdown or "").splitlines(), ""]:
+        line = raw.strip()
+        is_fence = bool(_FENCE.match(raw))
+        skip = not line or line.startswith("|") or bool(_HEADING.match(raw)) or set(line) <= set("-=*_ ")
+        quote = line.startswith(">")
+        body = line.lstrip("> ").strip()
+        item = bool(_LIST_ITEM.match(body))
+        if current and not in_fence and (is_fence or skip or item or quote != in_quote):
+            block = inline_plain(" ".join(current))
+            current.clear()
+            if block:
+                yield block
+        if is_fence:
+            in_fence = not in_fence
+            continue
+        if in_fence or skip:
+            continue
+        in_quote = quote
+        current.append(_LIST_ITEM.sub("", body, count=1))
+
+
+def prose_blocks(markdown: str) -> list[str]:
+    """All prose blocks of a markdown text (see ``iter_prose_blocks``)."""
+    return list(iter_prose_blocks(markdown))
+
+
+def layout_blocks(text: str) -> list[str]:
+    """Paragraphs of line-wrapped plain text (a PDF page): a blank line or a short line ends a block.
+
+    Wrapped lines run to about the same width; a title, an author line, a heading or a paragraph's
+    last line is shorter, so it closes the block instead of gluing onto the next sentence.
+    """
+    lines = [line.strip() for line in (text or "").splitlines()]
+    widths = sorted(len(line) for line in lines if line)
+    if not widths:
+        return []
+    full = widths[int(len(widths) * 0.75)] if len(widths) >= 4 else widths[-1]
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line:
+            current.append(line)
+        if current and (not line or len(line) < 0.7 * full):
+            blocks.append(one_line(" ".join(current)))
+            current = []
+    if current:
+        blocks.append(one_line(" ".join(current)))
+    return blocks
+
+
+def plain_text(markdown: str) -> str:
+    """The prose of a markdown text, one paragraph per line."""
+    return "\n".join(prose_blocks(markdown))
+
+
+# --------------------------------------------------------------------------- sentences
+
+_ABBREVIATIONS_TEXT = """
+    mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie inc ltd co corp no nos fig figs al approx est dept
+    univ gen gov sen rep mt ft jan feb mar apr jun jul aug sep sept oct nov dec ca cf op vol ed eds pp p
+    u.s u.k u.n e.u a.m p.m ph.d m.d b.a m.a"""
+_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=[\"'“‘«(\[]?([^\W\d_]|\d))")
+_CJK_BOUNDARY = re.compile(r"([。！？]+[」』）】\"”]*)")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _is_abbreviation(before: str) -> bool:
+    token = before.rsplit(None, 1)[-1] if before.strip() else ""
+    token = token.lstrip("\"'“‘([").lower().rstrip(".")
+    if not token:
+        return False
+    if len(token) == 1 and token.isalpha():  # an initial: "W. W. Norton", "p. 270"
+        return True
+    return token in _ABBREVIATIONS
+
+
+def _lowercase_start_ok(before: str, punct: str) -> bool:
+    """A sentence may start in lowercase ("… is reached. httpkit can …") only after a plain word."""
+    if punct not in (".", "!", "?") or not before.strip():
+        return False
+    token = before.rsplit(None, 1)[-1]
+    return len(token) >= 3 and token.isalpha() and token.islower() and token not in _ABBREVIATIONS
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split one paragraph into sentences (Latin punctuation with abbreviation care, and CJK 。！？)."""
+    text = one_line(text)
+    if not text:
+        return []
+    pieces: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end(2)
+        before = text[start : match.start(1)]
+        if match.group(1) == "." and _is_abbreviation(before):
+            continue
+        if match.group(4).islower() and not _lowercase_start_ok(before, match.group(1)):
+            continue
+        pieces.append(text[start:end])
+        start = match.end()
+    pieces.append(text[start:])
+    out: list[str] = []
+    for piece in pieces:
+        if _CJK.search(piece):
+            parts = [p for p in _CJK_BOUNDARY.split(piece) if p]
+            merged = [
+                parts[i] + (parts[i + 1] if i + 1 < len(parts) else "") for i in range(0, len(parts), 2)
+            ]
+            out.extend(one_line(m) for m in merged if one_line(m))
+        elif piece.strip():
+            out.append(piece.strip())
+    return out
+
+
+def iter_sentences(markdown: str) -> Iterator[str]:
+    """Every sentence of the prose of a markdown text, in order, lazily (long pages stop early)."""
+    for block in iter_prose_blocks(markdown):
+        yield from split_sentences(block)
+
+
+def sentences(markdown: str) -> list[str]:
+    """Every sentence of the prose of a markdown text, in order."""
+    return list(iter_sentences(markdown))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def text_weight(text: str) -> int:
+    """Length that counts a CJK character like a short word, so the little-text bar fits every script."""
+    cjk = len(_CJK.findall(text))
+    return len(text) - cjk + 3 * cjk
+
+
+# Interface chrome: single words match whole words, phrases match at a word start ("design in" is not
+# "sign in"). Plain set/substring tests: ~10x faster than one big alternation regex.
+_BOILER_WORDS_TEXT = """
+    subscribe subscribed subscriber subscribers subscription newsletter newsletters cookie cookies
+    advertisement inbox javascript copyright loading permalink login"""
+_BOILER_WORDS = frozenset(_BOILER_WORDS_TEXT.split())
+_BOILER_PHRASES = (
+    " sign up",
+    " sign in",
+    " signed in",
+    " log in",
+    " all rights reserved",
+    " share this",
+    " share on",
+    " click here",
+    " read more",
+    " follow us",
+    " advertise with us",
+    " privacy policy",
+    " terms of use",
+    " terms of service",
+    " thanks for reading",
+    " leave a comment",
+    " leave a reply",
+    " download the app",
+    " download our app",
+    " related articles",
+    " related stories",
+    " related posts",
+    " continue reading",
+    " unlimited access",
+    " already a subscriber",
+    " free trial",
+    " paid subscri",
+    " skip to",
+    " jump to",
+    " photo:",
+    " photograph:",
+    " image:",
+    " credit:",
+    " getty images",
+    " was this page helpful",
+    " edit this page",
+    " accept all",
+    " you need to enable",
+    "http://",
+    "https://",
+    " www.",
+    "©",
+)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Interface chrome that slipped into the text: subscribe prompts, share bars, captions, URLs."""
+    low = " " + sentence.lower().replace("’", "'")
+    if any(phrase in low for phrase in _BOILER_PHRASES):
+        return True
+    return not _BOILER_WORDS.isdisjoint(words(low))
+
+
+_ENDS = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
+
+
+def is_content_sentence(sentence: str, *, require_end: bool = True) -> bool:
+    """A sentence that states something: ends like a sentence, long enough, not chrome, mostly letters.
+
+    ``require_end=False`` is for unpunctuated speech (auto captions), where no sentence has an end.
+    """
+    if require_end and not _ENDS.search(sentence):
+        return False  # a title, heading, byline or menu line, not a statement
+    if is_boilerplate(sentence):
+        return False
+    if _CJK.search(sentence):
+        return 12 <= len(sentence) <= 200
+    n_words = len(words(sentence))
+    if not 6 <= n_words <= 70:
+        return False
+    letters = sum(ch.isalpha() for ch in sentence)
+    return letters >= 0.6 * len(sentence.replace(" ", ""))
+
+
+def is_punctuated(text: str) -> bool:
+    """Whether a text marks its sentence ends (auto-generated captions do not)."""
+    n_words = len(text.split())
+    return n_words < 30 or len(_ANY_END.findall(text)) * 40 >= n_words
+
+
+_ANY_END = re.compile(r"[.!?。！？](?:\s|$)")
+
+
+def speech_sentences(text: str, *, punctuated: bool = True, window: int = 25) -> list[str]:
+    """Sentences of spoken text; unpunctuated captions are cut into ~``window``-word runs instead."""
+    if punctuated:
+        return split_sentences(text)
+    tokens = one_line(text).split(" ")
+    return [" ".join(tokens[i : i + window]) for i in range(0, len(tokens), window) if tokens[i]]
+
+
+def has_little_text(sentences: Iterable[str], *, require_end: bool = True) -> bool:
+    """Fewer than 3 content sentences, or under ~400 characters of them."""
+    count = weight = 0
+    for sentence in sentences:
+        if is_content_sentence(sentence, require_end=require_end):
+            count += 1
+            weight += text_weight(sentence)
+            if count >= LITTLE_TEXT_SENTENCES and weight >= LITTLE_TEXT_CHARS:
+                return False
+    return True
+
+
+def is_little_text(markdown: str) -> bool:
+    """Too little real prose to summarise (paywall teaser, JS shell, link farm): see ``has_little_text``."""
+    return has_little_text(iter_sentences(markdown))
+
+
+# --------------------------------------------------------------------------- HTML
+
+_TITLE_SEPARATORS = (" | ", " - ", " — ", " – ", " · ", " :: ", "｜")
+
+
+def _clean_title(title: str, h1: str | None, site: str | None) -> str:
+    """Drop the site-name tail of a ``<title>`` ("Fresnel lens - Wikipedia" → "Fresnel lens")."""
+    title = one_line(title)
+    if h1:
+        h1 = one_line(h1)
+        for sep in _TITLE_SEPARATORS:
+            if title.startswith(h1 + sep) or title.startswith(h1 + sep.strip()):
+                return h1
+    for sep in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if not found or not head:
+            continue
+        tail_key = tail.strip().casefold()
+        site_key = (site or "").casefold()
+        if tail_key and (
+            tail_key in site_key or (site_key and site_key in tail_key) or tail_key == "wikipedia"
+        ):
+            return head.strip()
+    return title
+
+
+def _parse_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _first_h1(tree: Any) -> str | None:
+    for element in tree.iter("h1"):
+        text = one_line(element.text_content())
+        if text:
+            return text
+    return None
+
+
+_BLOCKS_IN_CELL = ".//td//p|.//td//h1|.//td//h2|.//td//h3|.//td//div|.//td//article|.//td//ul"
+
+
+def _unwrap_layout_tables(tree: Any) -> None:
+    """Turn layout tables (old sites put the whole page in one) into divs so the article is prose.
+
+    A data table has header cells and short cells; a layout table holds paragraphs and headings.
+    """
+    for table in list(tree.iter("table")):
+        if table.find(".//th") is not None or not table.xpath(_BLOCKS_IN_CELL):
+            continue
+        for part in table.xpath("./tbody|./thead|./tfoot|./tr|./*/tr|./tr/td|./*/tr/td"):
+            part.tag = "div"
+        table.tag = "div"
+
+
+_NOT_CONTENT = "//script[not(@type='application/ld+json')]|//style|//svg|//template|//noscript"
+
+
+def _drop_non_content(tree: Any) -> None:
+    """Remove scripts (JSON-LD kept: it carries metadata), styles and inline SVG before the extractor.
+
+    trafilatura would drop them too, but later and slower: on a 3 MB framework page this saves ~20%.
+    """
+    for element in tree.xpath(_NOT_CONTENT):
+        parent = element.getparent()
+        if parent is not None:
+            element.drop_tree()
+
+
+def extract_article(html: bytes | str, url: str, *, content_type_charset: str | None = None) -> Extracted:
+    """Title, author, date, site and main text (markdown, links kept) of a web page.
+
+    Pages with almost no prose (paywall, JS shell) come back with ``little_text=True`` and whatever
+    metadata exists, never with invented text.
+    """
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    text_html = _XML_DECL.sub("", decode_bytes(html, content_type_charset), count=1)
+    tree = load_html(text_html) if text_html.strip() else None
+    if tree is None:
+        return Extracted(url=url, title=url, little_text=True, problem="not an HTML page")
+    _drop_non_content(tree)
+    _unwrap_layout_tables(tree)
+    # htmldate's "extensive" search reads copyright lines and footers as dates; trust only markup.
+    date_params = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
+    try:
+        meta = trafilatura.extract_metadata(tree, default_url=url, date_config=date_params)
+        markdown = trafilatura.extract(
+            tree,
+            url=url,
+            output_format="markdown",
+            include_links=True,
+            include_comments=False,
+            include_tables=True,
+            favor_recall=True,
+            with_metadata=False,
+        )
+    except Exception as exc:  # a parser bug on one odd page must not take the capture down
+        log.warning("trafilatura failed on %s: %s", url, exc)
+        h1 = _first_h1(tree)
+        return Extracted(url=url, title=h1 or url, little_text=True, problem="the page could not be read")
+    markdown = (markdown or "").strip()
+    site = one_line(meta.sitename or "") or None
+    h1 = _first_h1(tree)
+    title = _clean_title(meta.title or h1 or "", h1, site) or url
+    author = one_line(meta.author or "") or None
+    return Extracted(
+        url=url,
+        title=title,
+        kind="article",
+        author=author,
+        site=site,
+        published=_parse_date(meta.date),
+        text=markdown,
+        little_text=is_little_text(markdown),
+        meta={"description": meta.description} if meta.description else {},
+    )
+
+
+_FRONTMATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+def extract_text_file(data: bytes, url: str, *, content_type_charset: str | None = None) -> Extracted:
+    """A text/plain or text/markdown source: the text as-is; title from front matter, heading or line 1."""
+    text = decode_bytes(data, content_type_charset).replace("\r\n", "\n").strip()
+    title = ""
+    front = _FRONTMATTER.match(text)
+    if front:
+        for line in front.group(1).splitlines():
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "title":
+                title = value.strip().strip("\"'")
+        text = text[front.end() :].strip()
+    if not title:
+        for line in text.splitlines():
+            line = line.strip()
+            if line:
+                candidate = line.lstrip("#").strip()
+                if line.startswith("#") or len(candidate) <= 120:
+                    title = candidate
+                break
+    if not title:
+        title = url.rstrip("/").rsplit("/", 1)[-1] or url
+    return Extracted(url=url, title=title, kind="article", text=text, little_text=is_little_text(text))

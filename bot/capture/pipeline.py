@@ -1,0 +1,267 @@
+"""One link (or one uploaded file) in, one stored note out: the function Slack and the CLI share.
+
+    capture_url(store, url, channel=…, user=…, ts=…)  → CaptureResult(captured | duplicate | failed)
+
+Failures never raise: they come back with a readable ``error`` and ``permanent`` (should a queue
+retry?), so the caller can reply in the thread and keep the job for ``deskbot`` to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.notes import Note, url_note_id
+from bot.store import Mention, Store
+
+log = logging.getLogger(__name__)
+
+PDF_TYPES = {"application/pdf", "application/x-pdf"}
+TEXT_TYPES = {"text/plain", "text/markdown", "text/x-markdown"}
+
+
+@dataclass
+class CaptureResult:
+    status: str  # captured | duplicate | failed
+    url: str | None = None
+    note: Note | None = None
+    error: str | None = None
+    permanent: bool = True
+    first: Mention | None = None  # for duplicates: the first posting
+    notices: list[str] = field(default_factory=list)  # e.g. "little text extracted"
+
+
+@dataclass
+class CaptureOptions:
+    """What a capture may use; defaults are the production parts."""
+
+    allow: Any = None  # fetch.Allowlist
+    fetcher: Callable[..., Any] | None = None
+    summarizer: Any = None
+    youtube_api: Any = None
+    youtube_http: Any = None
+    vault: str | None = None
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+
+
+def options_from_settings(settings: Any) -> CaptureOptions:
+    """Production options from ``Settings`` (allow list and vault; summarizer per DESKBOT_SUMMARIZER)."""
+    from bot.capture.fetch import Allowlist
+
+    summarizer = None
+    try:
+        from bot.capture import llm  # optional module: an LLM summarizer when a key is configured
+
+        summarizer = llm.summarizer_from_settings(settings)
+    except ImportError:
+        summarizer = None
+    return CaptureOptions(
+        allow=Allowlist.from_env(settings.fetch_allow), summarizer=summarizer, vault=settings.vault
+    )
+
+
+def capture_url(
+    store: Store,
+    url: str,
+    *,
+    channel: str | None = None,
+    user: str | None = None,
+    ts: str | None = None,
+    now: datetime | None = None,
+    options: CaptureOptions | None = None,
+) -> CaptureResult:
+    """Fetch, extract, summarise and store one link; a link already clipped only gains a mention."""
+    from bot.capture.links import arxiv_id, canonical_url, youtube_id
+
+    options = options or CaptureOptions()
+    moment = _now(now)
+    try:
+        canonical = canonical_url(url)
+    except Exception:  # noqa: BLE001 - any unparsable URL is a user error, said in words
+        return CaptureResult("failed", url=url, error=f"not a valid link: {url}", permanent=True)
+    note_id = url_note_id(canonical)
+    if store.note_row(note_id) is not None:
+        first = store.first_mention(note_id)
+        store.add_mention(note_id, url=url, channel=channel, ts=ts, user=user, at=moment)
+        return CaptureResult("duplicate", url=canonical, note=store.get_note(note_id), first=first)
+
+    try:
+        if youtube_id(canonical):
+            from bot.capture.youtube import extract_video
+
+            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http)
+        else:
+            target = f"https://arxiv.org/pdf/{arxiv_id(canonical)}" if arxiv_id(canonical) else url
+            extracted = _fetch_and_extract(target, options)
+            extracted.url = canonical
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
+        return _failure(url, exc)
+    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+    from bot.capture.fetch import fetch
+
+    fetcher = options.fetcher or fetch
+    fetched = fetcher(url, allow=options.allow)
+    return extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
+
+
+def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None = None) -> Any:
+    """Pick the extractor by content type (PDF, plain text / markdown, else HTML)."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in PDF_TYPES or data[:5] == b"%PDF-":
+        from bot.capture.pdf import extract_pdf
+
+        return extract_pdf(data, url)
+    if kind in TEXT_TYPES:
+        from bot.capture.extract import extract_text_file
+
+        return extract_text_file(data, url, content_type_charset=charset)
+    from bot.capture.extract import extract_article
+
+    return extract_article(data, url, content_type_charset=charset)
+
+
+def _failure(url: str, exc: Exception) -> CaptureResult:
+    from bot.capture.fetch import FetchError
+
+    if isinstance(exc, FetchError):
+        return CaptureResult("failed", url=url, error=str(exc), permanent=exc.permanent)
+    name = type(exc).__name__
+    if name in {"ExtractionError", "TranscriptUnavailable"}:
+        return CaptureResult("failed", url=url, error=str(exc), permanent=True)
+    log.exception("capture of %s failed unexpectedly", url)
+    return CaptureResult("failed", url=url, error=f"could not capture this link ({name})", permanent=False)
+
+
+def _store_capture(
+    store: Store,
+    extracted: Any,
+    options: CaptureOptions,
+    *,
+    channel: str | None,
+    user: str | None,
+    ts: str | None,
+    moment: datetime,
+) -> CaptureResult:
+    from bot.capture.summarize import note_from, summarize
+
+    summary = summarize(extracted, options.summarizer)
+    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment)
+    if ts:
+        note.extra["slack_ts"] = ts
+    store.upsert_note(note)
+    if user or channel:
+        store.add_mention(note.id, url=note.url, channel=channel, ts=ts, user=user, at=moment)
+    if options.vault:
+        write_to_vault(store, note.id, options.vault)
+    notices = []
+    if "little-text" in note.flags:
+        notices.append("little text extracted (paywall or JavaScript page?): no summary made")
+    if extracted.problem:
+        notices.append(extracted.problem)
+    return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices)
+
+
+def capture_local(
+    store: Store,
+    path: Path,
+    url: str,
+    content_type: str = "text/html; charset=utf-8",
+    *,
+    channel: str | None = None,
+    user: str | None = None,
+    now: datetime | None = None,
+    options: CaptureOptions | None = None,
+) -> CaptureResult:
+    """Capture a saved page as if fetched from ``url`` (the demo's offline clip; no network)."""
+    from bot.capture.links import canonical_url
+
+    options = options or CaptureOptions()
+    canonical = canonical_url(url)
+    note_id = url_note_id(canonical)
+    if store.note_row(note_id) is not None:
+        first = store.first_mention(note_id)
+        return CaptureResult("duplicate", url=canonical, note=store.get_note(note_id), first=first)
+    try:
+        extracted = extract_bytes(path.read_bytes(), canonical, content_type)
+    except Exception as exc:  # noqa: BLE001
+        return _failure(url, exc)
+    return _store_capture(store, extracted, options, channel=channel, user=user, ts=None, moment=_now(now))
+
+
+def capture_upload(
+    store: Store,
+    data: bytes,
+    filename: str,
+    content_type: str = "",
+    *,
+    channel: str | None = None,
+    user: str | None = None,
+    ts: str | None = None,
+    url: str | None = None,
+    now: datetime | None = None,
+    options: CaptureOptions | None = None,
+) -> CaptureResult:
+    """An uploaded clip: a .md/.txt note is imported as-is; a PDF is extracted and summarised."""
+    from bot.noteformats import NoteError, parse_text
+
+    options = options or CaptureOptions()
+    moment = _now(now)
+    suffix = Path(filename).suffix.lower()
+    if suffix in {".md", ".markdown", ".txt"} or content_type.split(";")[0].strip() in TEXT_TYPES:
+        try:
+            note = parse_text(data.decode("utf-8", errors="replace"), source=filename)
+        except NoteError as exc:
+            return CaptureResult("failed", url=url, error=str(exc), permanent=True)
+        note.channel = note.channel or channel
+        note.owner = note.owner or user
+        note.clipped = note.clipped or moment
+        if ts:
+            note.extra.setdefault("slack_ts", ts)
+        existed = store.note_row(note.id) is not None
+        store.upsert_note(note)
+        store.add_mention(note.id, url=note.url or url, channel=channel, ts=ts, user=user, at=moment)
+        if options.vault:
+            write_to_vault(store, note.id, options.vault)
+        return CaptureResult("duplicate" if existed else "captured", url=note.url, note=store.get_note(note.id))
+    try:
+        extracted = extract_bytes(data, url or f"file:{filename}", content_type)
+    except Exception as exc:  # noqa: BLE001
+        return _failure(filename, exc)
+    if not extracted.title or extracted.title == extracted.url:
+        extracted.title = Path(filename).stem
+    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+def write_to_vault(store: Store, note_id: str, vault: str) -> Path | None:
+    """Also write the note as markdown into DESKBOT_VAULT (same file name rules as export)."""
+    from bot.render import render_note
+    from bot.vault import vault_filename
+
+    note = store.get_note(note_id)
+    if note is None:
+        return None
+    folder = Path(vault)
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = {p.name for p in folder.glob("*.md") if not _is_file_of(p, note_id)}
+    path = folder / vault_filename(note.title, note.id, taken)
+    path.write_text(render_note(note), encoding="utf-8")
+    return path
+
+
+def _is_file_of(path: Path, note_id: str) -> bool:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(400)
+    except OSError:
+        return False
+    return f"\nid: {note_id}\n" in head or f"\nid: '{note_id}'\n" in head

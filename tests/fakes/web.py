@@ -1,0 +1,65 @@
+"""A tiny static web server on 127.0.0.1 for capture tests: pages, PDFs, errors, slow answers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    gate: threading.Event | None = None  # when set, the answer waits for this event (a "slow" page)
+
+
+@dataclass
+class Site:
+    base: str
+    pages: dict[str, Page]
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@contextmanager
+def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
+    """Serve ``pages`` (path → Page); unknown paths get 404. Counts hits per path."""
+    site = Site(base="", pages=pages)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            path = self.path.split("?", 1)[0]
+            with lock:
+                site.hits[path] = site.hits.get(path, 0) + 1
+            page = site.pages.get(path) or Page(b"not found", "text/plain", 404)
+            if page.gate is not None:
+                page.gate.wait(30)
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            self.send_header("Content-Length", str(len(page.body)))
+            self.end_headers()
+            self.wfile.write(page.body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        for page in pages.values():
+            if page.gate is not None:
+                page.gate.set()
+        server.shutdown()
+        server.server_close()
