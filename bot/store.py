@@ -126,19 +126,24 @@ class ImportOutcome:
 class Store:
     """All persistence. Build with ``Store.open(path)``; safe to share across threads."""
 
-    def __init__(self, path: str, decay_table: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self, path: str, decay_table: Mapping[str, int] | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
         self.decay_table = dict(decay_table or decay.DEFAULT_TABLE)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str, decay_table: Mapping[str, int] | None = None) -> Store:
+    def open(
+        cls, path: str, decay_table: Mapping[str, int] | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> Store:
         """Open (creating and migrating when needed) and re-derive due dates if the table changed."""
         if path != ":memory:" and not path.startswith("file:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, decay_table)
+        store = cls(path, decay_table, busy_timeout_ms=busy_timeout_ms)
         migrate(store.conn)
         store._sync_decay_table()
         return store
@@ -150,9 +155,9 @@ class Store:
         """This thread's connection (sqlite3 connections must not cross threads)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
                                    check_same_thread=True, uri=self.path.startswith("file:"))
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -183,6 +188,25 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent copy while others keep writing (``VACUUM INTO`` reads one snapshot)."""
+        target = Path(target)
+        if target.exists():
+            raise FileExistsError(f"{target} already exists; choose a new file name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.conn.execute("VACUUM INTO ?", (str(target),))
+        return target
+
+    def integrity_problems(self) -> list[str]:
+        """Empty when SQLite and both FTS indexes check out."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        for table in ("claims_fts", "notes_fts"):
+            try:
+                self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"{table}: {exc}")
+        return problems
 
     # ------------------------------------------------------------ meta / settings
 
