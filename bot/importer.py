@@ -119,14 +119,14 @@ def _parse_pool() -> Executor | None:
 def _write_batch(
     store: Store, parsed: list[tuple[Path, Note]], today: date | None, *, isolate: bool
 ) -> list[tuple[Path, ImportOutcome | str]]:
-    """Write a batch in one transaction. Savepoints make FTS5 flush its index, so they are only
-    used (``isolate``) to find and skip the one note that failed in a fast attempt."""
+    """Write a batch in one transaction (bulk statements). Only after a failure does each note get
+    its own savepoint (slow: FTS5 flushes its index at savepoints), to find and skip the bad one."""
+    if not isolate:
+        outcomes = store.upsert_notes([(note, str(path)) for path, note in parsed], today=today)
+        return [(path, outcome) for (path, _), outcome in zip(parsed, outcomes, strict=True)]
     results: list[tuple[Path, ImportOutcome | str]] = []
     with store.write() as conn:
         for path, note in parsed:
-            if not isolate:
-                results.append((path, store.upsert_note(note, source_path=str(path), today=today)))
-                continue
             conn.execute("SAVEPOINT note")
             try:
                 outcome: ImportOutcome | str = store.upsert_note(note, source_path=str(path), today=today)
@@ -136,3 +136,27 @@ def _write_batch(
             conn.execute("RELEASE note")
             results.append((path, outcome))
     return results
+
+
+def _parse_one(path: Path) -> Note | str:
+    """Parse one file; a problem comes back as its message (it must cross a process boundary)."""
+    if not path.exists():
+        return "no such file or folder"
+    try:
+        return parse_file(path)
+    except NoteError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+
+
+def _parse_pool() -> Executor | None:
+    """Large imports parse on the other cores while this one writes (SQLite has one writer)."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return None
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # platforms without fork: parse in-process
+        return None
+    return ProcessPoolExecutor(max_workers=max(1, cpus - 1), mp_context=context)

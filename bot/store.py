@@ -28,6 +28,9 @@ WINDOW = 2_000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*#*\s*$", re.M)
 CLAIM_WEIGHTS = (4.0, 2.0, 1.0)  # bm25 weights: claim text, note title, tags
+CLAIM_COLUMNS = (
+    "note_id", "position", "text", "label", "quote", "t", "page", "last_validated", "outdated", "supported"
+)
 
 
 def fts_query(text: str, *, any_term: bool = False) -> str | None:
@@ -240,96 +243,179 @@ class Store:
 
     def upsert_note(self, note: Note, *, source_path: str | None = None, today: date | None = None) -> ImportOutcome:
         """Insert or update a note and link it to the same work / related notes. Idempotent."""
+        return self.upsert_notes([(note, source_path)], today=today)[0]
 
-        content_hash = hashlib.sha256(repr(note).encode("utf-8")).hexdigest()
+    def upsert_notes(
+        self, items: list[tuple[Note, str | None]], *, today: date | None = None
+    ) -> list[ImportOutcome]:
+        """Upsert many notes in one transaction; new notes go in with one statement per table.
+
+        FTS5 pays a fixed cost per statement that indexes rows, so inserting a batch of new notes
+        (and their claims) as two statements is ~3x faster than note by note. Changed notes take
+        the row-by-row path, which keeps their validations and per-claim state.
+        """
         today = today or datetime.now(UTC).date()
+        outcomes: list[ImportOutcome | None] = [None] * len(items)
         with self.write() as conn:
-            existing = conn.execute(
-                "SELECT content_hash, last_validated, imported_at, snoozed_until FROM notes WHERE id = ?",
-                (note.id,),
-            ).fetchone()
-            if existing and existing[0] == content_hash:
-                return ImportOutcome("unchanged", note.id)
-            last_validated = note.last_validated
-            if existing and existing[1]:
-                kept = _date(existing[1])
-                last_validated = max(d for d in (last_validated, kept) if d)
-            imported_at = existing[2] if existing else _iso(datetime.now(UTC).replace(microsecond=0, tzinfo=None))
-            base = last_validated or (note.clipped.date() if note.clipped else None) or note.published
-            base = base or _date(imported_at) or today
-            snoozed = _date(existing[3]) if existing else None
-            row = {
-                "id": note.id,
-                "title": note.title,
-                "title_key": title_key(note.title),
-                "kind": note.kind,
-                "url": note.url,
-                "clipped": _iso(note.clipped),
-                "channel": note.channel,
-                "owner": note.owner,
-                "author": note.author,
-                "site": note.site,
-                "published": _iso(note.published),
-                "summary": note.summary,
-                "body": note.body,
-                "tags_text": " ".join(note.tags),
-                "source_id": note.source_id,
-                "last_validated": _iso(last_validated),
-                "decay_rate": note.decay_rate,
-                "decay_reason": note.decay_reason,
-                "base_date": _iso(base),
-                "due": self._due(base, note.decay_rate, snoozed),
-                "highlights": json.dumps([q.__dict__ for q in note.highlights], ensure_ascii=False),
-                "quotes": json.dumps([q.__dict__ for q in note.quotes], ensure_ascii=False),
-                "sections": json.dumps(note.sections, ensure_ascii=False),
-                "related": json.dumps(note.related, ensure_ascii=False),
-                "extra": json.dumps(note.extra, ensure_ascii=False, default=str),
-                "flags": json.dumps(note.flags),
-                "content_hash": content_hash,
-                "source_path": source_path,
-                "imported_at": imported_at,
-                "updated_at": _iso(datetime.now(UTC).replace(microsecond=0, tzinfo=None)),
-            }
-            kept_claims: dict[str, tuple[str | None, int]] = {}
-            if existing:
-                kept_claims = {
-                    r[0]: (r[1], r[2]) for r in conn.execute(
-                        "SELECT text, last_validated, outdated FROM claims WHERE note_id = ?", (note.id,))
-                }
-                sets = ", ".join(f"{k} = :{k}" for k in row if k != "id")
-                conn.execute(f"UPDATE notes SET {sets} WHERE id = :id", row)
-                conn.execute("DELETE FROM claims WHERE note_id = ?", (note.id,))
-                conn.execute("DELETE FROM tags WHERE note_id = ?", (note.id,))
-                conn.execute("DELETE FROM headings WHERE note_id = ?", (note.id,))
-            rows = [
-                (note.id, i, c.text, c.label, c.quote, c.t, c.page,
-                 _latest(_iso(c.last_validated), kept_claims.get(c.text, (None, 0))[0]),
-                 int(c.outdated or bool(kept_claims.get(c.text, (None, 0))[1])),
-                 None if c.supported is None else int(c.supported))
-                for i, c in enumerate(note.claims, start=1)
-            ]
-            conn.executemany(
-                "INSERT INTO claims(note_id, position, text, label, quote, t, page, last_validated, outdated,"
-                " supported) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                rows,
+            existing = self._existing(conn, [n.id for n, _ in items])
+            fresh: list[tuple[int, Note, dict[str, Any], list[tuple[Any, ...]]]] = []
+            seen: set[str] = set()
+            for index, (note, path) in enumerate(items):
+                content_hash = hashlib.sha256(repr(note).encode("utf-8")).hexdigest()
+                old = existing.get(note.id)
+                if old is None and note.id in seen:  # same id twice in one batch: the later one updates
+                    old = self._existing(conn, [note.id]).get(note.id)
+                if old is not None and old[0] == content_hash:
+                    outcomes[index] = ImportOutcome("unchanged", note.id)
+                    continue
+                row = self._row(note, old, content_hash, path, today)
+                if old is None and note.id not in seen:
+                    seen.add(note.id)
+                    fresh.append((index, note, row, self._claim_rows(note, {})))
+                    continue
+                if old is None:  # duplicate id inside the batch: flush what is pending first
+                    self._bulk_insert(conn, fresh)
+                    fresh = []
+                    old = self._existing(conn, [note.id])[note.id]
+                    row = self._row(note, old, content_hash, path, today)
+                self._update(conn, note, row)
+                outcomes[index] = ImportOutcome("updated", note.id)
+            self._bulk_insert(conn, fresh)
+            for index, _, _, _ in fresh:
+                outcomes[index] = ImportOutcome("imported", items[index][0].id)
+            for (note, _), outcome in zip(items, outcomes, strict=True):
+                if outcome is not None and outcome.status != "unchanged":
+                    self._link_same_work(conn, note, self._heading_keys(note))
+        return [o for o in outcomes if o is not None]
+
+    @staticmethod
+    def _existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        found: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                "SELECT id, content_hash, last_validated, imported_at, snoozed_until FROM notes"
+                f" WHERE id IN ({marks})", chunk
+            ):
+                found[row[0]] = row[1:]
+        return found
+
+    def _row(
+        self, note: Note, old: tuple[Any, ...] | None, content_hash: str, path: str | None, today: date
+    ) -> dict[str, Any]:
+        """The notes row; a re-import never moves last_validated backwards and keeps a snooze."""
+        last_validated = note.last_validated
+        if old and old[1]:
+            kept = _date(old[1])
+            last_validated = max(d for d in (last_validated, kept) if d)
+        now = _iso(datetime.now(UTC).replace(microsecond=0, tzinfo=None))
+        imported_at = old[2] if old else now
+        base = last_validated or (note.clipped.date() if note.clipped else None) or note.published
+        base = base or _date(imported_at) or today
+        snoozed = _date(old[3]) if old else None
+        return {
+            "id": note.id,
+            "title": note.title,
+            "title_key": title_key(note.title),
+            "kind": note.kind,
+            "url": note.url,
+            "clipped": _iso(note.clipped),
+            "channel": note.channel,
+            "owner": note.owner,
+            "author": note.author,
+            "site": note.site,
+            "published": _iso(note.published),
+            "summary": note.summary,
+            "body": note.body,
+            "tags_text": " ".join(note.tags),
+            "source_id": note.source_id,
+            "last_validated": _iso(last_validated),
+            "decay_rate": note.decay_rate,
+            "decay_reason": note.decay_reason,
+            "base_date": _iso(base),
+            "due": self._due(base, note.decay_rate, snoozed),
+            "highlights": json.dumps([q.__dict__ for q in note.highlights], ensure_ascii=False),
+            "quotes": json.dumps([q.__dict__ for q in note.quotes], ensure_ascii=False),
+            "sections": json.dumps(note.sections, ensure_ascii=False),
+            "related": json.dumps(note.related, ensure_ascii=False),
+            "extra": json.dumps(note.extra, ensure_ascii=False, default=str),
+            "flags": json.dumps(note.flags),
+            "content_hash": content_hash,
+            "source_path": path,
+            "imported_at": imported_at,
+            "updated_at": now,
+        }
+
+    @staticmethod
+    def _claim_rows(note: Note, kept: dict[str, tuple[str | None, int]]) -> list[tuple[Any, ...]]:
+        """Claim rows; per-claim validation and outdated marks survive a re-import (matched by text)."""
+        return [
+            (note.id, i, c.text, c.label, c.quote, c.t, c.page,
+             _latest(_iso(c.last_validated), kept.get(c.text, (None, 0))[0]),
+             int(c.outdated or bool(kept.get(c.text, (None, 0))[1])),
+             None if c.supported is None else int(c.supported))
+            for i, c in enumerate(note.claims, start=1)
+        ]
+
+    @staticmethod
+    def _heading_keys(note: Note) -> set[str]:
+        return {title_key(h) for h in _HEADING.findall(note.body)} - {"", title_key(note.title)}
+
+    def _bulk_insert(
+        self, conn: sqlite3.Connection, fresh: list[tuple[int, Note, dict[str, Any], list[tuple[Any, ...]]]]
+    ) -> None:
+        """Claims first (their trigger skips notes not yet stored), then the notes in one statement,
+        whose notes_ai trigger indexes every claim and note in that single statement."""
+        if not fresh:
+            return
+        claims = [c for _, _, _, rows in fresh for c in rows]
+        if claims:
+            conn.execute(
+                f"INSERT INTO claims({', '.join(CLAIM_COLUMNS)}) SELECT "
+                + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(CLAIM_COLUMNS)))
+                + " FROM json_each(?)",
+                (json.dumps(claims, ensure_ascii=False),),
             )
-            if not existing:  # after its claims, so notes_ai indexes them all in one statement
-                cols = ", ".join(row)
-                conn.execute(f"INSERT INTO notes ({cols}) VALUES ({', '.join(':' + k for k in row)})", row)
-            conn.executemany("INSERT OR IGNORE INTO tags(note_id, tag) VALUES (?, ?)",
-                             [(note.id, t) for t in note.tags])
-            heading_keys = {title_key(h) for h in _HEADING.findall(note.body)} - {"", title_key(note.title)}
-            conn.executemany("INSERT OR IGNORE INTO headings(note_id, key) VALUES (?, ?)",
-                             [(note.id, k) for k in heading_keys])
-            self._record_validations(conn, note)
-            if note.channel or note.owner:
-                conn.execute(
-                    "INSERT OR IGNORE INTO mentions(note_id, url, channel, ts, user, at) VALUES (?,?,?,?,?,?)",
-                    (note.id, note.url, note.channel, note.extra.get("slack_ts"), note.owner,
-                     _iso(note.clipped)),
-                )
-            self._link_same_work(conn, note, heading_keys)
-            return ImportOutcome("updated" if existing else "imported", note.id)
+        columns = list(fresh[0][2])
+        conn.execute(
+            f"INSERT INTO notes({', '.join(columns)}) SELECT "
+            + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+            + " FROM json_each(?)",
+            (json.dumps([[row[c] for c in columns] for _, _, row, _ in fresh], ensure_ascii=False),),
+        )
+        self._note_children(conn, [note for _, note, _, _ in fresh])
+
+    def _update(self, conn: sqlite3.Connection, note: Note, row: dict[str, Any]) -> None:
+        kept = {
+            r[0]: (r[1], r[2]) for r in conn.execute(
+                "SELECT text, last_validated, outdated FROM claims WHERE note_id = ?", (note.id,))
+        }
+        sets = ", ".join(f"{k} = :{k}" for k in row if k != "id")
+        conn.execute(f"UPDATE notes SET {sets} WHERE id = :id", row)
+        conn.execute("DELETE FROM claims WHERE note_id = ?", (note.id,))
+        conn.execute("DELETE FROM tags WHERE note_id = ?", (note.id,))
+        conn.execute("DELETE FROM headings WHERE note_id = ?", (note.id,))
+        conn.executemany(
+            f"INSERT INTO claims({', '.join(CLAIM_COLUMNS)}) VALUES ({', '.join('?' * len(CLAIM_COLUMNS))})",
+            self._claim_rows(note, kept),
+        )
+        self._note_children(conn, [note])
+
+    def _note_children(self, conn: sqlite3.Connection, notes: list[Note]) -> None:
+        """Tags, headings, validations and the posting (mention) of freshly written notes."""
+        conn.executemany("INSERT OR IGNORE INTO tags(note_id, tag) VALUES (?, ?)",
+                         [(n.id, t) for n in notes for t in n.tags])
+        conn.executemany("INSERT OR IGNORE INTO headings(note_id, key) VALUES (?, ?)",
+                         [(n.id, k) for n in notes for k in self._heading_keys(n)])
+        for note in notes:
+            if note.validations:
+                self._record_validations(conn, note)
+        conn.executemany(
+            "INSERT OR IGNORE INTO mentions(note_id, url, channel, ts, user, at) VALUES (?,?,?,?,?,?)",
+            [(n.id, n.url, n.channel, n.extra.get("slack_ts"), n.owner, _iso(n.clipped))
+             for n in notes if n.channel or n.owner],
+        )
 
     def _record_validations(self, conn: sqlite3.Connection, note: Note) -> None:
         for v in note.validations:
