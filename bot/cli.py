@@ -39,7 +39,7 @@ def _open_store(db: str | None) -> Store:
     settings = _settings()
     path = db or settings.db_path
     try:
-        return Store.open(path, settings.decay_table)
+        return Store.open(path, settings.decay_table, busy_timeout_ms=settings.busy_timeout_ms)
     except Exception as exc:  # noqa: BLE001 - a broken database path is a user error, not a traceback
         raise click.ClickException(f"cannot open database {path}: {exc}") from None
 
@@ -57,7 +57,33 @@ db_option = click.option("--db", envvar="DESKBOT_DB", help="SQLite database file
 as_of_option = click.option("--as-of", "as_of", metavar="DATE", help="Pretend today is DATE (YYYY-MM-DD).")
 
 
-@click.group(context_settings=CONTEXT)
+class DeskbotGroup(click.Group):
+    """Turns database trouble (locked, disk full, not a database) into one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        import sqlite3
+
+        from bot.config import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                hint = "another deskbot process is writing; try again, or stop it first"
+            elif "full" in text or "disk I/O" in text:
+                hint = ("the disk may be full (or a file-size limit reached): free space and re-run; "
+                        "committed work is kept, nothing half-written is")
+            else:
+                hint = "check DESKBOT_DB"
+            raise click.ClickException(f"database error: {text} ({hint})") from None
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(f"database error: {exc} (is DESKBOT_DB a deskbot database?)") from None
+
+
+@click.group(cls=DeskbotGroup, context_settings=CONTEXT)
 @click.version_option(package_name="deskbot")
 def cli() -> None:
     """deskbot: your research channel's links, claims and their freshness, in one SQLite file."""
@@ -227,6 +253,24 @@ def export_cmd(directory: str, db: str | None) -> None:
     click.echo(f"exported {len(written)} notes to {directory}")
 
 
+@cli.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+@db_option
+def backup_cmd(target: str, db: str | None) -> None:
+    """Write a consistent copy of the database to TARGET (safe while the bot is running)."""
+    store = _open_store(db)
+    try:
+        path = store.backup(target)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    copy = type(store).open(str(path))
+    problems = copy.integrity_problems()
+    if problems:
+        raise click.ClickException(f"backup written to {path} but it does not check out: {problems[0]}")
+    counts = copy.counts()
+    click.echo(f"backup written to {path}: {counts['notes']} notes, {counts['claims']} claims, integrity ok")
+
+
 @cli.command("demo")
 @db_option
 @as_of_option
@@ -258,6 +302,17 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
 
     result = capture_local(store, SAMPLE_PAGE, SAMPLE_URL, channel="demo", user="demo")
     click.echo(format_capture(result))
+    click.echo("")
+    click.echo("== weekly digest as it would post to Slack (`deskbot digest --dry-run`)")
+    from bot.digest import render_digest_text
+    from bot.jobs import ClockDeps, build_digest
+    from bot.scheduler import digest_period
+
+    settings = _settings()
+    digest_now = _digest_now(settings, today)
+    digest = build_digest(ClockDeps(store=store), settings, digest_now, period=digest_period(digest_now, settings),
+                          recheck=False)
+    click.echo(render_digest_text(digest, store.decay_table))
 
 
 def format_capture(result: Any) -> str:
@@ -305,6 +360,164 @@ def ingest_cmd(url: str, channel: str | None, by: str | None, db: str | None) ->
     click.echo(format_capture(result))
     if result.status == "failed":
         sys.exit(1)
+
+
+# ------------------------------------------------------------------ the Slack bot
+
+
+def _bot_app(db: str | None, *, socket_mode: bool, workers: int) -> Any:
+    """Settings → store → Bolt app, every failure a one-line user error (never a traceback)."""
+    import logging
+
+    from bot.app import create_app
+    from bot.config import ConfigError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)  # request logs would carry headers
+    settings = _settings()
+    store = _open_store(db)
+    try:
+        return create_app(settings, store, socket_mode=socket_mode, worker_threads=workers)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+no_clock_option = click.option("--no-clock", is_flag=True, help="Do not run reminders and digests in this process.")
+workers_option = click.option("--workers", default=4, show_default=True, help="Capture worker threads.")
+
+
+@cli.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), help="HTTP port (default $PORT, else 3000; 0 = any free).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+@no_clock_option
+@workers_option
+@db_option
+def serve_cmd(port: int | None, host: str, no_clock: bool, workers: int, db: str | None) -> None:
+    """Run the bot over HTTP: Slack posts events, commands and clicks to /slack/events."""
+    from bot.server import run_http
+
+    app = _bot_app(db, socket_mode=False, workers=workers)
+    port = app.deps.settings.port if port is None else port
+    try:
+        run_http(app, host=host, port=port, clock=not no_clock)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+
+
+@cli.command("run")
+@no_clock_option
+@workers_option
+@db_option
+def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
+    """Run the bot over Socket Mode (needs SLACK_APP_TOKEN; no public URL)."""
+    from bot.server import run_socket_mode
+
+    app = _bot_app(db, socket_mode=True, workers=workers)
+    run_socket_mode(app, str(app.deps.settings.app_token), clock=not no_clock)
+
+
+@cli.command("retry")
+@click.argument("job_ids", metavar="[JOB]...", nargs=-1, type=int)
+@db_option
+def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
+    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up."""
+    from bot import queue
+
+    store = _open_store(db)
+    failed = queue.jobs(store, queue.FAILED)
+    for job in failed:
+        if not job_ids or job.id in job_ids:
+            click.echo(f"  job {job.id}: {job.url or job.file_id} — {job.last_error or 'failed'}")
+    count = queue.requeue_failed(store, job_ids)
+    click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
+
+
+# ------------------------------------------------------------------ the clock
+
+
+def _digest_now(settings: Settings, day: date | None) -> datetime:
+    """Now, or DAY at the digest's time in DESKBOT_TZ (what `--as-of` means for a digest)."""
+    from bot.scheduler import parse_digest_spec, parse_tz
+
+    if day is None:
+        return datetime.now(UTC)
+    return datetime.combine(day, parse_digest_spec(settings.digest).at, tzinfo=parse_tz(settings.tz))
+
+
+@cli.command("digest")
+@click.option("--dry-run", is_flag=True, help="Print the digest as it would be posted (no Slack needed).")
+@as_of_option
+@click.option("--recheck/--no-recheck", default=None,
+              help="Re-fetch the shown notes' sources first (default: yes when posting, no for --dry-run).")
+@click.option("--force", is_flag=True, help="Post even if this week's digest was already posted.")
+@db_option
+def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bool, db: str | None) -> None:
+    """Post the weekly stale digest to DESKBOT_DIGEST_CHANNEL now, or print it with --dry-run."""
+    from bot.digest import render_digest_text
+    from bot.jobs import ClockDeps, build_digest, run_digest, slack_client
+    from bot.scheduler import digest_period
+
+    settings = _settings()
+    if as_of and not dry_run:
+        raise click.UsageError("--as-of goes with --dry-run (a posted digest is always today's)")
+    if not dry_run and not settings.bot_token:
+        raise click.ClickException("SLACK_BOT_TOKEN is not set: `deskbot digest` posts to Slack. Set the bot token "
+                                   "(xoxb-…), or use --dry-run to print the digest instead.")
+    if not dry_run and not settings.digest_channel:
+        raise click.ClickException("DESKBOT_DIGEST_CHANNEL (or DESKBOT_CHANNELS) is not set: nowhere to post.")
+    store = _open_store(db)
+    now = _digest_now(settings, _today(as_of) if as_of else None)
+    if dry_run:
+        deps = ClockDeps(store=store)
+        digest = build_digest(deps, settings, now, period=digest_period(now, settings), recheck=bool(recheck))
+        click.echo(render_digest_text(digest, store.decay_table))
+        return
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    deps = ClockDeps(store=store, client=slack_client(settings), recheck=recheck is not False)
+    try:
+        outcome = run_digest(deps, settings, now, force=force)
+    except SlackApiError as exc:
+        raise click.ClickException(f"Slack refused the digest: {exc.response.get('error')}") from None
+    except (SlackClientError, OSError) as exc:
+        raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+    if outcome.status == "already":
+        raise click.ClickException(f"the digest for {outcome.period} was already posted; --force posts another")
+    if outcome.status == "posted":
+        click.echo(f"posted the digest for {outcome.period} to {outcome.channel} (ts {outcome.ts}): {outcome.detail}")
+    else:
+        click.echo(f"no digest posted: {outcome.detail}")
+
+
+@cli.command("clock")
+@db_option
+def clock_cmd(db: str | None) -> None:
+    """Run the scheduler alone: the daily reminder sweep and the weekly digest (Ctrl-C stops it)."""
+    import logging
+    import signal
+    import threading
+
+    from bot.jobs import ClockDeps, slack_client
+    from bot.scheduler import digest_trigger, reminder_trigger, run_clock
+
+    settings = _settings()
+    if not settings.bot_token:
+        raise click.ClickException("SLACK_BOT_TOKEN is not set: the clock sends reminders and digests to Slack.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    store = _open_store(db)
+    stop = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    now = datetime.now(UTC)
+    click.echo(f"deskbot clock · {store.path} · {settings.tz} · next digest "
+               f"{digest_trigger(settings).get_next_fire_time(None, now):%a %Y-%m-%d %H:%M} · next reminders "
+               f"{reminder_trigger(settings).get_next_fire_time(None, now):%a %Y-%m-%d %H:%M}", err=True)
+    try:
+        run_clock(settings, ClockDeps(store=store, client=slack_client(settings)), stop)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("deskbot clock stopped", err=True)
 
 
 def main() -> None:  # pragma: no cover - console entry point

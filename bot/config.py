@@ -7,7 +7,7 @@ kept on the object but never appear in ``repr`` or logs.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,14 @@ from bot.decay import DecayError, parse_table
 
 class ConfigError(ValueError):
     """A setting that cannot work; the message names the variable and what it should look like."""
+
+
+def _positive_int(value: str | None, name: str, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    if not value.strip().isdigit() or int(value) <= 0:
+        raise ConfigError(f"{name}: expected a positive whole number, got {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,9 @@ class Settings:
     fetch_allow: str | None = None
     summarizer: str = "auto"
     reminder_fallback: str | None = None
+    busy_timeout_ms: int = 10_000
+    reminder_time: str = "08:00"
+    digest_empty: str = "post"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -62,6 +73,7 @@ class Settings:
                 f"DESKBOT_SUMMARIZER: expected auto, extractive, anthropic or openai, got {summarizer!r}"
             )
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+        schedule = _schedule_settings(get)
         return cls(
             db_path=get("DESKBOT_DB") or "./deskbot.db",
             bot_token=get("SLACK_BOT_TOKEN") or None,
@@ -71,11 +83,27 @@ class Settings:
             port=int(port_text),
             channels=channels,
             digest_channel=(get("DESKBOT_DIGEST_CHANNEL") or (channels[0] if channels else None)),
-            digest=get("DESKBOT_DIGEST") or "mon 09:00",
-            tz=get("DESKBOT_TZ") or "UTC",
             decay_table=decay_table,
             vault=get("DESKBOT_VAULT") or None,
             fetch_allow=get("DESKBOT_FETCH_ALLOW") or None,
             summarizer=summarizer,
             reminder_fallback=get("DESKBOT_REMINDER_FALLBACK") or None,
+            busy_timeout_ms=_positive_int(get("DESKBOT_BUSY_TIMEOUT_MS"), "DESKBOT_BUSY_TIMEOUT_MS", 10_000),
+            **schedule,
         )
+
+
+def _schedule_settings(get: Callable[[str], str | None]) -> dict[str, str]:
+    """The clock's settings, checked now so a typo fails at start, not at 09:00 on Monday."""
+    from bot.scheduler import parse_digest_spec, parse_time_of_day, parse_tz
+
+    digest = (get("DESKBOT_DIGEST") or "mon 09:00").strip()
+    parse_digest_spec(digest)
+    reminder_time = (get("DESKBOT_REMINDER_TIME") or "08:00").strip()
+    parse_time_of_day(reminder_time, "DESKBOT_REMINDER_TIME")
+    tz = (get("DESKBOT_TZ") or "UTC").strip()
+    parse_tz(tz)
+    empty = (get("DESKBOT_DIGEST_EMPTY") or "post").strip().lower()
+    if empty not in {"post", "skip"}:
+        raise ConfigError(f"DESKBOT_DIGEST_EMPTY: expected post or skip, got {empty!r}")
+    return {"digest": digest, "reminder_time": reminder_time, "tz": tz, "digest_empty": empty}

@@ -218,10 +218,36 @@ def _clock(conn: sqlite3.Connection) -> None:
     db["source_checks"].create_index(["note_id", "checked_at"])
 
 
+def _due_counts(conn: sqlite3.Connection) -> None:
+    """Stale notes per due date, kept by triggers: the digest's counts read ~1,000 rows instead of walking
+    the due index over every stale note (30 ms at 1M notes, 600k of them stale; see bench/digest.py)."""
+    conn.execute("CREATE TABLE due_counts (due TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+    conn.execute(
+        "INSERT INTO due_counts(due, n) SELECT due, count(*) FROM notes"
+        " WHERE covered_by IS NULL AND due IS NOT NULL GROUP BY due"
+    )
+    conn.execute("""
+CREATE TRIGGER due_counts_ai AFTER INSERT ON notes WHEN new.covered_by IS NULL AND new.due IS NOT NULL BEGIN
+  INSERT INTO due_counts(due, n) VALUES (new.due, 1) ON CONFLICT(due) DO UPDATE SET n = n + 1;
+END""")
+    conn.execute("""
+CREATE TRIGGER due_counts_ad AFTER DELETE ON notes WHEN old.covered_by IS NULL AND old.due IS NOT NULL BEGIN
+  UPDATE due_counts SET n = n - 1 WHERE due = old.due;
+END""")
+    conn.execute("""
+CREATE TRIGGER due_counts_au AFTER UPDATE OF due, covered_by ON notes
+WHEN old.due IS NOT new.due OR (old.covered_by IS NULL) != (new.covered_by IS NULL) BEGIN
+  UPDATE due_counts SET n = n - 1 WHERE due = old.due AND old.covered_by IS NULL;
+  INSERT INTO due_counts(due, n) SELECT new.due, 1 WHERE new.covered_by IS NULL AND new.due IS NOT NULL
+    ON CONFLICT(due) DO UPDATE SET n = n + 1;
+END""")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
     ("003_clock_runs_reminders_digests_checks", _clock),
+    ("005_due_counts_for_the_digest", _due_counts),
 ]
 
 

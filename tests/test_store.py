@@ -201,3 +201,17 @@ def test_set_decay_and_snooze_move_the_due_date(seeded):
     assert [v.verdict for v in seeded.validations(video_id)] == ["decay:slow", "snoozed"]
     seeded.validate(video_id, by="U1", at=datetime(2026, 12, 2, 9))  # validation clears the snooze
     assert seeded.note_row(video_id).due == date(2027, 5, 31)
+
+
+def test_stale_count_from_trigger_kept_table_matches_a_full_count(seeded):
+    def full(today):
+        return seeded.conn.execute(
+            "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ?", (today.isoformat(),)).fetchone()[0]
+
+    for today in (date(2026, 3, 22), date(2026, 3, 23), date(2026, 11, 24)):
+        assert seeded.count_stale(today) == full(today)
+    (summary_id,) = seeded.find_note_ids("Thoughts on AI Progress (Dec 2025)")
+    seeded.validate(summary_id, by="U1", at=datetime(2026, 11, 24, 9))
+    seeded.snooze(seeded.find_note_ids("What are we scaling?")[0], date(2026, 12, 31), by="U1",
+                  at=datetime(2026, 11, 24, 9))
+    assert seeded.count_stale(TODAY) == full(TODAY) == 0

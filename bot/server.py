@@ -1,0 +1,122 @@
+"""Run the bot: HTTP (``deskbot serve``, waitress) or Socket Mode (``deskbot run``), plus the worker
+threads and, unless disabled, the clock — all in one process, the one that owns the SQLite file.
+
+Why waitress: a pure-Python production WSGI server (Bolt's ``app.start()`` is a development server).
+Bolt's WSGI adapter verifies every request's signature before any listener runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from bot.app import DeskbotApp
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def wsgi_app(app: DeskbotApp, path: str = EVENTS_PATH) -> WSGIApplication:
+    """Bolt's WSGI handler at ``path`` (events, slash commands and interactivity) plus ``/healthz``."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    bolt = SlackRequestHandler(app, path=path)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")])
+            return [b"ok"]
+        return bolt(environ, start_response)
+
+    return application
+
+
+def start_background(app: DeskbotApp, *, clock: bool = True) -> Callable[[], None]:
+    """Start the worker threads and the clock (``bot.scheduler.build_scheduler``, when that module
+    exists); return a function that stops both."""
+    app.worker.start()
+    scheduler: Any = None
+    if clock:
+        try:
+            from bot.scheduler import build_scheduler
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("bot.scheduler", "apscheduler"):
+                raise
+            log.info("no clock yet (bot.scheduler is not available): reminders and digests are off")
+        else:
+            scheduler = build_scheduler(app.deps.settings, app.deps)
+            scheduler.start()
+            log.info("clock started")
+
+    def stop() -> None:
+        if scheduler is not None:
+            with suppress(Exception):
+                scheduler.shutdown(wait=False)
+        app.worker.stop()
+
+    return stop
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (platform stop, ``kill``) ends the server loop like Ctrl-C does."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
+def run_http(app: DeskbotApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8,
+             clock: bool = True, ready: Callable[[str], None] | None = None) -> None:
+    """Serve ``/slack/events`` with waitress until SIGTERM / Ctrl-C; then stop the worker and clock."""
+    from waitress.server import create_server
+
+    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="deskbot")
+    bound = f"http://{host}:{server.effective_port}{EVENTS_PATH}"  # type: ignore[union-attr]
+    stop = start_background(app, clock=clock)
+    _exit_on_sigterm()
+    log.info("deskbot listening on %s", bound)
+    if ready is not None:
+        ready(bound)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        with suppress(Exception):
+            server.close()
+        stop()
+        log.info("deskbot stopped")
+
+
+def run_socket_mode(app: DeskbotApp, app_token: str, *, clock: bool = True,
+                    ready: Callable[[str], None] | None = None) -> None:
+    """Connect over Socket Mode (no public URL needed) until SIGTERM / Ctrl-C."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token, web_client=app.client)
+    stop = start_background(app, clock=clock)
+    _exit_on_sigterm()
+    try:
+        handler.connect()
+        log.info("deskbot connected over Socket Mode")
+        if ready is not None:
+            ready("socket mode")
+        threading.Event().wait()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        with suppress(Exception):
+            handler.close()
+        stop()
+        log.info("deskbot stopped")

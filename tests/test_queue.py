@@ -1,0 +1,147 @@
+"""The durable ingest queue on a real SQLite file: idempotent enqueue, atomic claims, retries, resume."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot import queue
+from bot.queue import JobSpec
+from bot.store import Store
+
+T0 = datetime(2026, 11, 30, 10, 0)
+
+
+def spec(n: int, *, url: str | None = None, channel: str = "C1") -> JobSpec:
+    link = url or f"https://e.example/{n}"
+    return JobSpec(kind="url", channel=channel, ts=f"1790000000.{n:06d}", thread_ts=f"1790000000.{n:06d}",
+                   user="U1", url=link, canonical_url=link)
+
+
+def test_enqueue_is_idempotent_by_event_and_by_key(store):
+    first = queue.enqueue(store, [spec(1), spec(2)], event_id="Ev1", now=T0)
+    assert not first.redelivery and len(first.new) == 2
+    again = queue.enqueue(store, [spec(1), spec(2)], event_id="Ev1", now=T0)
+    assert again.redelivery and again.new == []
+    other_event_same_message = queue.enqueue(store, [spec(1)], event_id="Ev2", now=T0)
+    assert not other_event_same_message.redelivery and other_event_same_message.new == []
+    assert queue.counts(store)["pending"] == 2
+
+
+def test_failed_enqueue_records_nothing_so_the_retry_is_processed(store):
+    bad = JobSpec(kind="url", channel="C1", ts="2", thread_ts="2", user=["U1"])  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.ProgrammingError):  # cannot bind a list: the whole delivery fails mid-way
+        queue.enqueue(store, [spec(1), bad], event_id="Ev9", now=T0)
+    assert queue.counts(store)["pending"] == 0
+    retry = queue.enqueue(store, [spec(1)], event_id="Ev9", now=T0)  # Slack's retry of the same event
+    assert not retry.redelivery and len(retry.new) == 1
+
+
+def test_claim_is_oldest_due_first_and_respects_next_at(store):
+    queue.enqueue(store, [spec(1)], now=T0)
+    queue.enqueue(store, [spec(2)], now=T0 + timedelta(seconds=1))
+    job = queue.claim_next(store, now=T0 + timedelta(seconds=5))
+    assert job.url.endswith("/1") and job.status == "running" and job.attempts == 1
+    due = queue.retry_later(store, job.id, delay=timedelta(seconds=60), error="503", now=T0 + timedelta(seconds=5))
+    assert queue.next_due(store) == T0 + timedelta(seconds=1)
+    second = queue.claim_next(store, now=T0 + timedelta(seconds=6))
+    assert second.url.endswith("/2")
+    assert queue.claim_next(store, now=T0 + timedelta(seconds=7)) is None  # job 1 waits for its backoff
+    again = queue.claim_next(store, now=due)
+    assert again.id == job.id and again.attempts == 2 and again.last_error == "503"
+
+
+def test_one_url_is_never_clipped_by_two_workers_at_once(store):
+    url = "https://e.example/same"
+    queue.enqueue(store, [spec(1, url=url), spec(2, url=url), spec(3)], now=T0)
+    a = queue.claim_next(store, now=T0)
+    b = queue.claim_next(store, now=T0)
+    assert a.url == url and b.url.endswith("/3")
+    assert queue.claim_next(store, now=T0) is None
+    queue.mark_done(store, a.id, note_id="n1", reply_ts="9.9", now=T0)
+    c = queue.claim_next(store, now=T0)
+    assert c.url == url and c.id != a.id
+
+
+def test_concurrent_claims_hand_out_each_job_once(tmp_path):
+    store = Store.open(str(tmp_path / "q.db"))
+    queue.enqueue(store, [spec(n) for n in range(200)], now=T0)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def drain() -> None:
+        while (job := queue.claim_next(store, now=T0)) is not None:
+            with lock:
+                taken.append(job.id)
+
+    threads = [threading.Thread(target=drain) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == sorted(set(taken)) and len(taken) == 200
+    store.close()
+
+
+def test_resume_after_a_crash_and_requeue_failed(store):
+    queue.enqueue(store, [spec(1), spec(2), spec(3)], now=T0)
+    running = queue.claim_next(store, now=T0)
+    failed = queue.claim_next(store, now=T0)
+    queue.mark_failed(store, failed.id, error="HTTP 404", permanent=True, now=T0)
+    assert queue.resume(store) == 1  # the process died with job 1 running
+    assert queue.get(store, running.id).status == "pending"
+    assert queue.counts(store) == {"pending": 2, "running": 0, "done": 0, "failed": 1}
+    assert queue.get(store, failed.id).last_error == "HTTP 404"
+    assert queue.requeue_failed(store) == 1
+    back = queue.get(store, failed.id)
+    assert back.status == "pending" and back.attempts == 0
+    assert queue.requeue_failed(store, [12345]) == 0
+
+
+def test_seen_events_and_click_keys_are_pruned(store):
+    assert queue.first_time(store, "act:valid:n1:U1:2026-11-30", now=T0)
+    assert not queue.first_time(store, "act:valid:n1:U1:2026-11-30", now=T0)
+    queue.enqueue(store, [], event_id="Ev1", now=T0)
+    assert queue.prune_seen(store, now=T0 + timedelta(days=3)) == 2
+    assert queue.first_time(store, "act:valid:n1:U1:2026-11-30", now=T0)
+
+
+def test_inbox_lines_left_by_a_crash_are_moved_on_the_next_start(tmp_path):
+    store = Store.open(str(tmp_path / "q.db"))
+    crashed = queue.Inbox(store)  # never started: as if the process died right after the acks
+    crashed.put([spec(1), spec(2)], "Ev1")
+    crashed.put([spec(1)], "Ev1")  # Slack's retry of the same event, also journaled
+    assert queue.counts(store)["pending"] == 0 and crashed.pending() == 2
+    moved: list[int] = []
+    restarted = queue.Inbox(store, on_moved=lambda: moved.append(1))
+    assert restarted.start() == 2
+    assert moved == [1] and queue.counts(store)["pending"] == 2
+    assert not (tmp_path / "q.db.inbox").exists() and not (tmp_path / "q.db.inbox-moving").exists()
+    restarted.put([spec(3)], "Ev3")
+    restarted.stop()  # stopping moves what is left
+    assert queue.counts(store)["pending"] == 3
+    store.close()
+
+
+def test_a_half_moved_inbox_is_finished_without_doubling(tmp_path):
+    store = Store.open(str(tmp_path / "q.db"))
+    inbox = queue.Inbox(store)
+    inbox.put([spec(1)], "Ev1")
+    (tmp_path / "q.db.inbox").rename(tmp_path / "q.db.inbox-moving")  # crash after the rotation…
+    queue.enqueue(store, [spec(1)], event_id="Ev1")  # …and after the commit, before the unlink
+    inbox.put([spec(2)], "Ev2")
+    assert queue.Inbox(store).start() == 1
+    assert queue.counts(store)["pending"] == 2
+    store.close()
+
+
+def test_an_in_memory_store_has_no_journal():
+    store = Store.open(":memory:")
+    woken: list[int] = []
+    inbox = queue.Inbox(store, on_moved=lambda: woken.append(1))
+    inbox.put([spec(1)], "Ev1")
+    assert inbox.path is None and woken == [1] and queue.counts(store)["pending"] == 1
+    store.close()
