@@ -12,9 +12,9 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from slack_bolt import App
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.capture.pipeline import CaptureOptions
     from bot.config import Settings
     from bot.store import Store
-    from bot.worker import Worker
+    from bot.worker import Backoff, Worker
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,8 @@ class Deps:
     capture_options: CaptureOptions | None
     channels: ChannelFilter
     worker: Worker
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def today(self) -> Any:
+    def today(self) -> date:
         return self.clock().date()
 
 
@@ -184,7 +183,7 @@ def create_app(
     capture_options: CaptureOptions | None = None,
     socket_mode: bool = False,
     worker_threads: int = 4,
-    backoff: Any = None,
+    backoff: Backoff | None = None,
     capture_processes: bool | None = None,
 ) -> DeskbotApp:
     """Build the Bolt app and its (not yet started) worker. Bolt calls ``auth.test`` once here (the token

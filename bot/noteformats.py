@@ -126,6 +126,8 @@ def _load_yaml(block: str) -> dict[str, Any]:
         where = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise NoteError(f"malformed YAML frontmatter{where}: {problem}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. 2026-13-01 read as a date
+        raise NoteError(f"malformed YAML frontmatter: a value cannot be read ({exc})") from None
     if meta is None:
         return {}
     if not isinstance(meta, dict):

@@ -113,3 +113,8 @@ def test_bad_input_names_the_problem(text, problem):
 def test_explicit_decay_rates_and_crlf():
     note = parse_text("Title\r\n\r\nlast_validated: 2026-01-01 decay_rate: 2W\r\n\r\nSummary\r\n\r\nHello.\r\n")
     assert note.decay_rate == "2w" and note.summary == "Hello."
+
+
+def test_impossible_yaml_date_is_a_note_error():
+    with pytest.raises(NoteError, match="a value cannot be read"):
+        parse_text("---\ntitle: t\nlast_validated: 2026-13-01\n---\nbody\n", source="x.md")

@@ -64,48 +64,40 @@ class Click:
                    rate=rate if rate in blocks.RATES else None)
 
 
-def record(deps: Deps, click: Click) -> str | None:
-    """Write what the click means; returns the status line to show (None: nothing to record)."""
+def record(deps: Deps, click: Click) -> bool:
+    """Write what the click means, at most once (see the module doc); False when there was nothing to
+    write (an unknown note or claim, a malformed value, a repeat)."""
     from bot.decay import DecayError
 
     store, now = deps.store, deps.clock()
     today, who, note = now.date(), click.user, click.note_id
     if note is None:
-        return None
+        return False
     try:
-        if click.action_id == "note_valid":
-            if queue.first_time(store, f"act:valid:{note}:{who}:{today}"):
-                store.validate(note, by=who, at=now)
-            return blocks.status_line("valid", who, today)
-        if click.action_id == "note_needs_update":
-            if queue.first_time(store, f"act:needs-update:{note}:{who}:{today}"):
-                store.validate(note, by=who, at=now, verdict="needs-update")
-            return blocks.status_line("needs_update", who, today)
-        if click.action_id == "note_snooze":
+        if click.action_id == "note_valid" and queue.first_time(store, f"act:valid:{note}:{who}:{today}"):
+            store.validate(note, by=who, at=now)
+        elif click.action_id == "note_needs_update" and queue.first_time(
+                store, f"act:needs-update:{note}:{who}:{today}"):
+            store.validate(note, by=who, at=now, verdict="needs-update")
+        elif click.action_id == "note_snooze":
             until = today + timedelta(days=blocks.SNOOZE_DAYS)
-            if queue.first_time(store, f"act:snooze:{note}:{until}"):
-                store.snooze(note, until, by=who, at=now)
-            return blocks.status_line("snooze", who, today, until.isoformat())
-        if click.action_id == "note_decay":
-            if click.rate is None:
-                return None
+            if not queue.first_time(store, f"act:snooze:{note}:{until}"):
+                return False
+            store.snooze(note, until, by=who, at=now)
+        elif click.action_id == "note_decay" and click.rate:
             row = store.note_row(note)
-            if row is None:
-                raise KeyError(note)
-            if row.decay_rate != click.rate:
-                store.set_decay(note, click.rate, by=who, at=now)
-            return blocks.status_line("decay", who, today, click.rate)
-        if click.action_id == "claim_outdated" and click.claim:
-            if queue.first_time(store, f"act:outdated:{note}:{click.claim}"):
-                store.validate(note, by=who, at=now, claim=click.claim, verdict="outdated")
-            return blocks.status_line("outdated", who, today, str(click.claim))
-    except KeyError:
-        return "⚠️ this note is no longer in the knowledge base"
-    except IndexError:
-        return "⚠️ that claim is no longer part of the note"
-    except DecayError:
-        return None
-    return None
+            if row is None or row.decay_rate == click.rate:
+                return False
+            store.set_decay(note, click.rate, by=who, at=now)
+        elif click.action_id == "claim_outdated" and click.claim and queue.first_time(
+                store, f"act:outdated:{note}:{click.claim}"):
+            store.validate(note, by=who, at=now, claim=click.claim, verdict="outdated")
+        else:
+            return False
+    except (KeyError, IndexError, DecayError) as exc:  # the note or claim is gone: describe() says so
+        log.info("click %s on %s not recorded (%s)", click.action_id, note, type(exc).__name__)
+        return False
+    return True
 
 
 def _fresh_section(deps: Deps, note_id: str, status: str) -> dict[str, Any] | None:
@@ -204,19 +196,29 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def share_claims(body: dict[str, Any], respond: Respond) -> None:
-        click = Click.parse(body)
         from bot.listeners.commands import claim_reply
 
-        payload = claim_reply(deps.store, click.query or "", deps.today(), shared_by=click.user)
-        respond(response_type="in_channel", replace_original=False, **payload)
+        click = Click.parse(body)
+        if not click.query or not any(ch.isalnum() for ch in click.query):
+            respond(replace_original=False, response_type="ephemeral", text="Nothing to share: no topic.")
+            return
+        try:
+            payload = claim_reply(deps.store, click.query, deps.today(), shared_by=click.user)
+            respond(response_type="in_channel", replace_original=False, **payload)
+        except Exception:  # noqa: BLE001 - never a stack trace to a user
+            log.exception("sharing /claim %r failed", click.query[:50])
+            respond(replace_original=False, response_type="ephemeral", **blocks.oops("sharing"))
 
     app.action("share_claims")(ack=acknowledge_share, lazy=[share_claims])
 
 
 def describe(deps: Deps, click: Click) -> str | None:
     """The status line of an already-recorded click, without writing anything (the lazy step)."""
-    if click.note_id is None or deps.store.note_row(click.note_id) is None:
+    row = deps.store.note_row(click.note_id) if click.note_id else None
+    if row is None:
         return "⚠️ this note is no longer in the knowledge base" if click.note_id else None
+    if click.claim and click.claim > row.claim_count:
+        return "⚠️ that claim is no longer part of the note"
     today, who = deps.today(), click.user
     if click.action_id == "note_valid":
         return blocks.status_line("valid", who, today)

@@ -38,5 +38,6 @@ def test_home_shows_counts_my_stale_notes_and_recent_clips(bot, site):
 
 def test_messages_tab_is_not_published(bot):
     assert bot.event(envelope(home_opened("U0ANN", tab="messages"))).status == 200
-    assert bot.app.worker.wait_idle(2)
-    assert not bot.fake.calls("views.publish")
+    assert bot.event(envelope(home_opened("U0BOB"))).status == 200
+    [publish] = bot.fake.wait_for("views.publish", ok_only=True)  # Bob's, after Ann's event was handled
+    assert publish.decoded["user_id"] == "U0BOB"
