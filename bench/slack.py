@@ -17,6 +17,7 @@ Slack is a local stand-in (tests/fakes), the articles a local site: nothing leav
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
@@ -91,6 +92,39 @@ class Process:
         self.proc.wait(30)
 
 
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB of a process plus its children (the capture worker processes)."""
+    def status(p: int) -> dict[str, float]:
+        try:
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            return {}
+        return {k: int(v.split()[0]) / 1024 for k, _, v in (line.partition(":") for line in lines)
+                if k in ("VmRSS", "VmHWM")}
+
+    def children(p: int) -> list[int]:
+        kids: list[int] = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                kids += [int(c) for c in (task / "children").read_text().split()]
+        return kids + [g for k in kids for g in children(k)]
+
+    pids = [pid, *children(pid)]
+    stats = [status(p) for p in pids]
+    return sum(s.get("VmRSS", 0) for s in stats), sum(s.get("VmHWM", 0) for s in stats)
+
+
+def memory_mb_main(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB of the server process alone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0, 0.0
+    found = {k: int(v.split()[0]) / 1024 for k, _, v in (line.partition(":") for line in lines)
+             if k in ("VmRSS", "VmHWM")}
+    return found.get("VmRSS", 0.0), found.get("VmHWM", 0.0)
+
+
 # --------------------------------------------------------------------------- ack latency
 
 
@@ -134,6 +168,8 @@ def ack_bench(bursts: int, size: int, concurrency: int, *, network_bound: bool) 
                 return [json_body(event_envelope(link_event(site.url(next(counter), slow=network_bound))))
                         for _ in range(n)]
 
+            idle_rss, _ = memory_mb(bot.proc.pid)
+            main_idle, _ = memory_mb_main(bot.proc.pid)
             results: dict[str, list[float]] = {name: [] for name in targets}
             for url in targets.values():
                 burst(url, bodies(10), concurrency)  # warm-up: connections, first SQLite pages
@@ -144,6 +180,8 @@ def ack_bench(bursts: int, size: int, concurrency: int, *, network_bound: bool) 
             sent = bursts * size + 10
             fake.wait_for("chat.postMessage", sent, timeout=300, ok_only=True)
             answered = len([c for c in fake.calls("chat.postMessage") if c.ok])
+            _, peak_rss = memory_mb(bot.proc.pid)
+            _, main_peak = memory_mb_main(bot.proc.pid)
         finally:
             bot.stop()
             bare.stop()
@@ -158,6 +196,8 @@ def ack_bench(bursts: int, size: int, concurrency: int, *, network_bound: bool) 
     print(f"  ratio deskbot/bare      p50 {pct(ours, .5) / pct(base, .5):5.2f}x   "
           f"p99 {pct(ours, .99) / pct(base, .99):5.2f}x   (targets: p99 < 10 ms, <= 2x)")
     print(f"  every link answered: {answered}/{sent} thread replies")
+    print(f"  deskbot serve memory: server process {main_idle:.0f} MB idle, peak {main_peak:.0f} MB under the bursts;"
+          f" with its capture worker processes {idle_rss:.0f} MB idle, peak {peak_rss:.0f} MB (sum of peaks)")
 
 
 # --------------------------------------------------------------------------- /claim server-side
