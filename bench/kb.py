@@ -89,8 +89,8 @@ def build_store(path: Path, notes_count: int) -> tuple[Store, float]:
         batch = make_notes(min(chunk, notes_count - base), seed=base)
         for i, note in enumerate(batch):
             note.id = f"{base + i:016x}"
-        for start in range(0, len(batch), 500):
-            store.upsert_notes([(note, None) for note in batch[start : start + 500]])
+        for first in range(0, len(batch), 500):
+            store.upsert_notes([(note, None) for note in batch[first : first + 500]])
         print(f"  built {base + len(batch):,} notes", file=sys.stderr, end="\r")
     elapsed = time.perf_counter() - start
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -228,6 +228,7 @@ def main() -> None:
     parser.add_argument("--import-count", type=int, default=5_000)
     parser.add_argument("--no-ripgrep", action="store_true")
     parser.add_argument("--skip-process", action="store_true", help="skip the whole-process timing")
+    parser.add_argument("--skip-import", action="store_true", help="skip the import throughput figure")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"deskbot knowledge-base bench · {args.notes:,} notes · python {sys.version.split()[0]} · "
@@ -240,7 +241,8 @@ def main() -> None:
     lookup_bench(store, args.rounds)
     if not args.no_ripgrep:
         ripgrep_bench(store, OUT / f"vault-{args.notes}", 3)
-    import_bench(args.import_count)
+    if not args.skip_import:
+        import_bench(args.import_count)
     if not args.skip_process:
         process_bench(OUT / f"kb-{args.notes}.db")
 
