@@ -145,6 +145,9 @@ def burst(url: str, bodies: list[bytes], concurrency: int) -> list[float]:
         return list(pool.map(one, bodies))
 
 
+WORKERS: list[int] = []
+
+
 def ack_bench(bursts: int, size: int, concurrency: int, *, network_bound: bool) -> None:
     """One scenario: a fresh `deskbot serve` and bare server; bursts interleaved between them."""
     from tests.fakes.signing import event_envelope, json_body
@@ -156,8 +159,8 @@ def ack_bench(bursts: int, size: int, concurrency: int, *, network_bound: bool) 
         env.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.base_url,
                    DESKBOT_DB=str(Path(tmp) / "bench.db"), DESKBOT_CHANNELS="C0CHANNEL",
                    DESKBOT_FETCH_ALLOW="127.0.0.1", DESKBOT_SUMMARIZER="extractive")
-        bot = Process([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", "--no-clock"],
-                      env, tmp)
+        serve = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", "--no-clock"]
+        bot = Process(serve + (["--workers", str(WORKERS[0])] if WORKERS else []), env, tmp)
         bare = Process([sys.executable, str(Path(__file__).resolve()), "--serve-bare"], env, tmp)
         try:
             targets = {"deskbot serve": bot.wait_ready() + "/slack/events",
@@ -275,10 +278,13 @@ def main() -> None:
     parser.add_argument("--kb", type=Path, help="store for /claim (default bench/out/kb-100000.db)")
     parser.add_argument("--rounds", type=int, default=10, help="/claim rounds over the topic mix")
     parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, help="deskbot serve --workers (default: its own default)")
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare()
         return
+    if args.workers:
+        WORKERS.append(args.workers)
     print(f"deskbot Slack bench · python {sys.version.split()[0]} · {os.cpu_count()} cpus · everything "
           "(senders, servers, capture processes, fake Slack, article site) on this machine")
     ack_bench(args.bursts, args.size, args.concurrency, network_bound=False)
