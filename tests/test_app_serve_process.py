@@ -39,7 +39,7 @@ def bot_env(fake: FakeSlackAPI, db: Path) -> dict[str, str]:
     return env
 
 
-SERVE = ("serve", "--host", "127.0.0.1", "--port", "0", "--no-clock")
+SERVE = ("serve", "--host", "127.0.0.1", "--port", "0", "--no-clock", "--workers", "4")  # 4: the kill test counts them
 
 
 class ServerProcess:
