@@ -79,3 +79,27 @@ def test_claim_and_note_lookups_take_any_text(tmp_path_factory, topic):
     store = _seeded_store(tmp_path_factory)
     assert isinstance(claim_lookup(store, topic, date(2026, 11, 24)), list)
     assert isinstance(note_lookup(store, topic, date(2026, 11, 24)), list)
+
+
+def _blocks_fit_slack(reply: dict) -> None:
+    blocks = reply.get("blocks") or []
+    assert len(blocks) <= 50
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        assert len(text) <= 3000
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300) | st.sampled_from(['"', '"NOT', "mine", "MINE please", "<!channel>", "x" * 5000]))
+def test_slash_command_text_always_gets_an_answer_within_slack_limits(tmp_path_factory, text):
+    from datetime import date
+
+    from bot.listeners.commands import claim_reply, note_reply, stale_reply
+
+    store = _seeded_store(tmp_path_factory)
+    today = date(2026, 11, 24)
+    for reply in (claim_reply(store, text, today), note_reply(store, text, today),
+                  stale_reply(store, text, today, "U0USER")):
+        assert reply.get("blocks") or reply.get("text")
+        _blocks_fit_slack(reply)
+        assert "<!channel>" not in str(reply)  # user text is escaped, never a broadcast
