@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot import decay
-from bot.notes import Note
-from bot.render import place_url
+from bot.render import claim_link
 from bot.store import ClaimHit, NoteRow, Store
 
 
@@ -31,11 +30,11 @@ def claim_lookup(store: Store, topic: str, today: date, limit: int = 10) -> list
     """Top claims on a topic, each with its source place and per-claim freshness."""
     answers = []
     for hit in store.search_claims(topic, limit=limit):
-        note = Note(id=hit.note_id, title=hit.note_title, kind=hit.note_kind, url=hit.note_url)
         fresh = decay.claim_freshness(
             hit.base_date, hit.claim_validated, hit.outdated, hit.decay_rate, today, store.decay_table
         )
-        answers.append(ClaimAnswer(hit=hit, link=place_url(note, hit.as_claim()), freshness=fresh))
+        link = claim_link(hit.note_url, hit.as_claim()) if hit.note_url else None
+        answers.append(ClaimAnswer(hit=hit, link=link, freshness=fresh))
     return answers
 
 

@@ -100,12 +100,12 @@ def import_cmd(paths: tuple[str, ...], db: str | None) -> None:
     from bot.importer import discover, import_paths
 
     store = _open_store(db)
-    total = sum(1 for _ in discover(paths))
-    if total >= 200:
-        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-            report = import_paths(store, paths, progress=bar.update)
+    files = list(discover(paths))  # walked once: the count sizes the progress bar, the list is imported
+    if len(files) >= 200:
+        with click.progressbar(length=len(files), label="importing", file=sys.stderr) as bar:
+            report = import_paths(store, files, progress=bar.update)
     else:
-        report = import_paths(store, paths)
+        report = import_paths(store, files)
     for path, problem in report.failed:
         click.echo(f"error: {path}: {problem}", err=True)
     click.echo(report.summary())

@@ -136,27 +136,3 @@ def _write_batch(
             conn.execute("RELEASE note")
             results.append((path, outcome))
     return results
-
-
-def _parse_one(path: Path) -> Note | str:
-    """Parse one file; a problem comes back as its message (it must cross a process boundary)."""
-    if not path.exists():
-        return "no such file or folder"
-    try:
-        return parse_file(path)
-    except NoteError as exc:
-        return str(exc).removeprefix(f"{path}: ")
-
-
-def _parse_pool() -> Executor | None:
-    """Large imports parse on the other cores while this one writes (SQLite has one writer)."""
-    cpus = os.cpu_count() or 1
-    if cpus < 2:
-        return None
-    import multiprocessing
-
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # platforms without fork: parse in-process
-        return None
-    return ProcessPoolExecutor(max_workers=max(1, cpus - 1), mp_context=context)

@@ -31,12 +31,10 @@ import dataclasses
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,55 +51,13 @@ _COLUMNS = (
 )
 
 
-_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-BUSY_POLL_SECONDS = 0.0003
 BATCH_QUIET_SECONDS = 0.002  # the inbox moves once no new delivery came for this long…
 BATCH_WINDOW_SECONDS = 0.02  # …or this long after the first one
-BUSY_DEADLINE_SECONDS = 10.0
 
 
-@contextmanager
-def _write(store: Store) -> Iterator[Any]:
-    """A write transaction for the queue's short statements, tuned for the ack path.
-
-    Threads of this process queue on a lock (handed over at once); another process holding the SQLite
-    write lock (a capture process storing a note) is waited for by polling every 0.3 ms instead of
-    SQLite's busy handler, whose sleeps grow 1, 2, 5, 10… ms.
-    """
-    with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(store, threading.RLock())
-    with lock:
-        conn = store.conn
-        if conn.in_transaction:  # joined an outer transaction
-            yield conn
-            return
-        _begin_immediate(conn)
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    deadline = time.monotonic() + BUSY_DEADLINE_SECONDS
-    (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(BUSY_POLL_SECONDS)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+def _write(store: Store) -> Any:
+    """The queue's short writes are on the ack path: take the write lock promptly (see Store.write)."""
+    return store.write(prompt=True)
 
 
 def utcnow() -> datetime:

@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from bot.migrations import migrate
 from bot.notes import Claim, Note, Quote, Validation, title_key
 
 BUSY_TIMEOUT_MS = 10_000
+BUSY_POLL_SECONDS = 0.0003
 BIG_MATCH = 2_000  # above this many matches, rank a bounded window instead of every match
 WINDOW = 2_000
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -138,6 +140,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
 
     @classmethod
     def open(
@@ -178,19 +181,41 @@ class Store:
         self._local = threading.local()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front so concurrent writers queue instead of deadlocking."""
+    def write(self, *, prompt: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken up front (BEGIN IMMEDIATE) so concurrent writers queue instead of
+        deadlocking. Threads of this process queue on a lock, handed over at once. ``prompt`` (the Slack
+        ack path's queue writes) waits for another *process* holding the write lock by polling every
+        0.3 ms instead of SQLite's busy handler, whose sleeps grow 1, 2, 5, 10… ms."""
         conn = self.conn
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
+        with self._write_lock:
+            if prompt:
+                self._begin_polling(conn)
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _begin_polling(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        conn.execute("PRAGMA busy_timeout = 0")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(BUSY_POLL_SECONDS)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
 
     def backup(self, target: str | Path) -> Path:
         """A consistent copy while others keep writing (``VACUUM INTO`` reads one snapshot)."""

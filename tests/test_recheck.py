@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from contextlib import AbstractContextManager as ContextManager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,6 +26,7 @@ from bot.recheck import (
     recheck,
     similarity,
 )
+from tests.fakes.web import Page, Site, serve_pages
 
 pytest_plugins = ["tests.fakes.fixtures"]  # fake_slack
 
@@ -44,53 +43,12 @@ def article(paragraphs: list[str], title: str = "An essay on measured results") 
             f"{body}</article><footer>© 2026</footer></body></html>").encode()
 
 
-@dataclass
-class Site:
-    base: str = ""
-    pages: dict[str, tuple[int, bytes]] = field(default_factory=dict)
-    hits: dict[str, int] = field(default_factory=dict)
-    hold: threading.Event = field(default_factory=threading.Event)  # "/slow*" pages wait for it
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-
-@contextmanager
-def serve(pages: dict[str, tuple[int, bytes]]) -> Iterator[Site]:
-    site = Site(pages=pages)
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server naming
-            path = urlsplit(self.path).path
-            with lock:
-                site.hits[path] = site.hits.get(path, 0) + 1
-            if path.startswith("/slow"):
-                site.hold.wait(10)
-            status, body = site.pages.get(path, (404, b"not found"))
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the fetcher gave up on a slow page, as it should
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield site
-    finally:
-        site.hold.set()
-        server.shutdown()
-        server.server_close()
+def serve(pages: dict[str, tuple[int, bytes]], slow: Iterable[str] = ()) -> ContextManager[Site]:
+    """The shared local site (tests/fakes/web.py); ``slow`` paths answer only at teardown."""
+    hold = threading.Event()
+    served = {path: Page(body, status=status) for path, (status, body) in pages.items()}
+    served.update({path: Page(b"late", gate=hold) for path in slow})
+    return serve_pages(served)
 
 
 @pytest.fixture
@@ -121,7 +79,7 @@ def test_unchanged_changed_gone_and_unreachable(store, fetcher):
         "/gone410": (410, b"gone"),
         "/broken": (503, b"down"),
     }
-    with serve(pages) as site:
+    with serve(pages, slow=["/slow"]) as site:
         for name in ("same", "edited", "missing", "gone410", "broken", "slow"):
             clip(store, name, site.url(f"/{name}"))
         started = time.monotonic()
@@ -141,7 +99,7 @@ def test_unchanged_changed_gone_and_unreachable(store, fetcher):
 
 
 def test_bounded_by_notes_and_seconds_never_blocking(store, fetcher):
-    with serve({}) as site:
+    with serve({}, slow=[f"/slow{n}" for n in range(12)]) as site:
         for n in range(12):
             clip(store, f"s{n}", site.url(f"/slow{n}"))
         started = time.monotonic()

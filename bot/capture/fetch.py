@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import functools
 import http.client
-import io
 import ipaddress
 import re
 import socket
@@ -59,6 +58,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from bot import __version__
+from bot.capture.deadline import STANDARD_PORTS, DeadlineSocket, SocketConnection
 from bot.capture.links import idna_host
 
 __all__ = [
@@ -95,7 +95,6 @@ MAX_REDIRECTS = 5
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,text/markdown;q=0.8,text/plain;q=0.7"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
-_STANDARD_PORTS = {"http": 80, "https": 443}
 _CHUNK = 64 * 1024
 _HOSTNAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -440,7 +439,7 @@ def _vet(url: str, allow: Allowlist, resolver: Resolver) -> _Target:
     except ValueError as exc:
         raise Refused(f"refused: not a valid URL: {url}") from exc
     scheme = parts.scheme.lower()
-    if scheme not in _STANDARD_PORTS:
+    if scheme not in STANDARD_PORTS:
         raise Refused(f"refused: only http and https URLs are fetched, not {scheme or 'scheme-less'} ones")
     if "@" in parts.netloc:
         raise Refused("refused: URLs with a user name or password are not fetched")
@@ -450,7 +449,7 @@ def _vet(url: str, allow: Allowlist, resolver: Resolver) -> _Target:
         host = idna_host(parts.hostname)
     except ValueError as exc:
         raise Refused(f"refused: invalid host name {parts.hostname!r}") from exc
-    port = port if port is not None else _STANDARD_PORTS[scheme]
+    port = port if port is not None else STANDARD_PORTS[scheme]
     literal = _parse_ip(host)
     if literal is None:
         if not _HOSTNAME.fullmatch(host):
@@ -465,7 +464,7 @@ def _vet(url: str, allow: Allowlist, resolver: Resolver) -> _Target:
     if not host_allowed:
         for _, sockaddr in addresses:
             check_address(sockaddr[0], allow)
-    if port not in _STANDARD_PORTS.values() and not (
+    if port not in STANDARD_PORTS.values() and not (
         host_allowed or all(allow.allows_address(sockaddr[0]) for _, sockaddr in addresses)
     ):
         raise Refused(f"refused: port {port} is not allowed, only 80 and 443")
@@ -511,7 +510,7 @@ def _attempt(
     response: http.client.HTTPResponse | None = None
     try:
         sock = _connect(target, connect_timeout, limit, ssl_context)
-        connection = _PinnedConnection(target.host, target.port, _DeadlineSocket(sock, limit), target.scheme)
+        connection = SocketConnection(target.host, target.port, DeadlineSocket(sock, limit), target.scheme)
         connection.request(
             "GET",
             target.request_target,
@@ -572,58 +571,6 @@ def _connect(
             sock.close()
             raise
     raise error
-
-
-class _PinnedConnection(http.client.HTTPConnection):
-    """An HTTPConnection over a socket we opened to a vetted address; it can never (re)connect by name."""
-
-    def __init__(self, host: str, port: int, sock: _DeadlineSocket, scheme: str) -> None:
-        super().__init__(host, port)
-        self.default_port = _STANDARD_PORTS[scheme]  # so the Host header omits :443 for https
-        self.sock = sock
-
-    def connect(self) -> None:
-        raise ConnectionError("pinned connection closed; refusing to reconnect by name")
-
-
-class _DeadlineSocket:
-    """The socket facade http.client sees: each read and write may only wait until the deadline."""
-
-    def __init__(self, sock: socket.socket, limit: float) -> None:
-        self._sock = sock
-        self._limit = limit
-
-    def _arm(self) -> None:
-        remaining = self._limit - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("deadline passed")
-        self._sock.settimeout(remaining)
-
-    def sendall(self, data: bytes) -> None:
-        self._arm()
-        self._sock.sendall(data)
-
-    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
-        self._arm()
-        return self._sock.recv_into(buffer, nbytes)
-
-    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self))
-
-    def close(self) -> None:
-        """No-op: http.client closes the connection while its response still reads from it (a real socket
-        defers that via makefile reference counts); ``_attempt`` owns and closes the real socket."""
-
-
-class _DeadlineReader(io.RawIOBase):
-    def __init__(self, sock: _DeadlineSocket) -> None:
-        self._deadline_sock = sock
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._deadline_sock.recv_into(buffer)
 
 
 # --- the response --------------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ line; keys are never logged and never appear in a ``repr``.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.capture.deadline import DeadlineSocket, SocketConnection
 from bot.capture.extract import Extracted, layout_blocks, plain_text, words
 from bot.capture.summarize import (
     MAX_TAGS,
@@ -403,7 +403,7 @@ def post_json(
             raw.settimeout(_left(deadline))
             context = ssl_context or ssl.create_default_context()
             raw = context.wrap_socket(raw, server_hostname=parts.hostname)
-        conn = _Connection(parts.hostname, port, _DeadlineSocket(raw, deadline))
+        conn = SocketConnection(parts.hostname, port, DeadlineSocket(raw, deadline), parts.scheme)
         conn.request("POST", target, body=data, headers=send)
         response = conn.getresponse()
         body = bytearray()
@@ -428,50 +428,6 @@ def _left(deadline: float) -> float:
     if remaining <= 0:
         raise TimeoutError
     return remaining
-
-
-class _Connection(http.client.HTTPConnection):
-    """An HTTPConnection over a socket we opened (and will close) ourselves."""
-
-    def __init__(self, host: str, port: int, sock: _DeadlineSocket) -> None:
-        super().__init__(host, port)
-        self.sock = sock
-
-    def connect(self) -> None:
-        raise ConnectionError("connection closed")
-
-
-class _DeadlineSocket:
-    """What http.client sees as the socket: every send and receive may only wait until the deadline."""
-
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self._sock = sock
-        self._deadline = deadline
-
-    def sendall(self, data: bytes) -> None:
-        self._sock.settimeout(_left(self._deadline))
-        self._sock.sendall(data)
-
-    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
-        self._sock.settimeout(_left(self._deadline))
-        return self._sock.recv_into(buffer, nbytes)
-
-    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self))
-
-    def close(self) -> None:
-        """No-op: http.client closes the connection while the response still reads; ``post_json`` closes."""
-
-
-class _DeadlineReader(io.RawIOBase):
-    def __init__(self, sock: _DeadlineSocket) -> None:
-        self._deadline_sock = sock
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._deadline_sock.recv_into(buffer)
 
 
 def _error_reason(status: int, body: bytes, secret: str | None) -> str:

@@ -82,16 +82,11 @@ def capture_url(
 
     options = options or CaptureOptions()
     moment = _now(now)
-    try:
-        canonical = canonical_url(url)
-    except Exception:  # noqa: BLE001 - any unparsable URL is a user error, said in words
-        return CaptureResult("failed", url=url, error=f"not a valid link: {url}", permanent=True)
-    note_id = url_note_id(canonical)
-    if store.note_row(note_id) is not None:
-        first = store.first_mention(note_id)
-        store.add_mention(note_id, url=url, channel=channel, ts=ts, user=user, at=moment)
-        return CaptureResult("duplicate", url=canonical, note=store.get_note(note_id), first=first)
-
+    canonical = canonical_url(url)  # never raises; a URL fetch cannot use is refused in words below
+    known = _already_clipped(store, canonical)
+    if known is not None:
+        store.add_mention(url_note_id(canonical), url=url, channel=channel, ts=ts, user=user, at=moment)
+        return known
     try:
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
@@ -104,6 +99,14 @@ def capture_url(
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
+    """The "duplicate" result (with the first posting) when this canonical URL has a note already."""
+    note = store.get_note(url_note_id(canonical))
+    if note is None:
+        return None
+    return CaptureResult("duplicate", url=canonical, note=note, first=store.first_mention(note.id))
 
 
 def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
@@ -187,10 +190,9 @@ def capture_local(
 
     options = options or CaptureOptions()
     canonical = canonical_url(url)
-    note_id = url_note_id(canonical)
-    if store.note_row(note_id) is not None:
-        first = store.first_mention(note_id)
-        return CaptureResult("duplicate", url=canonical, note=store.get_note(note_id), first=first)
+    known = _already_clipped(store, canonical)
+    if known is not None:
+        return known
     try:
         extracted = extract_bytes(path.read_bytes(), canonical, content_type)
     except Exception as exc:  # noqa: BLE001

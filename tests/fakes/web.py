@@ -41,11 +41,14 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             page = site.pages.get(path) or Page(b"not found", "text/plain", 404)
             if page.gate is not None:
                 page.gate.wait(30)
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
-            self.send_header("Content-Length", str(len(page.body)))
-            self.end_headers()
-            self.wfile.write(page.body)
+            try:
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(page.body)))
+                self.end_headers()
+                self.wfile.write(page.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up on a slow page, as it should
 
         def log_message(self, *args: object) -> None:
             pass
@@ -53,7 +56,7 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield site
