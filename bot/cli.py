@@ -294,7 +294,7 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     click.echo("== /claim rlvr")
     click.echo(format_claims("rlvr", claim_lookup(store, "rlvr", today, limit=8)))
     click.echo("")
-    click.echo("== stale digest")
+    click.echo("== stale list (deskbot stale)")
     click.echo(format_stale(today, stale_list(store, today), store.count_stale(today)))
     click.echo("")
     click.echo(f"== clip of a bundled sample page, read locally (posted as {SAMPLE_URL})")

@@ -31,7 +31,7 @@ def test_demo_shows_rlvr_claims_and_the_stale_digest(run):
     result = run("demo", "--as-of", "2026-11-24")
     assert result.exit_code == 0, result.output
     out = result.output
-    claims, stale = out.split("== stale digest")
+    claims, stale = out.split("== stale list (deskbot stale)")
     assert "laundering the prestige of pretraining scaling" in claims
     assert "tension between short AGI timelines and bullishness on RLVR scaling" in claims
     assert "Thoughts on AI Progress (Dec 2025) (summary) · https://www.dwarkesh.com/p/thoughts-on-ai-progress-dec-2025" in claims
