@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
-def _now() -> datetime:
+def wall_clock() -> datetime:
+    """The bot's default clock: naive UTC, whole seconds."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
@@ -196,21 +197,21 @@ def create_app(
     from slack_bolt.error import BoltError
 
     from bot.listeners import actions, commands, files, home, messages
-    from bot.worker import Backoff, JobPool, Worker
+    from bot.worker import Backoff, CaptureProcesses, Worker
 
     check_tokens(settings, socket_mode=socket_mode)
     client = client or build_client(settings)
     backoff = backoff or Backoff()
     if capture_processes is None:  # production (options from settings): jobs run outside the ack process
         capture_processes = capture_options is None and store.path != ":memory:"
-    pool = None
+    processes = None
     if capture_processes:
-        pool = JobPool(store.path, store.decay_table, settings, worker_threads, backoff=backoff)
+        processes = CaptureProcesses(store.path, store.decay_table, settings, worker_threads, backoff=backoff)
     if capture_options is None:
         from bot.capture.pipeline import options_from_settings
 
         capture_options = options_from_settings(settings)
-    clock = clock or _now
+    clock = clock or wall_clock
     try:
         app = DeskbotApp(
             client=client,
@@ -231,7 +232,7 @@ def create_app(
         raise ConfigError(f"cannot reach the Slack API at {settings.slack_api_url} ({type(exc).__name__})") from None
     worker = Worker(
         store, client, capture_options=capture_options, clock=clock, threads=worker_threads, backoff=backoff,
-        trusted_file_host=trusted_file_host(settings), pool=pool,
+        trusted_file_host=trusted_file_host(settings), processes=processes,
     )
     deps = Deps(
         settings=settings, store=store, client=client, clock=clock, capture_options=capture_options,

@@ -243,11 +243,18 @@ WHEN old.due IS NOT new.due OR (old.covered_by IS NULL) != (new.covered_by IS NU
 END""")
 
 
+def _jobs_claimed_by(conn: sqlite3.Connection) -> None:
+    """Which capture process claimed a running job: when that process dies, its job is retried at once
+    instead of waiting for the next restart."""
+    conn.execute("ALTER TABLE jobs ADD COLUMN claimed_by INTEGER")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
     ("003_clock_runs_reminders_digests_checks", _clock),
     ("005_due_counts_for_the_digest", _due_counts),
+    ("006_jobs_claimed_by", _jobs_claimed_by),
 ]
 
 

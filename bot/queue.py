@@ -6,10 +6,12 @@ a crash, a deploy or ``kill -9`` never loses one; the worker resumes what was pe
 the next start.
 
 Why an inbox in front: the ack path must not wait for SQLite's single write lock, which a capture
-(storing a note with its full-text index) can hold for milliseconds. So a listener appends one JSON
-line to ``<database>.inbox`` (an ``O_APPEND`` write, ~20 µs; in the OS page cache, so it survives a
-process crash like a WAL commit with ``synchronous=NORMAL``) and acks; the inbox thread moves lines
-into ``jobs`` in one transaction moments later. Lines left by a crash are moved on the next start.
+(storing a note with its full-text index) can hold for milliseconds, nor spend its time finding
+links. So a listener appends the message event as one JSON line to ``<database>.inbox`` (an
+``O_APPEND`` write of a few µs; in the OS page cache, so it survives a process crash like a WAL commit
+with ``synchronous=NORMAL``) and acks; a job consumer moves the lines into ``jobs`` — finding each
+message's links then — in one transaction moments later. Lines left by a crash are moved on the
+next start.
 
 Exactly-once rules:
 
@@ -27,12 +29,11 @@ Times are UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` strings, so SQL compares them as te
 
 from __future__ import annotations
 
-import dataclasses
+import fcntl
 import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -51,13 +52,7 @@ _COLUMNS = (
 )
 
 
-BATCH_QUIET_SECONDS = 0.002  # the inbox moves once no new delivery came for this long…
-BATCH_WINDOW_SECONDS = 0.02  # …or this long after the first one
-
-
-def _write(store: Store) -> Any:
-    """The queue's short writes are on the ack path: take the write lock promptly (see Store.write)."""
-    return store.write(prompt=True)
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -141,7 +136,7 @@ def enqueue(store: Store, specs: Iterable[JobSpec], *, event_id: str | None = No
     """Record ``event_id`` and add the jobs, in one transaction (see the module's exactly-once rules)."""
     at = stamp(now or utcnow())
     new: list[int] = []
-    with _write(store) as conn:
+    with store.write() as conn:
         if event_id:
             cur = conn.execute("INSERT OR IGNORE INTO seen_events(event_id, at) VALUES (?, ?)", (event_id, at))
             if cur.rowcount == 0:
@@ -160,25 +155,28 @@ def enqueue(store: Store, specs: Iterable[JobSpec], *, event_id: str | None = No
 
 
 def first_time(store: Store, key: str, *, now: datetime | None = None) -> bool:
-    """Record an idempotency ``key`` in ``seen_events``; True only the first time (button clicks…)."""
-    with _write(store) as conn:
+    """Record an idempotency ``key`` in ``seen_events``; True only the first time (button clicks…).
+    On the ack path of a click, so it takes the write lock promptly (see ``Store.write``)."""
+    with store.write(prompt=True) as conn:
         cur = conn.execute(
             "INSERT OR IGNORE INTO seen_events(event_id, at) VALUES (?, ?)", (key, stamp(now or utcnow()))
         )
         return cur.rowcount == 1
 
 
-def claim_next(store: Store, *, now: datetime | None = None) -> Job | None:
-    """Atomically take the next due pending job (oldest first), skipping URLs another worker is clipping."""
+def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None = None) -> Job | None:
+    """Atomically take the next due pending job (oldest first), skipping URLs another worker is clipping.
+    ``claimer`` (a capture process's pid) is recorded, so a process that dies mid-job can be cleaned up."""
     at = stamp(now or utcnow())
-    with _write(store) as conn:
+    with store.write() as conn:
         row = conn.execute(
-            f"UPDATE jobs SET status = '{RUNNING}', attempts = attempts + 1, updated_at = ?1 WHERE id = ("
+            f"UPDATE jobs SET status = '{RUNNING}', attempts = attempts + 1, updated_at = ?1, claimed_by = ?2"
+            " WHERE id = ("
             f" SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.next_at <= ?1"
             f" AND (j.canonical_url IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = '{RUNNING}'"
             "   AND r.canonical_url = j.canonical_url))"
             f" ORDER BY j.next_at, j.id LIMIT 1) RETURNING {_COLUMNS}",
-            (at,),
+            (at, claimer),
         ).fetchone()
     return _job(row) if row else None
 
@@ -191,7 +189,7 @@ def next_due(store: Store) -> datetime | None:
 
 def mark_done(store: Store, job_id: int, *, note_id: str | None, reply_ts: str | None,
               now: datetime | None = None) -> None:
-    with _write(store) as conn:
+    with store.write() as conn:
         conn.execute(
             f"UPDATE jobs SET status = '{DONE}', note_id = ?, reply_ts = coalesce(?, reply_ts), last_error = NULL,"
             " updated_at = ? WHERE id = ?",
@@ -202,7 +200,7 @@ def mark_done(store: Store, job_id: int, *, note_id: str | None, reply_ts: str |
 def mark_failed(store: Store, job_id: int, *, error: str, permanent: bool, reply_ts: str | None = None,
                 now: datetime | None = None) -> None:
     """Give up on a job (it stays recorded with ``last_error``; ``deskbot retry`` re-queues it)."""
-    with _write(store) as conn:
+    with store.write() as conn:
         conn.execute(
             f"UPDATE jobs SET status = '{FAILED}', last_error = ?, permanent = ?, reply_ts = coalesce(?, reply_ts),"
             " updated_at = ? WHERE id = ?",
@@ -214,7 +212,7 @@ def retry_later(store: Store, job_id: int, *, delay: timedelta, error: str, now:
     """Put a job back as pending after a transient failure; returns when it is due."""
     moment = now or utcnow()
     due = moment + delay
-    with _write(store) as conn:
+    with store.write() as conn:
         conn.execute(
             f"UPDATE jobs SET status = '{PENDING}', next_at = ?, last_error = ?, permanent = 0, updated_at = ?"
             " WHERE id = ?",
@@ -225,12 +223,31 @@ def retry_later(store: Store, job_id: int, *, delay: timedelta, error: str, now:
 
 def resume(store: Store, *, now: datetime | None = None) -> int:
     """After a restart: jobs left ``running`` by a dead process become pending again. Returns how many."""
-    with _write(store) as conn:
+    with store.write() as conn:
         cur = conn.execute(
             f"UPDATE jobs SET status = '{PENDING}', updated_at = ? WHERE status = '{RUNNING}'",
             (stamp(now or utcnow()),),
         )
         return cur.rowcount
+
+
+def claimed(store: Store, claimer: int) -> list[Job]:
+    """Jobs a process claimed and has not finished (after it died: what to retry)."""
+    rows = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM jobs WHERE status = '{RUNNING}' AND claimed_by = ?", (claimer,)
+    ).fetchall()
+    return [_job(r) for r in rows]
+
+
+def overdue_claimers(store: Store, older_than: timedelta, *, now: datetime | None = None) -> list[int]:
+    """Processes holding a job claimed longer than ``older_than`` ago (wedged: to be replaced)."""
+    cutoff = stamp((now or utcnow()) - older_than)
+    rows = store.conn.execute(
+        f"SELECT DISTINCT claimed_by FROM jobs WHERE status = '{RUNNING}' AND updated_at < ?"
+        " AND claimed_by IS NOT NULL",
+        (cutoff,),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def requeue_failed(store: Store, ids: Sequence[int] = (), *, now: datetime | None = None) -> int:
@@ -242,7 +259,7 @@ def requeue_failed(store: Store, ids: Sequence[int] = (), *, now: datetime | Non
     if ids:
         sql += f" AND id IN ({','.join('?' * len(ids))})"
         params += list(ids)
-    with _write(store) as conn:
+    with store.write() as conn:
         return conn.execute(sql, params).rowcount
 
 
@@ -275,137 +292,153 @@ def open_count(store: Store) -> int:
 def prune_seen(store: Store, *, older_than: timedelta = timedelta(days=2), now: datetime | None = None) -> int:
     """Forget event ids older than Slack's retry window (hours), so the table stays small."""
     cutoff = stamp((now or utcnow()) - older_than)
-    with _write(store) as conn:
+    with store.write() as conn:
         return conn.execute("DELETE FROM seen_events WHERE at < ?", (cutoff,)).rowcount
 
 
 # --------------------------------------------------------------------------- the inbox journal
 
 
-def _spec_line(specs: Sequence[JobSpec], event_id: str | None) -> str:
-    return json.dumps({"e": event_id, "j": [dataclasses.asdict(s) for s in specs]}, separators=(",", ":")) + "\n"
+def _read_lines(text: str) -> list[tuple[list[JobSpec], str | None]]:
+    """Journal lines → (jobs, event id). A line holds a message event (``m``) whose jobs are found now,
+    or — written by versions before 0.2 — the jobs themselves (``j``)."""
+    from bot.message_jobs import job_specs
 
-
-def _read_lines(path: Path) -> list[tuple[list[JobSpec], str | None]]:
     entries = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
     for line in text.splitlines():
         try:  # a torn last line (power loss mid-write) is skipped; Slack retries that event
             data = json.loads(line)
-            entries.append(([JobSpec(**j) for j in data["j"]], data.get("e")))
-        except (ValueError, TypeError, KeyError):
+            specs = job_specs(data["m"]) if "m" in data else [JobSpec(**j) for j in data["j"]]
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("skipped an unreadable inbox journal line (%d bytes)", len(line))
             continue
+        entries.append((specs, data.get("e")))
     return entries
 
 
 class Inbox:
-    """The ack path's only write: an append-only journal moved into ``jobs`` by one thread.
+    """The ack path's only write: message events appended to ``<database>.inbox``, moved into ``jobs``
+    by whoever consumes jobs (capture processes in production, worker threads in tests).
 
-    ``put`` appends and returns; ``on_moved`` (the worker's wake-up) runs after each move that added
-    jobs. With an in-memory database there is no file and ``put`` writes to SQLite directly.
+    Writer and movers may be different processes, so the journal is handed over with file locks:
+
+    * ``put`` locks the journal (``flock``), checks that the path still names the file it has open (a
+      mover may have renamed it; then it opens the new one), appends one line and unlocks — a few
+      system calls, no SQLite, no link parsing;
+    * ``move`` holds ``<database>.inbox.lock`` (one mover at a time), renames the journal to
+      ``-moving``, locks that file once so a write in flight completes first, turns its lines into
+      jobs in one transaction and deletes it. A ``-moving`` file found first is one a crashed mover
+      left; it is moved again, harmlessly (job keys and event ids are unique).
+
+    ``ring`` is called after each ``put`` and after a move that added jobs (it wakes the consumers).
+    With an in-memory database there is no file: ``put`` enqueues directly.
     """
 
-    def __init__(self, store: Store, on_moved: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store: Store, ring: Callable[[], None] = lambda: None) -> None:
         self.store = store
-        self.on_moved = on_moved
+        self.ring = ring
         in_memory = store.path == ":memory:" or store.path.startswith("file:")
         self.path = None if in_memory else Path(store.path).expanduser().with_name(Path(store.path).name + ".inbox")
-        self._lock = threading.Lock()  # appends vs. rotation
-        self._cond = threading.Condition()
-        self._queued = 0  # lines appended and not yet moved
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # this process's appends share one open file
+        self._fd: int | None = None
 
     @property
     def _moving(self) -> Path:
         assert self.path is not None
         return self.path.with_name(self.path.name + "-moving")
 
-    def put(self, specs: Sequence[JobSpec], event_id: str | None) -> None:
-        """Record a delivery before the ack. Raises on a full disk (then Bolt answers 500, Slack retries)."""
+    def put(self, event: dict[str, Any], event_id: str | None) -> None:
+        """Record a message event before the ack. Raises on a full disk (Bolt answers 500, Slack retries)."""
         if self.path is None:
-            if enqueue(self.store, specs, event_id=event_id).new:
-                self.on_moved()
+            from bot.message_jobs import job_specs
+
+            if enqueue(self.store, job_specs(event), event_id=event_id).new:
+                self.ring()
             return
-        line = _spec_line(specs, event_id).encode("utf-8")
+        line = (json.dumps({"e": event_id, "m": event}, separators=(",", ":")) + "\n").encode("ascii")
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd, size = self._open_locked()
             try:
-                os.write(fd, line)
+                written = os.write(fd, line)
+                if written != len(line):  # e.g. the file size limit: leave no torn line for the next one
+                    raise OSError(f"inbox journal: wrote {written} of {len(line)} bytes")
+            except OSError:
+                with suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
             finally:
-                os.close(fd)
-            with self._cond:
-                self._queued += 1
-                self._cond.notify_all()
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        self.ring()
+
+    def _open_locked(self) -> tuple[int, int]:
+        """The journal's descriptor, locked, and its size; reopened when a mover renamed the file."""
+        assert self.path is not None
+        while True:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            mine = os.fstat(self._fd)
+            try:
+                named = os.stat(self.path)
+            except FileNotFoundError:
+                named = None
+            if named is not None and (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev):
+                return self._fd, mine.st_size
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
     def move(self) -> int:
-        """Move every journaled delivery into ``jobs`` (one transaction); returns the new jobs' count."""
+        """Move every journaled event into ``jobs`` (one transaction per file); returns the new jobs' count."""
         if self.path is None:
             return 0
         new = 0
-        while True:
-            with self._lock, self._cond:
-                leftover = self._moving.exists()  # a move that failed or a crash: finish that one first
-                if not leftover and self.path.exists():
+        lock_fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            while True:
+                leftover = self._moving.exists()
+                if not leftover:
+                    try:
+                        if self.path.stat().st_size == 0:
+                            break
+                    except FileNotFoundError:
+                        break
                     os.replace(self.path, self._moving)  # new appends start a fresh file
-                taken = 0 if leftover else self._queued
-            entries = _read_lines(self._moving)
-            if entries:
-                with _write(self.store):
-                    for specs, event_id in entries:
-                        new += len(enqueue(self.store, specs, event_id=event_id).new)
-            with suppress(FileNotFoundError):
-                self._moving.unlink()
-            with self._cond:
-                self._queued -= taken
-                self._cond.notify_all()
-            if not leftover:
-                break
+                entries = _read_lines(self._read_moving())
+                if entries:
+                    with self.store.write():
+                        for specs, event_id in entries:
+                            new += len(enqueue(self.store, specs, event_id=event_id).new)
+                self._moving.unlink(missing_ok=True)
+                if not leftover:
+                    break
+        finally:
+            os.close(lock_fd)  # releases the flock
         if new:
-            self.on_moved()
+            self.ring()
         return new
 
-    def start(self) -> int:
-        """Move what a previous process left, then keep moving in a thread. Returns jobs recovered."""
-        recovered = self.move()  # what a crashed process left (a "-moving" file, then the journal)
-        if self.path is not None and self._thread is None:
-            self._stopping = False
-            self._thread = threading.Thread(target=self._loop, name="deskbot-inbox", daemon=True)
-            self._thread.start()
-        return recovered
+    def _read_moving(self) -> str:
+        fd = os.open(self._moving, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # a writer that opened the file before the rename finishes first
+            with os.fdopen(os.dup(fd), "rb") as file:
+                return file.read().decode("utf-8", "replace")
+        finally:
+            os.close(fd)
 
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-        self.move()
+    def pending(self) -> bool:
+        """Are there journaled events not moved yet?"""
+        if self.path is None:
+            return False
+        try:
+            return self._moving.exists() or self.path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
 
-    def pending(self) -> int:
-        with self._cond:
-            return self._queued
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._queued > 0 or self._stopping)
-                if self._stopping:
-                    return
-                # During a burst, gather what arrives within a few ms into one transaction: fewer
-                # moves competing with the acks for the interpreter (at most BATCH_WINDOW of delay).
-                deadline = time.monotonic() + BATCH_WINDOW_SECONDS
-                seen = -1
-                while self._queued != seen and time.monotonic() < deadline and not self._stopping:
-                    seen = self._queued
-                    self._cond.wait(BATCH_QUIET_SECONDS)
-            try:
-                self.move()
-            except Exception:  # noqa: BLE001 - keep the journal; the next move retries it
-                logging.getLogger(__name__).exception("moving the inbox into the job queue failed")
-                with self._cond:
-                    self._cond.wait(1.0)
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None

@@ -28,8 +28,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,8 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
-CAPTURABLE_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
-CAPTURABLE_TYPES = ("application/pdf", "application/x-pdf", "text/plain", "text/markdown", "text/x-markdown")
 IDLE_POLL_SECONDS = 30.0  # also picks up jobs re-queued by another process (`deskbot retry`)
 # Slack errors that no retry can fix: the reply cannot be posted where the link was.
 PERMANENT_SLACK_ERRORS = frozenset({
@@ -72,15 +68,6 @@ class Backoff:
 
     def delay(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.cap, self.base * 2 ** max(0, attempt - 1)))
-
-
-def is_capturable_file(file: dict[str, Any]) -> bool:
-    """PDFs and text/markdown notes; images, videos and external (Drive…) files are not clipped."""
-    if not isinstance(file, dict) or file.get("is_external") or file.get("mode") in ("external", "tombstone"):
-        return False
-    name = str(file.get("name") or "").lower()
-    mimetype = str(file.get("mimetype") or "").split(";")[0].strip().lower()
-    return name.endswith(CAPTURABLE_SUFFIXES) or mimetype in CAPTURABLE_TYPES
 
 
 class DownloadError(Exception):
@@ -169,7 +156,7 @@ class Runner:
         if result.status == "failed":
             if not result.permanent and job.attempts < self.backoff.attempts:
                 return self.transient(job, result.error or "temporary failure")
-            return self._fail(job, result)
+            return self._fail(job, result.error, permanent=result.permanent)
         try:
             payload = self._reply_for(job, result)
             reply = self.client.chat_postMessage(
@@ -193,18 +180,25 @@ class Runner:
         log.info("job %s failed transiently (%s); retry at %s", job.id, error, due.isoformat(timespec="seconds"))
         return "retry"
 
-    def _fail(self, job: Job, result: CaptureResult) -> str:
+    def lost(self, job: Job, why: str) -> None:
+        """A job whose capture process died: retried like a transient failure; after the last attempt
+        answered in the thread as failed (a link that crashes the clipper every time)."""
+        if job.attempts < self.backoff.attempts:
+            self.transient(job, why)
+        else:
+            self._fail(job, why, permanent=False)
+
+    def _fail(self, job: Job, error: str | None, *, permanent: bool) -> str:
         reply_ts = None
         try:
             reply = self.client.chat_postMessage(
                 channel=job.channel, thread_ts=job.thread_ts, unfurl_links=False, unfurl_media=False,
-                **blocks.failure_reply(job.url, result.error),
+                **blocks.failure_reply(job.url, error),
             )
             reply_ts = reply.get("ts")
         except (SlackApiError, OSError) as exc:
             log.warning("could not post the failure reply for job %s (%s)", job.id, type(exc).__name__)
-        queue.mark_failed(self.store, job.id, error=result.error or "failed", permanent=result.permanent,
-                          reply_ts=reply_ts)
+        queue.mark_failed(self.store, job.id, error=error or "failed", permanent=permanent, reply_ts=reply_ts)
         return "failed"
 
     def _react(self, job: Job) -> None:
@@ -273,107 +267,278 @@ class Runner:
         )
 
 
-# --------------------------------------------------------------------------- job processes
+# --------------------------------------------------------------------------- the doorbell
 
-_CHILD: dict[str, Runner] = {}
+
+class Bell:
+    """Wakes idle job consumers, across processes: a non-blocking pipe.
+
+    ``ring`` writes one byte and never blocks (a full pipe already means "ring"), so the ack path can
+    ring for every message. A ``multiprocessing`` Event or Condition would not do: their ``set`` /
+    ``notify`` wait until each sleeper has woken — on a busy machine, the ack would wait for a niced
+    capture process to be scheduled. ``wait`` returns once a ring is pending and swallows all pending
+    rings; consumers ring again whenever they claim a job, so a ring swallowed by one consumer still
+    wakes the next while there is work. Picklable: a spawned process gets the same pipe.
+    """
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._read, self._write = multiprocessing.Pipe(duplex=False)  # Connections: passed to spawned children
+        os.set_blocking(self._write.fileno(), False)
+        os.set_blocking(self._read.fileno(), False)
+
+    def ring(self) -> None:
+        with suppress(BlockingIOError, BrokenPipeError):
+            os.write(self._write.fileno(), b"\x01")
+
+    def wait(self, timeout: float, stop: Stop | None = None) -> None:
+        """Wait up to ``timeout`` seconds for a ring (or for ``stop``)."""
+        import select
+
+        poller = select.poll()
+        poller.register(self._read.fileno(), select.POLLIN)
+        if stop is not None:
+            poller.register(stop.fileno(), select.POLLIN)
+        if poller.poll(max(0, int(timeout * 1000))):
+            with suppress(BlockingIOError):
+                os.read(self._read.fileno(), 65536)
+
+    def close(self) -> None:
+        self._read.close()
+        self._write.close()
+
+
+class Stop:
+    """A stop flag that also wakes every waiting consumer at once: a pipe that stays readable once set
+    (safe to set from a signal handler)."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        self._set = False
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            with suppress(OSError):
+                os.write(self._write, b"\x01")
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def fileno(self) -> int:
+        return self._read
+
+    def close(self) -> None:
+        for fd in (self._read, self._write):
+            with suppress(OSError):
+                os.close(fd)
+
+
+# --------------------------------------------------------------------------- a job consumer
+
+
+def consume(store: Store, runner: Runner, inbox: queue.Inbox, bell: Bell, clock: Callable[[], datetime], *,
+            stop: Stop, claimer: int | None = None, progress: Callable[[], None] = lambda: None) -> None:
+    """One job consumer (a worker thread, or a capture process's main loop) until ``stop`` is set:
+    move the inbox journal into ``jobs``, claim the next due job, run it; when there is none, sleep
+    until the bell rings or the next retry is due."""
+    while not stop.is_set():
+        try:
+            inbox.move()
+            job = queue.claim_next(store, claimer=claimer)
+        except Exception:  # noqa: BLE001 - a locked/broken database must not end the consumer
+            log.exception("could not read the job queue")
+            bell.wait(1.0, stop)
+            continue
+        progress()
+        if job is None:
+            bell.wait(_idle_timeout(store), stop)
+            continue
+        bell.ring()  # there may be more: wake another consumer
+        try:
+            runner.run(job, clock())
+        finally:
+            bell.ring()  # a job for the same URL may be claimable now
+            progress()
+
+
+def _idle_timeout(store: Store) -> float:
+    try:
+        due = queue.next_due(store)
+    except Exception:  # noqa: BLE001
+        due = None
+    if due is None:
+        return IDLE_POLL_SECONDS
+    return max(0.0, min(IDLE_POLL_SECONDS, (due - queue.utcnow()).total_seconds()))
+
+
+# --------------------------------------------------------------------------- capture processes
+
 JOB_TIMEOUT_SECONDS = 900.0  # the fetcher has its own deadlines; this only catches a wedged process
+SUPERVISE_SECONDS = 30.0  # how often the supervisor looks for a wedged job
+RESPAWN_PAUSE_SECONDS = 2.0  # a process that dies right after starting is not restarted in a tight loop
 
 
-def _child_init(db_path: str, decay_table: dict[str, int], settings: Settings, backoff: Backoff, react: bool,
-                nice: int) -> None:
-    """Start of a job process: die with the bot, yield the CPU to it, build its own store, client, options."""
+@dataclass(frozen=True)
+class ProcessArgs:
+    """What a capture process needs to build its own store, Web API client and capture options."""
+
+    db_path: str
+    decay_table: dict[str, int]
+    settings: Settings
+    backoff: Backoff
+    react: bool
+    nice: int
+    log_level: int
+
+
+def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
+    """A capture process's main: die with the bot, yield the CPU to it, consume jobs until SIGTERM."""
     with suppress(Exception):  # Linux: SIGKILL this process when the bot process dies (kill -9 included)
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     with suppress(OSError):
-        os.nice(nice)
-    from bot.app import build_client, trusted_file_host
+        os.nice(args.nice)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    stop = Stop()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the bot stops us itself
+    from bot.app import build_client, trusted_file_host, wall_clock
     from bot.capture.pipeline import options_from_settings
     from bot.store import Store
 
-    _CHILD["runner"] = Runner(
-        Store.open(db_path, decay_table), build_client(settings), capture_options=options_from_settings(settings),
-        backoff=backoff, trusted_file_host=trusted_file_host(settings), react=react,
-    )
+    store = Store.open(args.db_path, args.decay_table)
+    runner = Runner(store, build_client(args.settings), capture_options=options_from_settings(args.settings),
+                    backoff=args.backoff, trusted_file_host=trusted_file_host(args.settings), react=args.react)
+    ready.release()
+    consume(store, runner, queue.Inbox(store, ring=bell.ring), bell, wall_clock, stop=stop, claimer=os.getpid())
+    store.close()
 
 
-def _child_ready() -> int:
-    return os.getpid()
+class CaptureProcesses:
+    """Capture processes: each consumes jobs itself (:func:`consume`: moves the inbox journal, claims,
+    clips, replies), with its own store connection and Web API client; spawned, niced, dying with the bot.
 
-
-def _child_run(job: Job, now: datetime) -> str:
-    return _CHILD["runner"].run(job, now)
-
-
-class JobPool:
-    """Runs whole jobs (capture, Slack reply, queue update) in separate processes: spawned, niced, dying
-    with the bot, each with its own store connection and Web API client.
-
-    Why: extraction and summarising are CPU-bound Python, and so is building and sending replies; in the
-    bot's process they would hold the GIL while Slack waits for acks. In their own processes the OS keeps
-    acks in milliseconds during a burst (``bench/slack.py``), and the bot process only acks and dispatches.
+    Why: finding links, extracting, summarising and building replies are CPU-bound Python. In the bot's
+    process they would hold the interpreter the acks need; here the bot's process only verifies, appends
+    to the journal, rings the bell and acks (``bench/slack.py``). A supervisor thread in the bot replaces
+    a process that dies — its claimed job is retried (or, after the last attempt, answered as failed) —
+    and kills one whose job has run longer than ``JOB_TIMEOUT_SECONDS``.
     """
 
-    def __init__(self, db_path: str, decay_table: dict[str, int], settings: Settings, processes: int, *,
+    def __init__(self, db_path: str, decay_table: dict[str, int], settings: Settings, count: int, *,
                  backoff: Backoff, react: bool = True, nice: int = 10) -> None:
         import multiprocessing
 
-        self._args = (db_path, dict(decay_table), dataclasses.replace(settings, signing_secret=None, app_token=None),
-                      backoff, react, nice)
-        self.processes = processes
+        self.args = ProcessArgs(db_path, dict(decay_table), dataclasses.replace(settings, signing_secret=None,
+                                app_token=None), backoff, react, nice, logging.getLogger().getEffectiveLevel())
+        self.count = max(1, count)
+        self.bell = Bell()
         self._context = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._ready = self._context.Semaphore(0)
+        self._procs: dict[int, Any] = {}  # pid -> multiprocessing Process
+        self._started: dict[int, float] = {}
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._wakeup, self._wake = multiprocessing.Pipe(duplex=False)  # stop() wakes the supervisor
+        self._lost: Callable[[Job, str], None] = lambda job, why: None
+        self._store: Store | None = None
 
-    def _executor(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=self._context,
-                                                 initializer=_child_init, initargs=self._args)
-            return self._pool
+    def start(self, store: Store, lost: Callable[[Job, str], None]) -> None:
+        """Spawn the processes and the supervisor; ``lost(job, why)`` handles a dead process's job."""
+        self._store = store
+        self._lost = lost
+        self._stopping.clear()
+        for _ in range(self.count):
+            self._spawn()
+        threading.Thread(target=self._announce_ready, name="deskbot-capture-ready", daemon=True).start()
+        self._supervisor = threading.Thread(target=self._supervise, name="deskbot-supervisor", daemon=True)
+        self._supervisor.start()
 
-    def warm_up(self) -> None:
-        """Spawn the processes now (their imports take a second), not during the first burst."""
-        executor = self._executor()
-        started = [executor.submit(_child_ready) for _ in range(self.processes)]
-        remaining = [len(started)]
-        lock = threading.Lock()
+    def _spawn(self) -> None:
+        proc = self._context.Process(target=_capture_process, args=(self.args, self.bell, self._ready),
+                                     name="deskbot-capture", daemon=True)
+        proc.start()
+        self._procs[proc.pid] = proc
+        self._started[proc.pid] = time.monotonic()
 
-        def one_ready(future: Future[int]) -> None:
-            with lock:
-                remaining[0] -= 1
-                if remaining[0] == 0 and not future.exception():
-                    log.info("%d job processes ready", len(started))
+    def _announce_ready(self) -> None:
+        for _ in range(self.count):
+            if not self._ready.acquire(timeout=120):
+                log.warning("capture processes are slow to start")
+                return
+        log.info("%d job processes ready", self.count)
 
-        for future in started:
-            future.add_done_callback(one_ready)
+    def pids(self) -> list[int]:
+        return list(self._procs)
 
-    def run(self, job: Job, now: datetime) -> str:
-        future: Future[str] = self._executor().submit(_child_run, job, now)
+    def _supervise(self) -> None:
+        from multiprocessing.connection import wait
+
+        assert self._store is not None
+        while not self._stopping.is_set():
+            by_sentinel = {proc.sentinel: proc for proc in self._procs.values()}
+            for sentinel in wait([*by_sentinel, self._wakeup], timeout=SUPERVISE_SECONDS):
+                if self._stopping.is_set() or sentinel is self._wakeup:
+                    return
+                self._replace(by_sentinel[sentinel])  # type: ignore[index]
+            with suppress(Exception):
+                for pid in queue.overdue_claimers(self._store, timedelta(seconds=JOB_TIMEOUT_SECONDS)):
+                    if pid in self._procs:
+                        log.warning("capture process %d has run one job for over %.0f s; replacing it", pid,
+                                    JOB_TIMEOUT_SECONDS)
+                        self._procs[pid].kill()
+
+    def _replace(self, proc: Any) -> None:
+        proc.join(1)
+        pid = proc.pid
+        self._procs.pop(pid, None)
+        lived = time.monotonic() - self._started.pop(pid, time.monotonic())
+        why = f"the capture process stopped (exit code {proc.exitcode})"
+        log.warning("capture process %d stopped (exit code %s); starting another", pid, proc.exitcode)
         try:
-            return future.result(timeout=JOB_TIMEOUT_SECONDS)
-        except BrokenProcessPool:
-            with self._lock:  # a job process died (OOM on a huge file…): start a fresh pool
-                if self._pool is not None:
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
-            raise
+            for job in queue.claimed(self._store, pid):
+                self._lost(job, why)
+        except Exception:  # noqa: BLE001 - the job stays running; the next start resumes it
+            log.exception("could not release the jobs of capture process %d", pid)
+        if lived < RESPAWN_PAUSE_SECONDS and self._stopping.wait(RESPAWN_PAUSE_SECONDS):
+            return
+        if not self._stopping.is_set():
+            self._spawn()
+            self.bell.ring()
 
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM: each process finishes its job (up to ``timeout``), then is killed; pending jobs stay."""
+        self._stopping.set()
+        with suppress(OSError):
+            self._wake.send_bytes(b"stop")
+        procs = list(self._procs.values())
+        for proc in procs:
+            with suppress(Exception):
+                proc.terminate()
+        deadline = time.monotonic() + timeout
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1)
+        self._procs.clear()
+        if self._supervisor is not None:
+            self._supervisor.join(SUPERVISE_SECONDS + 1)
+            self._supervisor = None
 
 
-# --------------------------------------------------------------------------- the dispatcher
+# --------------------------------------------------------------------------- the worker
 
 
 class Worker:
-    """Threads that claim due jobs and run them (in the thread, or in a :class:`JobPool` process).
-
-    ``start()``/``stop()``; tests await ``wait_idle()``. ``inbox`` is the journal listeners write to.
+    """Consumes capture jobs: in :class:`CaptureProcesses` (production) or in threads of this process
+    (tests inject capture options and a clock). ``inbox`` is the journal listeners write to; tests
+    await ``wait_idle()``.
     """
 
     def __init__(
@@ -387,121 +552,74 @@ class Worker:
         backoff: Backoff | None = None,
         trusted_file_host: Callable[[str], bool] | None = None,
         react: bool = True,
-        pool: JobPool | None = None,
+        processes: CaptureProcesses | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.threads = max(1, threads)
         self.backoff = backoff or Backoff()
-        self.pool = pool
+        self.processes = processes
         self.runner = Runner(store, client, capture_options=capture_options, backoff=self.backoff,
                              trusted_file_host=trusted_file_host or (lambda netloc: False), react=react)
-        self.inbox = queue.Inbox(store, on_moved=self.wake)
-        self._cond = threading.Condition()
-        self._generation = 0
-        self._busy = 0
-        self._stopping = False
+        self.bell = processes.bell if processes is not None else Bell()
+        self.inbox = queue.Inbox(store, ring=self.bell.ring)
+        self._progress = threading.Condition()
+        self._stop = Stop()
         self._threads: list[threading.Thread] = []
-        self.outcomes: dict[str, int] = {}
-
-    # ------------------------------------------------------------------ lifecycle
+        self._started = False
 
     def start(self) -> None:
-        """Resume jobs a dead process left running, then start the threads. Idempotent."""
-        if self._threads:
+        """Resume jobs a dead process left running, then start the consumers. Idempotent."""
+        if self._started:
             return
+        self._started = True
         resumed = queue.resume(self.store)
         queue.prune_seen(self.store)
         if resumed:
             log.info("resuming %d interrupted capture job(s)", resumed)
-        recovered = self.inbox.start()
-        if recovered:
-            log.info("recovered %d capture job(s) from the inbox journal", recovered)
-        self._stopping = False
-        if self.pool is not None:
-            self.pool.warm_up()
+        self._stop = Stop()
+        if self.processes is not None:
+            self.processes.start(self.store, self.runner.lost)
+            return
         for n in range(self.threads):
-            thread = threading.Thread(target=self._loop, name=f"deskbot-worker-{n}", daemon=True)
+            thread = threading.Thread(target=self._consume, name=f"deskbot-worker-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
+    def _consume(self) -> None:
+        consume(self.store, self.runner, queue.Inbox(self.store, ring=self.bell.ring), self.bell, self.clock,
+                stop=self._stop, progress=self._notify)
+
+    def _notify(self) -> None:
+        with self._progress:
+            self._progress.notify_all()
+
     def stop(self, timeout: float = 10.0) -> None:
-        """Let running jobs finish (up to ``timeout``), then return; pending jobs stay for the next start."""
-        self.inbox.stop()
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+        """Let running jobs finish (up to ``timeout``); pending jobs and journal lines stay for the next start."""
+        self._stop.set()
+        if self.processes is not None:
+            self.processes.stop(timeout)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
-        if self.pool is not None:
-            self.pool.shutdown()
+        self._stop.close()
+        self.inbox.close()
+        self._started = False
 
     def wake(self) -> None:
-        """A job was enqueued: wake a waiting thread."""
-        with self._cond:
-            self._generation += 1
-            self._cond.notify_all()
+        """Something was enqueued or re-queued: wake a consumer."""
+        self.bell.ring()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until no job is pending or running (retries included). For tests and clean shutdowns."""
+        """Block until nothing is journaled, pending or running (retries included). For tests and shutdowns."""
         deadline = time.monotonic() + timeout
-        with self._cond:
+        with self._progress:
             while True:
-                if self._busy == 0 and self.inbox.pending() == 0 and queue.open_count(self.store) == 0:
+                if not self.inbox.pending() and queue.open_count(self.store) == 0:
                     return True
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._cond.wait(min(left, 0.5))  # re-check: another process may have finished jobs
-
-    # ------------------------------------------------------------------ loop
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if self._stopping:
-                    return
-                generation = self._generation
-            try:
-                job = queue.claim_next(self.store)
-            except Exception:  # noqa: BLE001 - a locked/broken database must not kill the thread
-                log.exception("could not read the job queue")
-                job = None
-            if job is None:
-                self._idle_wait(generation)
-                continue
-            with self._cond:
-                self._busy += 1
-            outcome = self.run_job(job)
-            with self._cond:
-                self._busy -= 1
-                self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-                self._generation += 1
-                self._cond.notify_all()
-
-    def _idle_wait(self, generation: int) -> None:
-        try:
-            due = queue.next_due(self.store)
-        except Exception:  # noqa: BLE001
-            due = None
-        timeout = IDLE_POLL_SECONDS
-        if due is not None:
-            timeout = max(0.0, min(timeout, (due - queue.utcnow()).total_seconds()))
-        with self._cond:
-            if self._stopping or self._generation != generation:
-                return
-            self._cond.wait(timeout)
-
-    def run_job(self, job: Job) -> str:
-        """Run one claimed job where this worker runs jobs; returns its outcome."""
-        if self.pool is None:
-            return self.runner.run(job, self.clock())
-        try:
-            return self.pool.run(job, self.clock())
-        except (BrokenProcessPool, CancelledError, TimeoutError) as exc:
-            return self.runner.transient(job, f"clipping interrupted ({type(exc).__name__})")
-        except Exception:  # noqa: BLE001 - e.g. an unpicklable result: keep the job, keep the thread
-            log.exception("job %s failed in its process", job.id)
-            return self.runner.transient(job, "internal error while clipping")
+                # consumer threads notify after each step; processes cannot, so re-check often
+                self._progress.wait(min(left, 0.5 if self.processes is None else 0.05))

@@ -109,39 +109,109 @@ def test_seen_events_and_click_keys_are_pruned(store):
     assert queue.first_time(store, "act:valid:n1:U1:2026-11-30", now=T0)
 
 
+def message(n: int, *urls: str, channel: str = "C1") -> dict:
+    """A person's message event as Slack sends it (the fields the inbox journal keeps and reads)."""
+    links = urls or (f"https://e.example/{n}",)
+    return {"type": "message", "user": "U1", "channel": channel, "ts": f"1790000000.{n:06d}",
+            "text": " ".join(f"<{u}>" for u in links), "channel_type": "channel"}
+
+
 def test_inbox_lines_left_by_a_crash_are_moved_on_the_next_start(tmp_path):
     store = Store.open(str(tmp_path / "q.db"))
-    crashed = queue.Inbox(store)  # never started: as if the process died right after the acks
-    crashed.put([spec(1), spec(2)], "Ev1")
-    crashed.put([spec(1)], "Ev1")  # Slack's retry of the same event, also journaled
-    assert queue.counts(store)["pending"] == 0 and crashed.pending() == 2
-    moved: list[int] = []
-    restarted = queue.Inbox(store, on_moved=lambda: moved.append(1))
-    assert restarted.start() == 2
-    assert moved == [1] and queue.counts(store)["pending"] == 2
+    crashed = queue.Inbox(store)  # nothing moved: as if the process died right after the acks
+    crashed.put(message(1, "https://e.example/1", "https://e.example/2"), "Ev1")
+    crashed.put(message(1, "https://e.example/1", "https://e.example/2"), "Ev1")  # Slack's retry, also journaled
+    crashed.close()
+    assert queue.counts(store)["pending"] == 0 and crashed.pending()
+    rung: list[int] = []
+    restarted = queue.Inbox(store, ring=lambda: rung.append(1))
+    assert restarted.move() == 2
+    assert rung == [1] and queue.counts(store)["pending"] == 2 and not restarted.pending()
     assert not (tmp_path / "q.db.inbox").exists() and not (tmp_path / "q.db.inbox-moving").exists()
-    restarted.put([spec(3)], "Ev3")
-    restarted.stop()  # stopping moves what is left
-    assert queue.counts(store)["pending"] == 3
+    store.close()
+
+
+def test_links_are_found_when_the_journal_is_moved(tmp_path):
+    store = Store.open(str(tmp_path / "q.db"))
+    inbox = queue.Inbox(store)
+    inbox.put(message(1, "https://e.example/a?utm_source=x", "https://E.example/a"), "Ev1")  # one canonical URL
+    inbox.put({**message(2), "text": "no link here"}, "Ev2")
+    inbox.put({**message(3), "subtype": "message_changed"}, "Ev3")  # not clipped, even if journaled
+    assert inbox.move() == 1
+    [job] = queue.jobs(store)
+    assert job.url == "https://e.example/a?utm_source=x" and job.canonical_url == "https://e.example/a"
+    assert queue.enqueue(store, [], event_id="Ev2").redelivery  # each delivery is recorded, even without a link
     store.close()
 
 
 def test_a_half_moved_inbox_is_finished_without_doubling(tmp_path):
     store = Store.open(str(tmp_path / "q.db"))
     inbox = queue.Inbox(store)
-    inbox.put([spec(1)], "Ev1")
-    (tmp_path / "q.db.inbox").rename(tmp_path / "q.db.inbox-moving")  # crash after the rotation…
+    inbox.put(message(1), "Ev1")
+    (tmp_path / "q.db.inbox").rename(tmp_path / "q.db.inbox-moving")  # a mover crashed after the rotation…
     queue.enqueue(store, [spec(1)], event_id="Ev1")  # …and after the commit, before the unlink
-    inbox.put([spec(2)], "Ev2")
-    assert queue.Inbox(store).start() == 1
+    inbox.put(message(2), "Ev2")  # the writer notices the rename and starts a new journal
+    assert queue.Inbox(store).move() == 1
     assert queue.counts(store)["pending"] == 2
+    store.close()
+
+
+def test_journal_lines_of_the_previous_format_are_moved(tmp_path):
+    import dataclasses
+    import json
+
+    store = Store.open(str(tmp_path / "q.db"))
+    line = json.dumps({"e": "Ev1", "j": [dataclasses.asdict(spec(1)), dataclasses.asdict(spec(2))]})
+    (tmp_path / "q.db.inbox").write_text(line + "\n{torn", encoding="utf-8")  # plus a torn last line
+    assert queue.Inbox(store).move() == 2
+    store.close()
+
+
+WRITER = """
+import sys
+from bot import queue
+from bot.store import Store
+store = Store.open(sys.argv[1])
+inbox = queue.Inbox(store)
+for n in range(int(sys.argv[2])):
+    inbox.put({"type": "message", "user": "U1", "channel": "C1", "ts": f"1.{n:06d}", "text": f"<https://e.example/{n}>"},
+              f"Ev{n}")
+"""
+
+
+def test_a_writer_process_and_moving_threads_lose_and_double_nothing(tmp_path):
+    """The journal hand-over across processes: appends from another process while two threads keep
+    rotating and moving the journal; every event becomes exactly one job."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "q.db"
+    store = Store.open(str(db))
+    count = 1500
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(count)])
+    moved: list[int] = []
+
+    def mover() -> None:
+        inbox = queue.Inbox(store)
+        while writer.poll() is None:
+            moved.append(inbox.move())
+        moved.append(inbox.move())
+
+    threads = [threading.Thread(target=mover) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert writer.returncode == 0
+    assert sum(moved) == count and queue.counts(store)["pending"] == count
+    assert sum(1 for m in moved if m) > 1  # the journal really was handed over mid-stream
     store.close()
 
 
 def test_an_in_memory_store_has_no_journal():
     store = Store.open(":memory:")
-    woken: list[int] = []
-    inbox = queue.Inbox(store, on_moved=lambda: woken.append(1))
-    inbox.put([spec(1)], "Ev1")
-    assert inbox.path is None and woken == [1] and queue.counts(store)["pending"] == 1
+    rung: list[int] = []
+    inbox = queue.Inbox(store, ring=lambda: rung.append(1))
+    inbox.put(message(1), "Ev1")
+    assert inbox.path is None and rung == [1] and queue.counts(store)["pending"] == 1
     store.close()
