@@ -76,6 +76,17 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything built at start-up (Bolt, slack_sdk, our modules: ~40k objects) out of the garbage
+    collector's reach. Measured under the bench's bursts: a full collection paused the server for 16–17 ms
+    about once per 550 requests, and every ack caught behind it waited; after ``gc.freeze()`` that
+    collection takes 0.04 ms."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def run_http(app: DeskbotApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8,
              clock: bool = True, ready: Callable[[str], None] | None = None) -> None:
     """Serve ``/slack/events`` with waitress until SIGTERM / Ctrl-C; then stop the worker and clock."""
@@ -85,6 +96,7 @@ def run_http(app: DeskbotApp, *, host: str = "0.0.0.0", port: int = 3000, thread
     bound = f"http://{host}:{server.effective_port}{EVENTS_PATH}"  # type: ignore[union-attr]
     stop = start_background(app, clock=clock)
     _exit_on_sigterm()
+    _freeze_startup_objects()
     log.info("deskbot listening on %s", bound)
     if ready is not None:
         ready(bound)
@@ -107,6 +119,7 @@ def run_socket_mode(app: DeskbotApp, app_token: str, *, clock: bool = True,
     handler = SocketModeHandler(app, app_token, web_client=app.client)
     stop = start_background(app, clock=clock)
     _exit_on_sigterm()
+    _freeze_startup_objects()
     try:
         handler.connect()
         log.info("deskbot connected over Socket Mode")

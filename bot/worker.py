@@ -181,12 +181,15 @@ class Runner:
         return "retry"
 
     def lost(self, job: Job, why: str) -> None:
-        """A job whose capture process died: retried like a transient failure; after the last attempt
-        answered in the thread as failed (a link that crashes the clipper every time)."""
-        if job.attempts < self.backoff.attempts:
-            self.transient(job, why)
-        else:
+        """A job whose capture process died. The first time it is retried at once (the OOM killer or an
+        operator, most likely); again, with backoff (the link itself may crash the clipper); after the
+        last attempt it is answered in the thread as failed."""
+        if job.attempts >= self.backoff.attempts:
             self._fail(job, why, permanent=False)
+            return
+        delay = timedelta(0) if job.attempts <= 1 else self.backoff.delay(job.attempts - 1)
+        queue.retry_later(self.store, job.id, delay=delay, error=why)
+        log.info("job %s lost its capture process (%s); retrying", job.id, why)
 
     def _fail(self, job: Job, error: str | None, *, permanent: bool) -> str:
         reply_ts = None
@@ -292,17 +295,19 @@ class Bell:
         with suppress(BlockingIOError, BrokenPipeError):
             os.write(self._write.fileno(), b"\x01")
 
-    def wait(self, timeout: float, stop: Stop | None = None) -> None:
-        """Wait up to ``timeout`` seconds for a ring (or for ``stop``)."""
+    def wait(self, timeout: float, stop: Stop | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for a ring (or for ``stop``); False when the time ran out."""
         import select
 
         poller = select.poll()
         poller.register(self._read.fileno(), select.POLLIN)
         if stop is not None:
             poller.register(stop.fileno(), select.POLLIN)
-        if poller.poll(max(0, int(timeout * 1000))):
-            with suppress(BlockingIOError):
-                os.read(self._read.fileno(), 65536)
+        if not poller.poll(max(0, int(timeout * 1000))):
+            return False
+        with suppress(BlockingIOError):
+            os.read(self._read.fileno(), 65536)
+        return True
 
     def close(self) -> None:
         self._read.close()
@@ -431,12 +436,15 @@ class CaptureProcesses:
     """
 
     def __init__(self, db_path: str, decay_table: dict[str, int], settings: Settings, count: int, *,
-                 backoff: Backoff, react: bool = True, nice: int = 10) -> None:
+                 backoff: Backoff, react: bool = True, nice: int = 10, job_timeout: float = JOB_TIMEOUT_SECONDS,
+                 check_every: float = SUPERVISE_SECONDS) -> None:
         import multiprocessing
 
         self.args = ProcessArgs(db_path, dict(decay_table), dataclasses.replace(settings, signing_secret=None,
                                 app_token=None), backoff, react, nice, logging.getLogger().getEffectiveLevel())
         self.count = max(1, count)
+        self.job_timeout = job_timeout
+        self.check_every = check_every
         self.bell = Bell()
         self._context = multiprocessing.get_context("spawn")
         self._ready = self._context.Semaphore(0)
@@ -482,16 +490,18 @@ class CaptureProcesses:
         assert self._store is not None
         while not self._stopping.is_set():
             by_sentinel = {proc.sentinel: proc for proc in self._procs.values()}
-            for sentinel in wait([*by_sentinel, self._wakeup], timeout=SUPERVISE_SECONDS):
+            for sentinel in wait([*by_sentinel, self._wakeup], timeout=self.check_every):
                 if self._stopping.is_set() or sentinel is self._wakeup:
                     return
                 self._replace(by_sentinel[sentinel])  # type: ignore[index]
-            with suppress(Exception):
-                for pid in queue.overdue_claimers(self._store, timedelta(seconds=JOB_TIMEOUT_SECONDS)):
+            try:
+                for pid in queue.overdue_claimers(self._store, timedelta(seconds=self.job_timeout)):
                     if pid in self._procs:
                         log.warning("capture process %d has run one job for over %.0f s; replacing it", pid,
-                                    JOB_TIMEOUT_SECONDS)
+                                    self.job_timeout)
                         self._procs[pid].kill()
+            except Exception:  # noqa: BLE001 - a locked database: look again next time
+                log.exception("could not check the capture processes' jobs")
 
     def _replace(self, proc: Any) -> None:
         proc.join(1)
@@ -528,7 +538,7 @@ class CaptureProcesses:
                 proc.join(1)
         self._procs.clear()
         if self._supervisor is not None:
-            self._supervisor.join(SUPERVISE_SECONDS + 1)
+            self._supervisor.join(self.check_every + 1)
             self._supervisor = None
 
 

@@ -1,0 +1,97 @@
+"""Job consumers: the doorbell between processes, and the capture processes' supervisor (real spawned
+processes, a real SQLite file, the local Slack stand-in and a local article site)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot import queue
+from bot.app import build_client
+from bot.config import Settings
+from bot.store import Store
+from bot.worker import Backoff, Bell, CaptureProcesses, Runner, Stop, Worker
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.listeners.harness import link_event, serve_articles
+
+
+def test_ringing_never_blocks_even_when_nobody_listens():
+    bell = Bell()
+    started = time.monotonic()
+    for _ in range(200_000):  # far more than a pipe holds (64 KiB): a full pipe already means "rung"
+        bell.ring()
+    assert time.monotonic() - started < 5
+    assert bell.wait(0)  # rung…
+    assert not bell.wait(0)  # …and every pending ring was swallowed at once
+    bell.close()
+
+
+def test_a_ring_wakes_a_waiter_and_stop_wakes_them_all():
+    bell, stop = Bell(), Stop()
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(bell.wait(30)))
+    waiter.start()
+    bell.ring()
+    waiter.join(5)
+    assert woke == [True]
+    waiters = [threading.Thread(target=lambda: woke.append(bell.wait(30, stop))) for _ in range(3)]
+    for thread in waiters:
+        thread.start()
+    stop.set()  # stays set: every waiter returns, now and later
+    for thread in waiters:
+        thread.join(5)
+    assert not any(t.is_alive() for t in waiters) and stop.is_set()
+    assert bell.wait(30, stop)
+    bell.close()
+    stop.close()
+
+
+def test_a_wedged_capture_process_is_replaced_and_its_job_retried_at_once(tmp_path):
+    db = str(tmp_path / "deskbot.db")
+    with FakeSlackAPI() as fake, serve_articles() as site:
+        settings = Settings(db_path=db, bot_token="xoxb-test", slack_api_url=fake.base_url, fetch_allow="127.0.0.1",
+                            summarizer="extractive")
+        store = Store.open(db)
+        processes = CaptureProcesses(db, store.decay_table, settings, 1, backoff=Backoff(), job_timeout=1.5,
+                                     check_every=0.2)
+        worker = Worker(store, build_client(settings), clock=lambda: queue.utcnow(), processes=processes)
+        event = link_event(site.url(1, slow=True))
+        worker.inbox.put(event, "Ev1")
+        worker.start()
+        try:
+            site.wait_hits(1, timeout=30)  # the only capture process hangs on the page…
+            [first] = processes.pids()
+            site.wait_hits(2, timeout=30)  # …is killed after 1.5 s; its replacement takes the job at once
+            assert first not in processes.pids() and len(processes.pids()) == 1
+            site.gate.set()
+            [post] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=30)
+            assert post.decoded["thread_ts"] == event["ts"]
+            assert worker.wait_idle(30)
+        finally:
+            worker.stop()
+        [job] = queue.jobs(store)
+        assert job.status == "done" and job.attempts == 2
+        assert len(fake.calls("reactions.add")) == 1  # 👀 once, on the first attempt
+        assert len(fake.calls("chat.postMessage")) == 1
+        store.close()
+
+
+def test_a_job_that_keeps_killing_its_process_is_answered_as_failed(tmp_path):
+    with FakeSlackAPI() as fake:
+        store = Store.open(str(tmp_path / "deskbot.db"))
+        settings = Settings(bot_token="xoxb-test", slack_api_url=fake.base_url)
+        runner = Runner(store, build_client(settings), capture_options=None, backoff=Backoff(attempts=2),
+                        trusted_file_host=lambda netloc: False)
+        event = link_event("https://e.example/crashes")
+        queue.Inbox(store).put(event, "Ev1")
+        assert queue.Inbox(store).move() == 1
+        why = "the capture process stopped (exit code -9)"
+        runner.lost(queue.claim_next(store, claimer=4242), why)  # first loss: pending again, due at once
+        again = queue.claim_next(store, claimer=4243)
+        assert again is not None and again.attempts == 2 and again.last_error == why
+        runner.lost(again, why)  # the last attempt: a reply that says so, and the job stays for `deskbot retry`
+        [post] = fake.calls("chat.postMessage")
+        assert post.decoded["thread_ts"] == event["ts"] and "capture process stopped" in str(post.decoded)
+        [job] = queue.jobs(store)
+        assert job.status == "failed" and not job.permanent and job.last_error == why
+        store.close()
