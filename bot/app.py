@@ -220,6 +220,11 @@ def create_app(
             token_verification_enabled=True,
             request_verification_enabled=bool(settings.signing_secret) or not socket_mode,
             ignoring_self_events_enabled=True,
+            # Not used by deskbot (no `say`/assistant threads/custom functions); each would run on every
+            # request: together ~10% of the in-process dispatch of a link message (0.105 → 0.095 ms).
+            attaching_conversation_kwargs_enabled=False,
+            ignoring_self_assistant_message_events_enabled=False,
+            attaching_function_token_enabled=False,
             logger=_bolt_logger(),
         )
     except BoltError as exc:
