@@ -448,7 +448,8 @@ class CaptureProcesses:
         self.bell = Bell()
         self._context = multiprocessing.get_context("spawn")
         self._ready = self._context.Semaphore(0)
-        self._procs: dict[int, Any] = {}  # pid -> multiprocessing Process
+        self._procs: dict[int, Any] = {}  # pid -> multiprocessing Process (changed by the supervisor)
+        self._procs_lock = threading.Lock()
         self._started: dict[int, float] = {}
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -461,6 +462,8 @@ class CaptureProcesses:
         self._store = store
         self._lost = lost
         self._stopping.clear()
+        while self._wakeup.poll():  # a previous stop()'s wake-up
+            self._wakeup.recv_bytes()
         for _ in range(self.count):
             self._spawn()
         threading.Thread(target=self._announce_ready, name="deskbot-capture-ready", daemon=True).start()
@@ -471,7 +474,8 @@ class CaptureProcesses:
         proc = self._context.Process(target=_capture_process, args=(self.args, self.bell, self._ready),
                                      name="deskbot-capture", daemon=True)
         proc.start()
-        self._procs[proc.pid] = proc
+        with self._procs_lock:
+            self._procs[proc.pid] = proc
         self._started[proc.pid] = time.monotonic()
 
     def _announce_ready(self) -> None:
@@ -482,31 +486,36 @@ class CaptureProcesses:
         log.info("%d job processes ready", self.count)
 
     def pids(self) -> list[int]:
-        return list(self._procs)
+        with self._procs_lock:
+            return list(self._procs)
 
     def _supervise(self) -> None:
         from multiprocessing.connection import wait
 
         assert self._store is not None
         while not self._stopping.is_set():
-            by_sentinel = {proc.sentinel: proc for proc in self._procs.values()}
+            with self._procs_lock:
+                by_sentinel = {proc.sentinel: proc for proc in self._procs.values()}
             for sentinel in wait([*by_sentinel, self._wakeup], timeout=self.check_every):
                 if self._stopping.is_set() or sentinel is self._wakeup:
                     return
                 self._replace(by_sentinel[sentinel])  # type: ignore[index]
             try:
                 for pid in queue.overdue_claimers(self._store, timedelta(seconds=self.job_timeout)):
-                    if pid in self._procs:
+                    with self._procs_lock:
+                        wedged = self._procs.get(pid)
+                    if wedged is not None:
                         log.warning("capture process %d has run one job for over %.0f s; replacing it", pid,
                                     self.job_timeout)
-                        self._procs[pid].kill()
+                        wedged.kill()
             except Exception:  # noqa: BLE001 - a locked database: look again next time
                 log.exception("could not check the capture processes' jobs")
 
     def _replace(self, proc: Any) -> None:
         proc.join(1)
         pid = proc.pid
-        self._procs.pop(pid, None)
+        with self._procs_lock:
+            self._procs.pop(pid, None)
         lived = time.monotonic() - self._started.pop(pid, time.monotonic())
         why = f"the capture process stopped (exit code {proc.exitcode})"
         log.warning("capture process %d stopped (exit code %s); starting another", pid, proc.exitcode)
@@ -526,7 +535,8 @@ class CaptureProcesses:
         self._stopping.set()
         with suppress(OSError):
             self._wake.send_bytes(b"stop")
-        procs = list(self._procs.values())
+        with self._procs_lock:
+            procs = list(self._procs.values())
         for proc in procs:
             with suppress(Exception):
                 proc.terminate()
@@ -536,7 +546,8 @@ class CaptureProcesses:
             if proc.is_alive():
                 proc.kill()
                 proc.join(1)
-        self._procs.clear()
+        with self._procs_lock:
+            self._procs.clear()
         if self._supervisor is not None:
             self._supervisor.join(self.check_every + 1)
             self._supervisor = None
