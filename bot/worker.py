@@ -1,10 +1,10 @@
 """Workers: take capture jobs from the durable queue, clip, and reply in the thread.
 
-Dispatcher threads in the bot's process claim due jobs (``bot.queue``; each thread has its own SQLite
-connection from ``Store``) and run each one with a :class:`Runner` — in production inside a
-:class:`JobPool` process, so the CPU-bound clipping and reply building never hold the interpreter the
-acks need; in tests (injected capture options) in the thread itself. No broker: one process owns the
-SQLite file, and a recorded job survives any crash.
+Job consumers (:func:`consume`) move the inbox journal into the ``jobs`` table, claim due jobs
+(``bot.queue``) and run each one with a :class:`Runner` — in production each consumer is a
+:class:`CaptureProcesses` process, so finding links, clipping and building replies never hold the
+interpreter the acks need; in tests (injected capture options) consumers are threads of the bot. No
+broker: SQLite is the queue, and a recorded job survives any crash.
 
 A job's life: claimed (``running``, attempts + 1) → 👀 on the message (first attempt) → ``capture_url``
 or, for an uploaded file, ``files.info`` + an authenticated download + ``capture_upload`` → one thread
@@ -14,8 +14,10 @@ happened and stay ``failed`` with ``last_error`` for ``deskbot retry``. A job in
 (``running`` at start) is resumed; its capture may already be stored, and then the pipeline's
 "duplicate" answer names this very message as the first mention, so the full reply is posted.
 
-Known window: a crash *between* ``chat.postMessage`` returning and the next commit (microseconds)
-would reply twice after the restart; nothing else can double a note or a reply.
+Every thread reply carries the job's key as Slack message metadata (``deskbot_job``). A retried job
+first looks for such a reply in its thread, so a crash *between* ``chat.postMessage`` returning and
+the commit that records it does not reply twice (best effort: if the thread cannot be read, it
+replies). Nothing else can double a note or a reply.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 IDLE_POLL_SECONDS = 30.0  # also picks up jobs re-queued by another process (`deskbot retry`)
+REPLY_EVENT = "deskbot_job"  # the metadata event type on every thread reply; its payload names the job
 # Slack errors that no retry can fix: the reply cannot be posted where the link was.
 PERMANENT_SLACK_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks", "no_text",
@@ -158,10 +161,7 @@ class Runner:
                 return self.transient(job, result.error or "temporary failure")
             return self._fail(job, result.error, permanent=result.permanent)
         try:
-            payload = self._reply_for(job, result)
-            reply = self.client.chat_postMessage(
-                channel=job.channel, thread_ts=job.thread_ts, unfurl_links=False, unfurl_media=False, **payload
-            )
+            reply_ts = self._reply(job, lambda: self._reply_for(job, result))
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "slack_error")
             if error in PERMANENT_SLACK_ERRORS or job.attempts >= self.backoff.attempts:
@@ -172,8 +172,39 @@ class Runner:
         except OSError as exc:  # connection trouble the client's retry handler could not fix
             return self.transient(job, f"Slack unreachable ({type(exc).__name__})")
         note_id = result.note.id if result.note else None
-        queue.mark_done(self.store, job.id, note_id=note_id, reply_ts=reply.get("ts"))
+        queue.mark_done(self.store, job.id, note_id=note_id, reply_ts=reply_ts)
         return result.status
+
+    def _reply(self, job: Job, payload: Callable[[], dict[str, Any]]) -> str | None:
+        """Post the job's one thread reply, tagged with the job's key (Slack message metadata) — unless
+        an earlier attempt already posted it and crashed before recording that; returns its ts."""
+        if job.attempts > 1 and (earlier := self._earlier_reply(job)) is not None:
+            log.info("job %s was answered by an earlier attempt (reply %s); not answering twice", job.id, earlier)
+            return earlier
+        reply = self.client.chat_postMessage(
+            channel=job.channel, thread_ts=job.thread_ts, unfurl_links=False, unfurl_media=False,
+            metadata={"event_type": REPLY_EVENT, "event_payload": {"job": job.key}}, **payload(),
+        )
+        return reply.get("ts")
+
+    def _earlier_reply(self, job: Job) -> str | None:
+        """The ts of a reply in the job's thread tagged with its key (best effort: None if unreadable)."""
+        cursor = None
+        try:
+            for _page in range(5):
+                page = self.client.conversations_replies(channel=job.channel, ts=job.thread_ts, limit=200,
+                                                         include_all_metadata=True, cursor=cursor)
+                for message in page.get("messages") or []:
+                    meta = message.get("metadata") or {}
+                    tagged = (meta.get("event_payload") or {}).get("job")
+                    if meta.get("event_type") == REPLY_EVENT and tagged == job.key:
+                        return str(message.get("ts"))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except (SlackApiError, OSError) as exc:
+            log.info("could not read the thread of job %s (%s); replying", job.id, type(exc).__name__)
+        return None
 
     def transient(self, job: Job, error: str) -> str:
         due = queue.retry_later(self.store, job.id, delay=self.backoff.delay(job.attempts), error=error)
@@ -194,11 +225,7 @@ class Runner:
     def _fail(self, job: Job, error: str | None, *, permanent: bool) -> str:
         reply_ts = None
         try:
-            reply = self.client.chat_postMessage(
-                channel=job.channel, thread_ts=job.thread_ts, unfurl_links=False, unfurl_media=False,
-                **blocks.failure_reply(job.url, error),
-            )
-            reply_ts = reply.get("ts")
+            reply_ts = self._reply(job, lambda: blocks.failure_reply(job.url, error))
         except (SlackApiError, OSError) as exc:
             log.warning("could not post the failure reply for job %s (%s)", job.id, type(exc).__name__)
         queue.mark_failed(self.store, job.id, error=error or "failed", permanent=permanent, reply_ts=reply_ts)

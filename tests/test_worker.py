@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.store import Store
 from bot.worker import Backoff, Bell, CaptureProcesses, Runner, Stop, Worker
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.listeners.harness import link_event, serve_articles
+from tests.listeners.harness import LOCAL, link_event, serve_articles
 
 
 def test_ringing_never_blocks_even_when_nobody_listens():
@@ -94,4 +94,32 @@ def test_a_job_that_keeps_killing_its_process_is_answered_as_failed(tmp_path):
         assert post.decoded["thread_ts"] == event["ts"] and "capture process stopped" in str(post.decoded)
         [job] = queue.jobs(store)
         assert job.status == "failed" and not job.permanent and job.last_error == why
+        store.close()
+
+
+def test_a_reply_posted_just_before_a_crash_is_not_posted_again(tmp_path):
+    """The window between chat.postMessage returning and the commit recording it: the reply carries the
+    job's key as message metadata, and the retried job finds it in the thread instead of posting again."""
+    with FakeSlackAPI() as fake, serve_articles() as site:
+        store = Store.open(str(tmp_path / "deskbot.db"))
+        runner = Runner(store, build_client(Settings(bot_token="xoxb-test", slack_api_url=fake.base_url)),
+                        capture_options=LOCAL, backoff=Backoff(), trusted_file_host=lambda netloc: False)
+        event = link_event(site.url(1))
+        queue.Inbox(store).put(event, "Ev1")
+        queue.Inbox(store).move()
+        job = queue.claim_next(store)
+        assert runner.run(job, queue.utcnow()) == "captured"
+        [post] = fake.calls("chat.postMessage")
+        assert post.params["metadata"] == {"event_type": "deskbot_job", "event_payload": {"job": job.key}}
+        with store.write() as conn:  # the crash: the reply went out, the commit that records it did not
+            conn.execute("UPDATE jobs SET status = 'running', reply_ts = NULL WHERE id = ?", (job.id,))
+        assert queue.resume(store) == 1
+        again = queue.claim_next(store)
+        assert again is not None and again.attempts == 2
+        runner.run(again, queue.utcnow())
+        assert len(fake.calls("chat.postMessage")) == 1
+        [lookup] = fake.calls("conversations.replies")
+        assert lookup.params["ts"] == event["ts"] and lookup.params["include_all_metadata"] in ("1", "true", True)
+        done = queue.get(store, job.id)
+        assert done.status == "done" and done.reply_ts == post.response["ts"]
         store.close()

@@ -216,6 +216,7 @@ class FakeSlackAPI:
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
             "conversations.join": self._conversations_join,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
             "files.info": self._files_info,
@@ -653,6 +654,24 @@ class FakeSlackAPI:
         channel["is_member"] = True
         answer["channel"] = copy.deepcopy(channel)
         return answer
+
+    def _conversations_replies(self, req: _Request) -> dict[str, Any]:
+        """The thread's messages posted through this stand-in, oldest first (one page); message
+        ``metadata`` only with ``include_all_metadata``, as Slack does."""
+        channel, ts = req.params.get("channel"), req.params.get("ts")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not ts:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = []
+        for (where, message_ts), message in sorted(self._messages.items(), key=lambda kv: float(kv[0][1])):
+            if where == channel and (message_ts == ts or message.get("thread_ts") == ts):
+                shown = copy.deepcopy(message)
+                if not with_metadata:
+                    shown.pop("metadata", None)
+                messages.append(shown)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     def _user_from_template(self, user_id: str, name: str) -> dict[str, Any]:
         user = copy.deepcopy(_load_template("users.list_with_bots.json")["members"][0])
