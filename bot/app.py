@@ -74,6 +74,41 @@ class ChannelFilter:
         return allowed
 
 
+class UserAliases:
+    """The names a note's ``owner`` may use for one Slack user: the user id (clips record it), ``<@U…>``,
+    and — in notes imported from a vault — the handle, display name or real name, with or without ``@``
+    (matched case-insensitively). Looked up with ``users.info`` once per user and kept for an hour; if
+    Slack cannot answer, the id alone."""
+
+    def __init__(self, client: WebClient, ttl_seconds: float = 3600.0) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+        self._known: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, user_id: str) -> tuple[str, ...]:
+        import time
+
+        with self._lock:
+            found = self._known.get(user_id)
+        if found and time.monotonic() - found[0] < self.ttl:
+            return found[1]
+        names = [user_id, f"<@{user_id}>"]
+        try:
+            user = self.client.users_info(user=user_id)["user"] or {}
+        except Exception as exc:  # noqa: BLE001 - the id alone still finds clipped notes
+            log.info("no names for %s (%s); matching owners by id only", user_id, type(exc).__name__)
+            return tuple(names)
+        profile = user.get("profile") or {}
+        for name in (user.get("name"), profile.get("display_name"), profile.get("real_name"), user.get("real_name")):
+            if isinstance(name, str) and name.strip():
+                names += [name.strip(), "@" + name.strip()]
+        aliases = tuple(dict.fromkeys(names))
+        with self._lock:
+            self._known[user_id] = (time.monotonic(), aliases)
+        return aliases
+
+
 @dataclass
 class Deps:
     """What listeners need, built once by :func:`create_app` (and handed to the clock)."""
@@ -85,6 +120,7 @@ class Deps:
     capture_options: CaptureOptions | None
     channels: ChannelFilter
     worker: Worker
+    users: UserAliases
 
     def today(self) -> date:
         return self.clock().date()
@@ -241,7 +277,7 @@ def create_app(
     )
     deps = Deps(
         settings=settings, store=store, client=client, clock=clock, capture_options=capture_options,
-        channels=ChannelFilter(settings.channels, client), worker=worker,
+        channels=ChannelFilter(settings.channels, client), worker=worker, users=UserAliases(client),
     )
     app.deps = deps
     for module in (messages, files, commands, actions, home):

@@ -13,6 +13,8 @@ from bot import decay
 from bot.answers import NoteAnswer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from bot.store import Store
 
 
@@ -25,18 +27,28 @@ def _answers(store: Store, ids: list[str], today: date) -> list[NoteAnswer]:
     return out
 
 
-def stale_for_owner(store: Store, owner: str, today: date, limit: int = 50) -> list[NoteAnswer]:
-    """Stale notes owned by ``owner`` (a Slack user id for clips), most overdue first."""
+def _owners(owner: str | Sequence[str]) -> list[str]:
+    return [owner] if isinstance(owner, str) else list(dict.fromkeys(owner)) or [""]
+
+
+def stale_for_owner(store: Store, owner: str | Sequence[str], today: date, limit: int = 50) -> list[NoteAnswer]:
+    """Stale notes whose owner is ``owner`` (or any of several names for one person: a Slack user id for
+    clips, a handle or name in imported notes; case-insensitive), most overdue first."""
+    names = _owners(owner)
     ids = [r[0] for r in store.conn.execute(
-        "SELECT id FROM notes WHERE covered_by IS NULL AND due <= ? AND owner = ? ORDER BY due, id LIMIT ?",
-        (today.isoformat(), owner, limit),
+        f"SELECT id FROM notes WHERE covered_by IS NULL AND owner COLLATE NOCASE IN ({','.join('?' * len(names))})"
+        " AND due <= ? ORDER BY due, id LIMIT ?",
+        (*names, today.isoformat(), limit),
     )]
     return _answers(store, ids, today)
 
 
-def count_stale_for_owner(store: Store, owner: str, today: date) -> int:
+def count_stale_for_owner(store: Store, owner: str | Sequence[str], today: date) -> int:
+    names = _owners(owner)
     return store.conn.execute(
-        "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ? AND owner = ?", (today.isoformat(), owner)
+        "SELECT count(*) FROM notes WHERE covered_by IS NULL"
+        f" AND owner COLLATE NOCASE IN ({','.join('?' * len(names))}) AND due <= ?",
+        (*names, today.isoformat()),
     ).fetchone()[0]
 
 

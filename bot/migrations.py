@@ -249,12 +249,19 @@ def _jobs_claimed_by(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE jobs ADD COLUMN claimed_by INTEGER")
 
 
+def _owner_index(conn: sqlite3.Connection) -> None:
+    """A user's stale notes (``/stale mine``, App Home) by owner, case-insensitively, then due date: the
+    due index alone walked every stale note (1.1 s at 1M notes, 600k of them stale)."""
+    conn.execute("CREATE INDEX idx_notes_owner_due ON notes(owner COLLATE NOCASE, due) WHERE covered_by IS NULL")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
     ("003_clock_runs_reminders_digests_checks", _clock),
     ("005_due_counts_for_the_digest", _due_counts),
     ("006_jobs_claimed_by", _jobs_claimed_by),
+    ("007_notes_owner_due_index", _owner_index),
 ]
 
 

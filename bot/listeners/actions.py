@@ -123,7 +123,8 @@ def _rebuild(deps: Deps, click: Click, status: str) -> dict[str, Any] | None:
     elif click.kind == "note" and click.query:
         payload = note_reply(deps.store, click.query, today, statuses={note_id: status})
     elif click.kind == "stale":
-        payload = stale_reply(deps.store, click.query or "", today, click.user, statuses={note_id: status})
+        payload = stale_reply(deps.store, click.query or "", today, click.user, aliases=deps.users.of,
+                              statuses={note_id: status})
     else:
         return None
     shown = any(str(b.get("block_id", "")).startswith((f"note:{note_id}", f"claim:{note_id}:"))

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from bot import blocks
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from slack_bolt import Ack, App
 
     from bot.app import Deps
@@ -61,8 +63,10 @@ def note_reply(store: Store, text: str, today: date, *, statuses: dict[str, str]
 
 
 def stale_reply(store: Store, text: str, today: date, user_id: str | None, *,
+                aliases: Callable[[str], Sequence[str]] = lambda user_id: (user_id,),
                 statuses: dict[str, str] | None = None) -> dict[str, Any]:
-    """The ``/stale`` (everyone's) or ``/stale mine`` (the caller's) answer."""
+    """The ``/stale`` (everyone's) or ``/stale mine`` (the caller's: notes whose owner is any of
+    ``aliases(user_id)``) answer."""
     from bot import lookups
     from bot.answers import stale_list
 
@@ -71,8 +75,9 @@ def stale_reply(store: Store, text: str, today: date, user_id: str | None, *,
         return blocks.usage("/stale")
     mine = arg == "mine"
     if mine and user_id:
-        found = lookups.stale_for_owner(store, user_id, today, limit=STALE_LIMIT)
-        total = lookups.count_stale_for_owner(store, user_id, today)
+        owners = aliases(user_id)
+        found = lookups.stale_for_owner(store, owners, today, limit=STALE_LIMIT)
+        total = lookups.count_stale_for_owner(store, owners, today)
         heading = f"*Your stale notes* as of {today.isoformat()}: {total}"
         empty = f"Nothing of yours is stale as of {today.isoformat()} 🎉"
     else:
@@ -106,4 +111,5 @@ def register(app: App, deps: Deps) -> None:
     @app.command("/stale")
     def answer_stale(ack: Ack, command: dict[str, Any]) -> None:
         _answer(ack, "/stale",
-                lambda: stale_reply(deps.store, command.get("text", ""), deps.today(), command.get("user_id")))
+                lambda: stale_reply(deps.store, command.get("text", ""), deps.today(), command.get("user_id"),
+                                    aliases=deps.users.of))

@@ -25,7 +25,7 @@ def home_payload(deps: Deps, user_id: str, *, statuses: dict[str, str] | None = 
 
     store, today = deps.store, deps.today()
     counts = {**store.counts(), "stale": store.count_stale(today)}
-    mine = lookups.stale_for_owner(store, user_id, today, limit=8)
+    mine = lookups.stale_for_owner(store, deps.users.of(user_id), today, limit=8)
     recent = lookups.recent_clips(store, today, limit=10)
     return blocks.home_view(counts, mine, recent, statuses=statuses)
 

@@ -93,6 +93,22 @@ def test_stale_lists_everyones_and_mine(seeded_bot):
     assert "Usage" in answer(seeded_bot.command("/stale", "everything please"))["text"]
 
 
+def test_stale_mine_also_finds_notes_that_name_me_by_handle_or_name(seeded_bot):
+    from datetime import date
+
+    seeded_bot.fake.add_user("U0ANN", "ann", real_name="Ann Lee")
+    for n, owner in enumerate(["U0ANN", "@ann", "ANN LEE", "ann", "annabel", "U0BOB"]):
+        seeded_bot.store.upsert_note(Note(id=f"own{n}", title=f"Owned note {n} by {owner}", owner=owner,
+                                          url=f"https://example.org/own/{n}", last_validated=date(2025, 1, 1)))
+    mine = answer(seeded_bot.command("/stale", "mine", user_id="U0ANN"))
+    text = json.dumps(mine)
+    assert all(f"Owned note {n} by" in text for n in range(4))
+    assert "Owned note 4" not in text and "Owned note 5" not in text
+    assert ": 4" in mine["blocks"][0]["text"]["text"]
+    answer(seeded_bot.command("/stale", "mine", user_id="U0ANN"))
+    assert len(seeded_bot.fake.calls("users.info")) == 1  # the names are looked up once
+
+
 def test_commands_on_an_empty_store_say_so(bot):
     assert "No claims found" in json.dumps(answer(bot.command("/claim", "rlvr")))
     assert "All fresh" in json.dumps(answer(bot.command("/stale")))
