@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import decay  # noqa: E402
+from bot import decay, lookups  # noqa: E402
 from bot import digest as dg  # noqa: E402
 from bot.jobs import due_for_reminder  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -128,6 +128,8 @@ def main() -> None:
     today = TODAY.isoformat()
     newly_low, newly_high = dg.group_bounds(TODAY)[dg.NEWLY]
     first_start = (TODAY - timedelta(days=30)).isoformat()
+    busiest = store.conn.execute("SELECT owner FROM notes GROUP BY owner ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    owner = (busiest, f"<@{busiest}>", "@someone")  # an id and two names, as UserAliases gives them
     queries: list[tuple[str, Callable[[], Any], str, tuple[Any, ...]]] = [
         ("count stale (due_counts, migration 005)", lambda: dg.count_stale(store, TODAY),
          "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ?", (today,)),
@@ -148,6 +150,12 @@ def main() -> None:
          "SELECT n.id FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ? AND NOT EXISTS"
          " (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due) ORDER BY n.due, n.id LIMIT 500",
          (today, first_start)),
+        ("/stale mine: count (3 names, migr. 007)", lambda: lookups.count_stale_for_owner(store, owner, TODAY),
+         "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ? AND owner COLLATE NOCASE IN (?, ?, ?)",
+         (today, *owner)),
+        ("/stale mine: 50 most overdue, rendered", lambda: lookups.stale_for_owner(store, owner, TODAY, 50),
+         "SELECT id FROM notes WHERE covered_by IS NULL AND due <= ? AND owner COLLATE NOCASE IN (?, ?, ?)"
+         " ORDER BY due, id LIMIT 50", (today, *owner)),
         ("whole digest (collect_digest)", lambda: dg.collect_digest(store, TODAY),
          "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ?", (today,)),
     ]
