@@ -172,18 +172,25 @@ def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None
         row = conn.execute(
             f"UPDATE jobs SET status = '{RUNNING}', attempts = attempts + 1, updated_at = ?1, claimed_by = ?2"
             " WHERE id = ("
-            f" SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.next_at <= ?1"
-            f" AND (j.canonical_url IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = '{RUNNING}'"
-            "   AND r.canonical_url = j.canonical_url))"
+            f" SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.next_at <= ?1 AND {_NOT_BLOCKED}"
             f" ORDER BY j.next_at, j.id LIMIT 1) RETURNING {_COLUMNS}",
             (at, claimer),
         ).fetchone()
     return _job(row) if row else None
 
 
+_NOT_BLOCKED = (
+    f"(j.canonical_url IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = '{RUNNING}'"
+    " AND r.canonical_url = j.canonical_url))"
+)
+
+
 def next_due(store: Store) -> datetime | None:
-    """When the earliest pending job becomes due (None: nothing pending)."""
-    row = store.conn.execute(f"SELECT min(next_at) FROM jobs WHERE status = '{PENDING}'").fetchone()
+    """When the earliest claimable pending job becomes due (None: nothing pending, or only jobs waiting
+    for a clip of the same URL to finish — whoever finishes that one rings the consumers' bell)."""
+    row = store.conn.execute(
+        f"SELECT min(j.next_at) FROM jobs j WHERE j.status = '{PENDING}' AND {_NOT_BLOCKED}"
+    ).fetchone()
     return _parse(row[0]) if row else None
 
 
@@ -237,6 +244,14 @@ def claimed(store: Store, claimer: int) -> list[Job]:
         f"SELECT {_COLUMNS} FROM jobs WHERE status = '{RUNNING}' AND claimed_by = ?", (claimer,)
     ).fetchall()
     return [_job(r) for r in rows]
+
+
+def claimers(store: Store) -> list[int]:
+    """The processes holding running jobs."""
+    rows = store.conn.execute(
+        f"SELECT DISTINCT claimed_by FROM jobs WHERE status = '{RUNNING}' AND claimed_by IS NOT NULL"
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def overdue_claimers(store: Store, older_than: timedelta, *, now: datetime | None = None) -> list[int]:

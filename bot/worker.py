@@ -30,6 +30,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,6 +119,13 @@ def download(
 # --------------------------------------------------------------------------- one job
 
 
+def _newer(message: dict[str, Any], than_ts: str | None) -> bool:
+    try:
+        return than_ts is None or float(message.get("ts") or 0) > float(than_ts)
+    except ValueError:
+        return True
+
+
 class Runner:
     """Runs one claimed job to its end: 👀, capture, thread reply, and the job's new state in the queue.
 
@@ -188,7 +196,8 @@ class Runner:
         return reply.get("ts")
 
     def _earlier_reply(self, job: Job) -> str | None:
-        """The ts of a reply in the job's thread tagged with its key (best effort: None if unreadable)."""
+        """The ts of a reply in the job's thread tagged with its key and newer than the reply recorded for
+        an earlier round (a failure reply before ``deskbot retry``); None if none or unreadable."""
         cursor = None
         try:
             for _page in range(5):
@@ -197,7 +206,7 @@ class Runner:
                 for message in page.get("messages") or []:
                     meta = message.get("metadata") or {}
                     tagged = (meta.get("event_payload") or {}).get("job")
-                    if meta.get("event_type") == REPLY_EVENT and tagged == job.key:
+                    if meta.get("event_type") == REPLY_EVENT and tagged == job.key and _newer(message, job.reply_ts):
                         return str(message.get("ts"))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -451,6 +460,46 @@ def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
     store.close()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Spawner:
+    """The one thread that starts every capture process. ``PR_SET_PDEATHSIG`` fires when the *thread*
+    that forked a child ends, not the process; so no child may be started by a thread that can end
+    before the children are gone (the supervisor returns at stop) — this one is closed last."""
+
+    def __init__(self) -> None:
+        import queue as threads_queue
+
+        self._requests: threads_queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = threads_queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="deskbot-spawner", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (request := self._requests.get()) is not None:
+            start, done = request
+            try:
+                done.set_result(start())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                done.set_exception(exc)
+
+    def call(self, start: Callable[[], Any]) -> Any:
+        done: Future[Any] = Future()
+        self._requests.put((start, done))
+        return done.result()
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._thread.join(10)
+
+
 class CaptureProcesses:
     """Capture processes: each consumes jobs itself (:func:`consume`: moves the inbox journal, claims,
     clips, replies), with its own store connection and Web API client; spawned, niced, dying with the bot.
@@ -459,7 +508,7 @@ class CaptureProcesses:
     process they would hold the interpreter the acks need; here the bot's process only verifies, appends
     to the journal, rings the bell and acks (``bench/slack.py``). A supervisor thread in the bot replaces
     a process that dies — its claimed job is retried (or, after the last attempt, answered as failed) —
-    and kills one whose job has run longer than ``JOB_TIMEOUT_SECONDS``.
+    and kills one whose job has run longer than ``job_timeout``.
     """
 
     def __init__(self, db_path: str, decay_table: dict[str, int], settings: Settings, count: int, *,
@@ -478,8 +527,10 @@ class CaptureProcesses:
         self._procs: dict[int, Any] = {}  # pid -> multiprocessing Process (changed by the supervisor)
         self._procs_lock = threading.Lock()
         self._started: dict[int, float] = {}
+        self._quick_deaths = 0  # processes in a row that died right after starting
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._spawner: _Spawner | None = None
         self._wakeup, self._wake = multiprocessing.Pipe(duplex=False)  # stop() wakes the supervisor
         self._lost: Callable[[Job, str], None] = lambda job, why: None
         self._store: Store | None = None
@@ -491,6 +542,7 @@ class CaptureProcesses:
         self._stopping.clear()
         while self._wakeup.poll():  # a previous stop()'s wake-up
             self._wakeup.recv_bytes()
+        self._spawner = _Spawner()
         for _ in range(self.count):
             self._spawn()
         threading.Thread(target=self._announce_ready, name="deskbot-capture-ready", daemon=True).start()
@@ -498,12 +550,21 @@ class CaptureProcesses:
         self._supervisor.start()
 
     def _spawn(self) -> None:
-        proc = self._context.Process(target=_capture_process, args=(self.args, self.bell, self._ready),
-                                     name="deskbot-capture", daemon=True)
-        proc.start()
+        assert self._spawner is not None
+
+        def start() -> Any:
+            proc = self._context.Process(target=_capture_process, args=(self.args, self.bell, self._ready),
+                                         name="deskbot-capture", daemon=True)
+            proc.start()
+            return proc
+
+        proc = self._spawner.call(start)
         with self._procs_lock:
             self._procs[proc.pid] = proc
-        self._started[proc.pid] = time.monotonic()
+            self._started[proc.pid] = time.monotonic()
+            late = self._stopping.is_set()
+        if late:  # stop() began meanwhile: it may have missed this one
+            proc.terminate()
 
     def _announce_ready(self) -> None:
         for _ in range(self.count):
@@ -519,55 +580,72 @@ class CaptureProcesses:
     def _supervise(self) -> None:
         from multiprocessing.connection import wait
 
-        assert self._store is not None
         while not self._stopping.is_set():
             with self._procs_lock:
                 by_sentinel = {proc.sentinel: proc for proc in self._procs.values()}
             for sentinel in wait([*by_sentinel, self._wakeup], timeout=self.check_every):
                 if self._stopping.is_set() or sentinel is self._wakeup:
                     return
-                self._replace(by_sentinel[sentinel])  # type: ignore[index]
+                try:
+                    self._replace(by_sentinel[sentinel])  # type: ignore[index]
+                except Exception:  # noqa: BLE001 - e.g. no process could be started: try again next round
+                    log.exception("could not replace a capture process")
             try:
-                for pid in queue.overdue_claimers(self._store, timedelta(seconds=self.job_timeout)):
-                    with self._procs_lock:
-                        wedged = self._procs.get(pid)
-                    if wedged is not None:
-                        log.warning("capture process %d has run one job for over %.0f s; replacing it", pid,
-                                    self.job_timeout)
-                        wedged.kill()
-            except Exception:  # noqa: BLE001 - a locked database: look again next time
-                log.exception("could not check the capture processes' jobs")
+                self._check()
+            except Exception:  # noqa: BLE001 - a locked database…: look again next round
+                log.exception("could not check the capture processes")
+
+    def _check(self) -> None:
+        """Start missing processes; kill wedged ones; give back jobs held by a pid that is not ours."""
+        assert self._store is not None
+        while len(self.pids()) < self.count and not self._stopping.is_set():
+            self._spawn()
+        for pid in queue.overdue_claimers(self._store, timedelta(seconds=self.job_timeout)):
+            with self._procs_lock:
+                wedged = self._procs.get(pid)
+            if wedged is not None:
+                log.warning("capture process %d has run one job for over %.0f s; replacing it", pid, self.job_timeout)
+                wedged.kill()
+        for pid in queue.claimers(self._store):
+            if pid not in self.pids() and not _alive(pid):  # died, and handing its jobs back failed then
+                self._release(pid, "the capture process stopped")
+
+    def _release(self, pid: int, why: str) -> None:
+        assert self._store is not None
+        for job in queue.claimed(self._store, pid):
+            self._lost(job, why)
 
     def _replace(self, proc: Any) -> None:
         proc.join(1)
         pid = proc.pid
         with self._procs_lock:
             self._procs.pop(pid, None)
-        lived = time.monotonic() - self._started.pop(pid, time.monotonic())
-        why = f"the capture process stopped (exit code {proc.exitcode})"
+            lived = time.monotonic() - self._started.pop(pid, time.monotonic())
         log.warning("capture process %d stopped (exit code %s); starting another", pid, proc.exitcode)
-        try:
-            for job in queue.claimed(self._store, pid):
-                self._lost(job, why)
-        except Exception:  # noqa: BLE001 - the job stays running; the next start resumes it
-            log.exception("could not release the jobs of capture process %d", pid)
-        if lived < RESPAWN_PAUSE_SECONDS and self._stopping.wait(RESPAWN_PAUSE_SECONDS):
+        self._release(pid, f"the capture process stopped (exit code {proc.exitcode})")
+        # One that dies right after starting (a broken database file…) is restarted after a pause that
+        # doubles each time, up to a minute, rather than in a tight loop.
+        self._quick_deaths = self._quick_deaths + 1 if lived < RESPAWN_PAUSE_SECONDS else 0
+        pause = min(60.0, RESPAWN_PAUSE_SECONDS * 2 ** (self._quick_deaths - 1)) if self._quick_deaths else 0.0
+        if self._stopping.wait(pause):
             return
-        if not self._stopping.is_set():
-            self._spawn()
-            self.bell.ring()
+        self._spawn()
+        self.bell.ring()
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM: each process finishes its job (up to ``timeout``), then is killed; pending jobs stay."""
         self._stopping.set()
         with suppress(OSError):
             self._wake.send_bytes(b"stop")
+        deadline = time.monotonic() + timeout
+        if self._supervisor is not None:  # first, so that it starts no process after the snapshot below
+            self._supervisor.join(max(0.0, deadline - time.monotonic()))
+            self._supervisor = None
         with self._procs_lock:
             procs = list(self._procs.values())
         for proc in procs:
             with suppress(Exception):
                 proc.terminate()
-        deadline = time.monotonic() + timeout
         for proc in procs:
             proc.join(max(0.0, deadline - time.monotonic()))
             if proc.is_alive():
@@ -575,9 +653,10 @@ class CaptureProcesses:
                 proc.join(1)
         with self._procs_lock:
             self._procs.clear()
-        if self._supervisor is not None:
-            self._supervisor.join(self.check_every + 1)
-            self._supervisor = None
+            self._started.clear()
+        if self._spawner is not None:  # last: the children die with the thread that started them
+            self._spawner.close()
+            self._spawner = None
 
 
 # --------------------------------------------------------------------------- the worker

@@ -215,3 +215,13 @@ def test_an_in_memory_store_has_no_journal():
     inbox.put(message(1), "Ev1")
     assert inbox.path is None and rung == [1] and queue.counts(store)["pending"] == 1
     store.close()
+
+
+def test_a_job_waiting_for_a_clip_of_the_same_url_is_not_due(store):
+    """Otherwise idle consumers would spin on claims; the consumer finishing the clip rings the bell."""
+    url = "https://e.example/same"
+    queue.enqueue(store, [spec(1, url=url), spec(2, url=url)], now=T0)
+    running = queue.claim_next(store, now=T0)
+    assert queue.next_due(store) is None and queue.claim_next(store, now=T0) is None
+    queue.mark_done(store, running.id, note_id="n1", reply_ts="1.1", now=T0)
+    assert queue.next_due(store) == T0

@@ -3,14 +3,17 @@ processes, a real SQLite file, the local Slack stand-in and a local article site
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+from datetime import timedelta
 
 from bot import queue
 from bot.app import build_client
 from bot.config import Settings
 from bot.store import Store
-from bot.worker import Backoff, Bell, CaptureProcesses, Runner, Stop, Worker
+from bot.worker import Backoff, Bell, CaptureProcesses, Runner, Stop, Worker, _alive
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.listeners.harness import LOCAL, link_event, serve_articles
 
@@ -122,4 +125,59 @@ def test_a_reply_posted_just_before_a_crash_is_not_posted_again(tmp_path):
         assert lookup.params["ts"] == event["ts"] and lookup.params["include_all_metadata"] in ("1", "true", True)
         done = queue.get(store, job.id)
         assert done.status == "done" and done.reply_ts == post.response["ts"]
+        store.close()
+
+
+def test_a_job_retried_after_a_failure_reply_still_gets_its_answer(tmp_path):
+    """`deskbot retry` after a failure reply: the new round's reply is posted (the old one is not it)."""
+    with FakeSlackAPI() as fake, serve_articles() as site:
+        store = Store.open(str(tmp_path / "deskbot.db"))
+        runner = Runner(store, build_client(Settings(bot_token="xoxb-test", slack_api_url=fake.base_url)),
+                        capture_options=LOCAL, backoff=Backoff(), trusted_file_host=lambda netloc: False)
+        queue.Inbox(store).put(link_event(site.url(7)), "Ev1")
+        queue.Inbox(store).move()
+        site.status_for["/a/7"] = 403
+        assert runner.run(queue.claim_next(store), queue.utcnow()) == "failed"  # replied "could not clip"
+        assert queue.requeue_failed(store) == 1
+        site.status_for["/a/7"] = 503
+        assert runner.run(queue.claim_next(store), queue.utcnow()) == "retry"
+        del site.status_for["/a/7"]
+        later = queue.utcnow() + timedelta(hours=2)
+        again = queue.claim_next(store, now=later)
+        assert again is not None and again.attempts == 2
+        assert runner.run(again, later) == "captured"
+        failure, answer = fake.calls("chat.postMessage")
+        assert "403" in str(failure.decoded) and "403" not in str(answer.decoded)
+        assert queue.get(store, again.id).reply_ts == answer.response["ts"]
+        store.close()
+
+
+def test_a_replacement_process_gets_its_grace_period_at_stop(tmp_path):
+    """Processes started by the supervisor must not die with its thread (PR_SET_PDEATHSIG is per thread):
+    at stop they get SIGTERM and finish the job they hold."""
+    db = str(tmp_path / "deskbot.db")
+    with FakeSlackAPI() as fake, serve_articles() as site:
+        settings = Settings(db_path=db, bot_token="xoxb-test", slack_api_url=fake.base_url, fetch_allow="127.0.0.1",
+                            summarizer="extractive")
+        store = Store.open(db)
+        processes = CaptureProcesses(db, store.decay_table, settings, 1, backoff=Backoff(), check_every=0.2)
+        worker = Worker(store, build_client(settings), clock=lambda: queue.utcnow(), processes=processes)
+        worker.inbox.put(link_event(site.url(1, slow=True)), "Ev1")
+        worker.start()
+        site.wait_hits(1, timeout=30)
+        [first] = processes.pids()
+        os.kill(first, signal.SIGKILL)  # the OOM killer, say
+        site.wait_hits(2, timeout=30)  # the replacement, started by the supervisor, holds the job
+        [second] = processes.pids()
+        stopping = threading.Thread(target=worker.stop, kwargs={"timeout": 30})
+        stopping.start()
+        deadline = time.monotonic() + 10
+        while processes._supervisor is not None and time.monotonic() < deadline:  # the supervisor has ended
+            time.sleep(0.01)
+        assert processes._supervisor is None and _alive(second)
+        site.gate.set()  # the page arrives during the grace period
+        stopping.join(30)
+        assert not stopping.is_alive()
+        [job] = queue.jobs(store)
+        assert job.status == "done" and len(fake.calls("chat.postMessage")) == 1
         store.close()
