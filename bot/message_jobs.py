@@ -27,11 +27,12 @@ def is_clippable(event: dict[str, Any], *, bot_user_id: str | None = None) -> bo
     if event.get("bot_id") or event.get("bot_profile") or event.get("hidden"):
         return False
     user = event.get("user")
-    if not user or (bot_user_id and user == bot_user_id):
+    if not user or not isinstance(user, str) or (bot_user_id and user == bot_user_id):
         return False
     if event.get("channel_type") in ("im", "mpim"):
         return False
-    return bool(event.get("channel") and event.get("ts"))
+    channel, ts = event.get("channel"), event.get("ts")
+    return bool(channel and ts and isinstance(channel, str) and isinstance(ts, str))
 
 
 def is_capturable_file(file: dict[str, Any]) -> bool:

@@ -33,6 +33,7 @@ import fcntl
 import json
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -314,9 +315,9 @@ def prune_seen(store: Store, *, older_than: timedelta = timedelta(days=2), now: 
 # --------------------------------------------------------------------------- the inbox journal
 
 
-def _read_lines(text: str) -> list[tuple[list[JobSpec], str | None]]:
-    """Journal lines → (jobs, event id). A line holds a message event (``m``) whose jobs are found now,
-    or — written by versions before 0.2 — the jobs themselves (``j``)."""
+def _read_lines(text: str) -> list[tuple[list[JobSpec], str | None, str]]:
+    """Journal lines → (jobs, event id, the line). A line holds a message event (``m``) whose jobs are
+    found now, or — written by versions before 0.2 — the jobs themselves (``j``)."""
     from bot.message_jobs import job_specs
 
     entries = []
@@ -327,7 +328,7 @@ def _read_lines(text: str) -> list[tuple[list[JobSpec], str | None]]:
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("skipped an unreadable inbox journal line (%d bytes)", len(line))
             continue
-        entries.append((specs, data.get("e")))
+        entries.append((specs, data.get("e"), line))
     return entries
 
 
@@ -356,6 +357,7 @@ class Inbox:
         self.path = None if in_memory else Path(store.path).expanduser().with_name(Path(store.path).name + ".inbox")
         self._lock = threading.Lock()  # this process's appends share one open file
         self._fd: int | None = None
+        self.rotations = 0  # journals this object renamed and moved (a count for tests and logs)
 
     @property
     def _moving(self) -> Path:
@@ -386,31 +388,47 @@ class Inbox:
         self.ring()
 
     def _open_locked(self) -> tuple[int, int]:
-        """The journal's descriptor, locked, and its size; reopened when a mover renamed the file."""
+        """The journal's descriptor, locked, and its size; reopened when a mover renamed the file.
+
+        The path is compared with the open file *before* locking too, so a writer never queues behind
+        a mover that holds the renamed file's lock (a niced process the ack would wait for)."""
         assert self.path is not None
         while True:
-            if self._fd is None:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            mine = os.fstat(self._fd)
-            try:
-                named = os.stat(self.path)
-            except FileNotFoundError:
-                named = None
-            if named is not None and (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev):
-                return self._fd, mine.st_size
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            if self._fd is not None and self._names_open_file():
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                try:
+                    if self._names_open_file():  # still: a rename between the check and the lock?
+                        return self._fd, os.fstat(self._fd).st_size
+                except BaseException:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                    raise
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._fd is not None:
+                os.close(self._fd)
             self._fd = None
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def _names_open_file(self) -> bool:
+        assert self.path is not None and self._fd is not None
+        mine = os.fstat(self._fd)
+        try:
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return (named.st_ino, named.st_dev) == (mine.st_ino, mine.st_dev)
 
     def move(self) -> int:
-        """Move every journaled event into ``jobs`` (one transaction per file); returns the new jobs' count."""
+        """Move every journaled event into ``jobs``; returns the new jobs' count. If another consumer is
+        moving, returns 0 at once (it rings again if lines arrived after its last look)."""
         if self.path is None:
             return 0
         new = 0
         lock_fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
             while True:
                 leftover = self._moving.exists()
                 if not leftover:
@@ -420,24 +438,46 @@ class Inbox:
                     except FileNotFoundError:
                         break
                     os.replace(self.path, self._moving)  # new appends start a fresh file
-                entries = _read_lines(self._read_moving())
-                if entries:
-                    with self.store.write():
-                        for specs, event_id in entries:
-                            new += len(enqueue(self.store, specs, event_id=event_id).new)
+                    self.rotations += 1
+                new += self._enqueue(_read_lines(self._read_moving()))
                 self._moving.unlink(missing_ok=True)
-                if not leftover:
-                    break
         finally:
             os.close(lock_fd)  # releases the flock
-        if new:
+        if new or self.pending():  # lines that came while this consumer held the lock: someone move them
             self.ring()
         return new
+
+    def _enqueue(self, entries: list[tuple[list[JobSpec], str | None, str]]) -> int:
+        """One transaction; an event that cannot be recorded (a malformed payload…) is set aside in
+        ``<database>.inbox-rejected`` with a log line instead of blocking every event after it."""
+        new = 0
+        rejected: list[str] = []
+        with self.store.write() as conn:
+            for specs, event_id, line in entries:
+                conn.execute("SAVEPOINT inbox_entry")
+                try:
+                    new += len(enqueue(self.store, specs, event_id=event_id).new)
+                except sqlite3.Error as exc:
+                    conn.execute("ROLLBACK TO inbox_entry")
+                    log.error("inbox event %s could not be recorded (%s); kept in %s", event_id, exc,
+                              self._rejected.name)
+                    rejected.append(line)
+                conn.execute("RELEASE inbox_entry")
+        if rejected:
+            with open(self._rejected, "a", encoding="utf-8") as file:
+                file.write("\n".join(rejected) + "\n")
+        return new
+
+    @property
+    def _rejected(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + "-rejected")
 
     def _read_moving(self) -> str:
         fd = os.open(self._moving, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # a writer that opened the file before the rename finishes first
+            fcntl.flock(fd, fcntl.LOCK_EX)  # a writer that locked the file before the rename finishes first…
+            fcntl.flock(fd, fcntl.LOCK_UN)  # …and none can start: they check the name first (_open_locked)
             with os.fdopen(os.dup(fd), "rb") as file:
                 return file.read().decode("utf-8", "replace")
         finally:

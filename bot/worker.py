@@ -372,9 +372,11 @@ class Stop:
         return self._read
 
     def close(self) -> None:
-        for fd in (self._read, self._write):
-            with suppress(OSError):
-                os.close(fd)
+        fds, self._read, self._write = (self._read, self._write), -1, -1
+        for fd in fds:
+            if fd >= 0:
+                with suppress(OSError):
+                    os.close(fd)
 
 
 # --------------------------------------------------------------------------- a job consumer
@@ -691,7 +693,7 @@ class Worker:
         self.bell = processes.bell if processes is not None else Bell()
         self.inbox = queue.Inbox(store, ring=self.bell.ring)
         self._progress = threading.Condition()
-        self._stop = Stop()
+        self._stop: Stop | None = None  # made by start(), closed by stop()
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -709,13 +711,14 @@ class Worker:
             self.processes.start(self.store, self.runner.lost)
             return
         for n in range(self.threads):
-            thread = threading.Thread(target=self._consume, name=f"deskbot-worker-{n}", daemon=True)
+            thread = threading.Thread(target=self._consume, args=(self._stop,), name=f"deskbot-worker-{n}",
+                                      daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _consume(self) -> None:
+    def _consume(self, stop: Stop) -> None:
         consume(self.store, self.runner, queue.Inbox(self.store, ring=self.bell.ring), self.bell, self.clock,
-                stop=self._stop, progress=self._notify)
+                stop=stop, progress=self._notify)
 
     def _notify(self) -> None:
         with self._progress:
@@ -723,14 +726,18 @@ class Worker:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let running jobs finish (up to ``timeout``); pending jobs and journal lines stay for the next start."""
-        self._stop.set()
-        if self.processes is not None:
+        if self._stop is not None:
+            self._stop.set()
+        if self.processes is not None and self._started:
             self.processes.stop(timeout)
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        lingering = any(t.is_alive() for t in self._threads)
         self._threads = []
-        self._stop.close()
+        if self._stop is not None and not lingering:  # a thread still in a job keeps polling its pipe
+            self._stop.close()
+        self._stop = None
         self.inbox.close()
         self._started = False
 

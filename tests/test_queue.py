@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -190,12 +192,14 @@ def test_a_writer_process_and_moving_threads_lose_and_double_nothing(tmp_path):
     count = 1500
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(count)])
     moved: list[int] = []
+    rotations: list[int] = []
 
     def mover() -> None:
         inbox = queue.Inbox(store)
         while writer.poll() is None:
             moved.append(inbox.move())
         moved.append(inbox.move())
+        rotations.append(inbox.rotations)
 
     threads = [threading.Thread(target=mover) for _ in range(2)]
     for t in threads:
@@ -204,7 +208,7 @@ def test_a_writer_process_and_moving_threads_lose_and_double_nothing(tmp_path):
         t.join()
     assert writer.returncode == 0
     assert sum(moved) == count and queue.counts(store)["pending"] == count
-    assert sum(1 for m in moved if m) > 1  # the journal really was handed over mid-stream
+    assert sum(rotations) > 1  # the journal really was handed over mid-stream, again and again
     store.close()
 
 
@@ -225,3 +229,71 @@ def test_a_job_waiting_for_a_clip_of_the_same_url_is_not_due(store):
     assert queue.next_due(store) is None and queue.claim_next(store, now=T0) is None
     queue.mark_done(store, running.id, note_id="n1", reply_ts="1.1", now=T0)
     assert queue.next_due(store) == T0
+
+
+def test_an_event_that_cannot_be_recorded_is_set_aside_and_the_rest_moves(tmp_path):
+    import dataclasses
+    import json
+
+    store = Store.open(str(tmp_path / "q.db"))
+    inbox = queue.Inbox(store)
+    inbox.put(message(1), "Ev1")
+    bad = {**dataclasses.asdict(spec(2)), "user": ["U1"]}  # cannot be bound: the insert fails
+    with open(tmp_path / "q.db.inbox", "a", encoding="utf-8") as journal:
+        journal.write(json.dumps({"e": "Ev2", "j": [bad]}) + "\n")
+    inbox.put(message(3), "Ev3")
+    assert inbox.move() == 2
+    rejected = (tmp_path / "q.db.inbox-rejected").read_text(encoding="utf-8")
+    assert '"Ev2"' in rejected and "Ev1" not in rejected
+    assert not inbox.pending()
+    inbox.put(message(4), "Ev4")  # and the journal keeps flowing
+    assert inbox.move() == 1
+    store.close()
+
+
+def test_a_writer_never_waits_for_a_mover_reading_the_renamed_journal(tmp_path):
+    import fcntl
+
+    store = Store.open(str(tmp_path / "q.db"))
+    inbox = queue.Inbox(store)
+    inbox.put(message(1), "Ev1")
+    (tmp_path / "q.db.inbox").rename(tmp_path / "q.db.inbox-moving")  # a mover renamed it…
+    held = os.open(tmp_path / "q.db.inbox-moving", os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # …and holds its lock (a niced process, descheduled)
+    writer = threading.Thread(target=inbox.put, args=(message(2), "Ev2"))
+    writer.start()
+    writer.join(5)
+    assert not writer.is_alive()  # the ack did not queue behind the mover
+    assert "Ev2" in (tmp_path / "q.db.inbox").read_text() and "Ev2" not in (tmp_path / "q.db.inbox-moving").read_text()
+    os.close(held)
+    assert inbox.move() == 2
+    store.close()
+
+
+def test_a_mover_waits_for_a_write_in_flight_and_skips_when_another_moves(tmp_path):
+    import fcntl
+
+    store = Store.open(str(tmp_path / "q.db"))
+    inbox = queue.Inbox(store)
+    writer = os.open(tmp_path / "q.db.inbox", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    fcntl.flock(writer, fcntl.LOCK_EX)  # a writer mid-line
+    line = (__import__("json").dumps({"e": "Ev1", "m": message(1)}) + "\n").encode()
+    os.write(writer, line[:20])
+    moved: list[int] = []
+    mover = threading.Thread(target=lambda: moved.append(inbox.move()))
+    mover.start()
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "q.db.inbox-moving").exists() and time.monotonic() < deadline:
+        time.sleep(0.001)  # until the mover has renamed the journal (it then waits for our lock)
+    os.write(writer, line[20:])
+    fcntl.flock(writer, fcntl.LOCK_UN)
+    os.close(writer)
+    mover.join(10)
+    assert moved == [1]  # the whole line, not a torn one
+    inbox.put(message(2), "Ev2")
+    lock = os.open(tmp_path / "q.db.inbox.lock", os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # another consumer is moving: return at once, leave it the lines
+    assert inbox.move() == 0 and inbox.pending()
+    os.close(lock)
+    assert inbox.move() == 1
+    store.close()

@@ -3,6 +3,7 @@ processes, a real SQLite file, the local Slack stand-in and a local article site
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -181,3 +182,23 @@ def test_a_replacement_process_gets_its_grace_period_at_stop(tmp_path):
         [job] = queue.jobs(store)
         assert job.status == "done" and len(fake.calls("chat.postMessage")) == 1
         store.close()
+
+
+def test_a_worker_leaks_no_descriptors_and_stops_twice_safely(tmp_path):
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    with FakeSlackAPI() as fake:
+        client = build_client(Settings(bot_token="xoxb-test", slack_api_url=fake.base_url))
+        gc.collect()  # what earlier tests left unreachable
+        before = open_fds()
+        store = Store.open(str(tmp_path / "deskbot.db"))  # each consumer thread opens its own connection
+        worker = Worker(store, client, clock=queue.utcnow, capture_options=LOCAL, threads=2)
+        worker.inbox.put(link_event("https://e.example/x"), "Ev1")  # the writer's open journal
+        worker.start()
+        worker.stop()
+        worker.stop()
+        worker.bell.close()
+        store.close()
+        gc.collect()  # the finished threads' connections are unreachable now, not yet freed
+        assert open_fds() == before
