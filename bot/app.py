@@ -80,10 +80,18 @@ class UserAliases:
     (matched case-insensitively). Looked up with ``users.info`` once per user and kept for an hour; if
     Slack cannot answer, the id alone."""
 
+    LOOKUP_TIMEOUT_SECONDS = 2.0  # on the ack path of /stale mine: never near Slack's 3 s
+    RETRY_AFTER_FAILURE_SECONDS = 60.0
+
     def __init__(self, client: WebClient, ttl_seconds: float = 3600.0) -> None:
-        self.client = client
+        from slack_sdk import WebClient
+
+        # Its own client: a short timeout and no retry handlers (the shared one waits out 429s and
+        # retries connections — fine for a thread reply, not before an ack).
+        self.client = WebClient(token=client.token, base_url=client.base_url, timeout=self.LOOKUP_TIMEOUT_SECONDS,
+                                retry_handlers=[])
         self.ttl = ttl_seconds
-        self._known: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._known: dict[str, tuple[float, tuple[str, ...]]] = {}  # user -> (valid until, names)
         self._lock = threading.Lock()
 
     def of(self, user_id: str) -> tuple[str, ...]:
@@ -91,13 +99,15 @@ class UserAliases:
 
         with self._lock:
             found = self._known.get(user_id)
-        if found and time.monotonic() - found[0] < self.ttl:
+        if found and time.monotonic() < found[0]:
             return found[1]
         names = [user_id, f"<@{user_id}>"]
         try:
             user = self.client.users_info(user=user_id)["user"] or {}
         except Exception as exc:  # noqa: BLE001 - the id alone still finds clipped notes
             log.info("no names for %s (%s); matching owners by id only", user_id, type(exc).__name__)
+            with self._lock:  # do not pay for the failure on every command while Slack is down
+                self._known[user_id] = (time.monotonic() + self.RETRY_AFTER_FAILURE_SECONDS, tuple(names))
             return tuple(names)
         profile = user.get("profile") or {}
         for name in (user.get("name"), profile.get("display_name"), profile.get("real_name"), user.get("real_name")):
@@ -105,7 +115,7 @@ class UserAliases:
                 names += [name.strip(), "@" + name.strip()]
         aliases = tuple(dict.fromkeys(names))
         with self._lock:
-            self._known[user_id] = (time.monotonic(), aliases)
+            self._known[user_id] = (time.monotonic() + self.ttl, aliases)
         return aliases
 
 

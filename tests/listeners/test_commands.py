@@ -109,6 +109,19 @@ def test_stale_mine_also_finds_notes_that_name_me_by_handle_or_name(seeded_bot):
     assert len(seeded_bot.fake.calls("users.info")) == 1  # the names are looked up once
 
 
+def test_stale_mine_answers_at_once_when_slack_cannot_name_the_user(seeded_bot):
+    from datetime import date
+
+    seeded_bot.fake.rate_limit("users.info", retry_after=30)  # the shared client would wait this out
+    seeded_bot.store.upsert_note(Note(id="mine1", title="My old note", url="https://example.org/old",
+                                      owner="U0ME", last_validated=date(2025, 1, 1)))
+    reply = seeded_bot.command("/stale", "mine", user_id="U0ME")
+    assert reply.status == 200 and reply.seconds < 3
+    assert "My old note" in json.dumps(answer(reply))  # by user id, the names unknown for now
+    answer(seeded_bot.command("/stale", "mine", user_id="U0ME"))
+    assert len(seeded_bot.fake.calls("users.info")) == 1  # the failure is remembered for a minute
+
+
 def test_commands_on_an_empty_store_say_so(bot):
     assert "No claims found" in json.dumps(answer(bot.command("/claim", "rlvr")))
     assert "All fresh" in json.dumps(answer(bot.command("/stale")))
