@@ -91,6 +91,7 @@ def test_a_job_that_keeps_killing_its_process_is_answered_as_failed(tmp_path):
         assert queue.Inbox(store).move() == 1
         why = "the capture process stopped (exit code -9)"
         runner.lost(queue.claim_next(store, claimer=4242), why)  # first loss: pending again, due at once
+        assert queue.next_due(store) <= queue.utcnow()
         again = queue.claim_next(store, claimer=4243)
         assert again is not None and again.attempts == 2 and again.last_error == why
         runner.lost(again, why)  # the last attempt: a reply that says so, and the job stays for `deskbot retry`
@@ -111,19 +112,23 @@ def test_a_reply_posted_just_before_a_crash_is_not_posted_again(tmp_path):
         event = link_event(site.url(1))
         queue.Inbox(store).put(event, "Ev1")
         queue.Inbox(store).move()
+        for n in range(3):  # people talk in the thread first: the reply will be on the second page
+            fake.client().chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text=f"talk {n}")
         job = queue.claim_next(store)
         assert runner.run(job, queue.utcnow()) == "captured"
-        [post] = fake.calls("chat.postMessage")
+        post = fake.calls("chat.postMessage")[-1]
         assert post.params["metadata"] == {"event_type": "deskbot_job", "event_payload": {"job": job.key}}
+        fake.replies_page_size = 2
         with store.write() as conn:  # the crash: the reply went out, the commit that records it did not
             conn.execute("UPDATE jobs SET status = 'running', reply_ts = NULL WHERE id = ?", (job.id,))
         assert queue.resume(store) == 1
         again = queue.claim_next(store)
         assert again is not None and again.attempts == 2
         runner.run(again, queue.utcnow())
-        assert len(fake.calls("chat.postMessage")) == 1
-        [lookup] = fake.calls("conversations.replies")
-        assert lookup.params["ts"] == event["ts"] and lookup.params["include_all_metadata"] in ("1", "true", True)
+        assert len(fake.calls("chat.postMessage")) == 4  # our reply and the 3 others: nothing new
+        first_page, second_page = fake.calls("conversations.replies")
+        assert first_page.params["ts"] == event["ts"] and first_page.params["include_all_metadata"] in ("1", "true")
+        assert second_page.params["cursor"] == first_page.response["response_metadata"]["next_cursor"]
         done = queue.get(store, job.id)
         assert done.status == "done" and done.reply_ts == post.response["ts"]
         store.close()

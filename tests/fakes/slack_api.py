@@ -205,6 +205,8 @@ class FakeSlackAPI:
         self._file_bytes: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.replies_page_size = 1000
+        """Most messages per ``conversations.replies`` page (Slack pages long threads; tests shrink it)."""
         self._handlers: dict[str, Callable[[_Request], dict[str, Any]]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
@@ -671,7 +673,11 @@ class FakeSlackAPI:
                 if not with_metadata:
                     shown.pop("metadata", None)
                 messages.append(shown)
-        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        size = min(int(req.params.get("limit") or 1000), self.replies_page_size)
+        start = int(str(req.params.get("cursor") or "0").removeprefix("page:") or 0)
+        page, more = messages[start:start + size], start + size < len(messages)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
 
     def _user_from_template(self, user_id: str, name: str) -> dict[str, Any]:
         user = copy.deepcopy(_load_template("users.list_with_bots.json")["members"][0])
