@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -95,8 +96,6 @@ class UserAliases:
         self._lock = threading.Lock()
 
     def of(self, user_id: str) -> tuple[str, ...]:
-        import time
-
         with self._lock:
             found = self._known.get(user_id)
         if found and time.monotonic() < found[0]:

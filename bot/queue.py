@@ -338,16 +338,18 @@ class Inbox:
 
     Writer and movers may be different processes, so the journal is handed over with file locks:
 
-    * ``put`` locks the journal (``flock``), checks that the path still names the file it has open (a
-      mover may have renamed it; then it opens the new one), appends one line and unlocks — a few
-      system calls, no SQLite, no link parsing;
-    * ``move`` holds ``<database>.inbox.lock`` (one mover at a time), renames the journal to
-      ``-moving``, locks that file once so a write in flight completes first, turns its lines into
-      jobs in one transaction and deletes it. A ``-moving`` file found first is one a crashed mover
-      left; it is moved again, harmlessly (job keys and event ids are unique).
+    * ``put`` checks that the path still names the file it has open (a mover may have renamed it;
+      then it opens the new one), locks it (``flock``), checks again, appends one line and unlocks —
+      a few system calls, no SQLite, no link parsing, never a wait for a mover;
+    * ``move`` takes ``<database>.inbox.lock`` without waiting (another consumer moving keeps the
+      lines), renames the journal to ``-moving``, locks and unlocks that file once so a write in
+      flight completes first, turns its lines into jobs in one transaction and deletes it, until the
+      journal is empty. A ``-moving`` file found first is one a crashed mover left; it is moved again,
+      harmlessly (job keys and event ids are unique).
 
-    ``ring`` is called after each ``put`` and after a move that added jobs (it wakes the consumers).
-    With an in-memory database there is no file: ``put`` enqueues directly.
+    ``ring`` is called after each ``put``, and after a move that added jobs or left lines that came
+    meanwhile (it wakes the consumers). With an in-memory database there is no file: ``put`` enqueues
+    directly.
     """
 
     def __init__(self, store: Store, ring: Callable[[], None] = lambda: None) -> None:
@@ -430,8 +432,7 @@ class Inbox:
             except BlockingIOError:
                 return 0
             while True:
-                leftover = self._moving.exists()
-                if not leftover:
+                if not self._moving.exists():  # else: a crashed mover's file, first
                     try:
                         if self.path.stat().st_size == 0:
                             break

@@ -53,16 +53,25 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with loopback_server(Handler) as base:
+        site.base = base
+        try:
+            yield site
+        finally:
+            for page in pages.values():
+                if page.gate is not None:
+                    page.gate.set()
+
+
+@contextmanager
+def loopback_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on an OS-chosen 127.0.0.1 port in a daemon thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield site
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        for page in pages.values():
-            if page.gate is not None:
-                page.gate.set()
         server.shutdown()
         server.server_close()

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,6 +43,7 @@ from tests.fakes.signing import (
     slash_command_body,
 )
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.web import loopback_server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SLACK_FIXTURES = FIXTURES / "slack"
@@ -136,17 +137,12 @@ def serve_articles() -> Iterator[ArticleSite]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield site
-    finally:
-        site.gate.set()
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Handler) as base:
+        site.base = base
+        try:
+            yield site
+        finally:
+            site.gate.set()  # a slow page still waiting answers, so the server can shut down
 
 
 # --------------------------------------------------------------------------- the bot
