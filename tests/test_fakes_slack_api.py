@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -206,13 +207,17 @@ def test_other_methods_answer_like_slack(fake_slack: FakeSlackAPI, slack_client:
     assert err.value.response["error"] == "invalid_arguments"
 
 
-def test_templates_are_byte_identical_copies() -> None:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "slack-payloads"
-    assert shared.is_dir(), "CI and developers have shared/ beside the checkout"
-    for copied in [*WEBAPI_FIXTURES.iterdir(), *(p for p in FIXTURES.iterdir() if p.is_file())]:
-        origin = shared / ("webapi_responses" if copied.parent == WEBAPI_FIXTURES else "") / copied.name
-        if origin.exists():
-            assert copied.read_bytes() == origin.read_bytes(), copied.name
+def test_fixtures_match_their_recorded_checksums() -> None:
+    """The copies are byte-identical to what was copied from Slack's and its SDKs' sources (SOURCES.md):
+    SHA256SUMS was written when they were copied, so an edited fixture is caught without anything outside
+    the checkout."""
+    sums = dict(
+        reversed(line.split(maxsplit=1)) for line in (FIXTURES / "SHA256SUMS").read_text().splitlines() if line
+    )
+    copies = {str(p.relative_to(FIXTURES)) for p in [*WEBAPI_FIXTURES.iterdir(), *FIXTURES.iterdir()] if p.is_file()}
+    assert copies - {"SHA256SUMS", "SOURCES.md"} == set(sums)
+    for name, digest in sums.items():
+        assert hashlib.sha256((FIXTURES / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_file_download_requires_bot_token(fake_slack: FakeSlackAPI, slack_client: WebClient) -> None:

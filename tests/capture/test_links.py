@@ -56,13 +56,6 @@ def test_real_payloads(name: str, expected: list[str]) -> None:
     assert find_links(envelope) == expected  # the event_callback envelope is unwrapped
 
 
-def test_fixtures_are_byte_identical_copies_when_the_shared_folder_exists() -> None:
-    shared = Path(__file__).resolve().parents[3] / "shared" / "slack-payloads"
-    assert shared.is_dir(), "CI and developers have shared/ beside the checkout"
-    for copy in SLACK.glob("event_message_*.json"):
-        assert copy.read_bytes() == (shared / copy.name).read_bytes(), copy.name
-
-
 # --- text ----------------------------------------------------------------------------------------------
 
 
