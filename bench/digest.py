@@ -30,10 +30,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import decay, lookups  # noqa: E402
-from bot import digest as dg  # noqa: E402
-from bot.jobs import due_for_reminder  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot import lookups  # noqa: E402
+from bot.clock import digest as dg  # noqa: E402
+from bot.clock.runs import due_for_reminder  # noqa: E402
+from bot.kb import decay  # noqa: E402
+from bot.kb.store import Store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TODAY = date(2026, 11, 30)
@@ -93,9 +94,9 @@ def scan(store: Store, sql: str, args: tuple[Any, ...]) -> Any:
 
 def vault_baseline(files: int) -> tuple[float, int]:
     """Seconds to parse ``files`` notes' frontmatter and count the stale ones (the no-database way)."""
-    from bot.noteformats import parse_file
-    from bot.notes import Claim, Note
-    from bot.render import render_note
+    from bot.kb.noteformats import parse_file
+    from bot.kb.notes import Claim, Note
+    from bot.kb.render import render_note
 
     rng = random.Random(5)
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.importer import import_paths  # noqa: E402
-from bot.notes import Claim, Note  # noqa: E402
-from bot.render import render_note  # noqa: E402
-from bot.store import CLAIM_WEIGHTS, Store  # noqa: E402
+from bot.kb.importer import import_paths  # noqa: E402
+from bot.kb.notes import Claim, Note  # noqa: E402
+from bot.kb.render import render_note  # noqa: E402
+from bot.kb.store import CLAIM_WEIGHTS, Store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 COMMON = "model"  # appears in one claim of every three
@@ -162,7 +162,7 @@ def ripgrep_bench(store: Store, directory: Path, sample: int) -> None:
     if not rg:
         print("  ripgrep: not installed (apt-get install ripgrep) — skipped")
         return
-    from bot.vault import export_vault
+    from bot.kb.vault import export_vault
 
     if not directory.exists():
         start = time.perf_counter()

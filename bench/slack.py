@@ -89,7 +89,7 @@ def serve_remote() -> None:
     """The Slack stand-in and the article site, in their own process; driven by lines on stdin
     (``gate``: the slow pages answer now; ``wait N``: wait for N thread replies, print how many came)."""
     from tests.fakes.slack_api import FakeSlackAPI
-    from tests.listeners.harness import serve_articles
+    from tests.slack.listeners.harness import serve_articles
 
     with FakeSlackAPI() as fake, serve_articles() as site:
         print(f"remote {fake.base_url} {site.base}", flush=True)
@@ -222,7 +222,7 @@ WORKERS: list[int] = []
 def ack_bench(bursts: int, size: int, concurrency: int, *, network_bound: bool) -> None:
     """One scenario: a fresh `deskbot serve` and both baselines; bursts interleaved between them."""
     from tests.fakes.signing import event_envelope, json_body
-    from tests.listeners.harness import ArticleSite, link_event
+    from tests.slack.listeners.harness import ArticleSite, link_event
 
     remote = Remote()
     site = ArticleSite(base=remote.site_base)
@@ -294,11 +294,11 @@ def claim_bench(kb: Path | None, rounds: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from kb import COMMON, MEDIUM, RARE, build_store  # bench/kb.py: the knowledge-base bench's store
 
-    from bot.answers import claim_lookup
-    from bot.app import create_app
     from bot.capture.pipeline import CaptureOptions
     from bot.config import Settings
-    from bot.store import Store
+    from bot.kb.answers import claim_lookup
+    from bot.kb.store import Store
+    from bot.slack.app import create_app
     from tests.fakes.signing import signed_headers, slash_command_body
     from tests.fakes.slack_api import FakeSlackAPI
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from bot.answers import ClaimAnswer, NoteAnswer
     from bot.config import Settings
-    from bot.store import Store
+    from bot.kb.answers import ClaimAnswer, NoteAnswer
+    from bot.kb.store import Store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -34,7 +34,7 @@ def _settings() -> Settings:
 
 
 def _open_store(db: str | None) -> Store:
-    from bot.store import Store
+    from bot.kb.store import Store
 
     settings = _settings()
     path = db or settings.db_path
@@ -97,7 +97,7 @@ def cli() -> None:
 @db_option
 def import_cmd(paths: tuple[str, ...], db: str | None) -> None:
     """Import note files or folders of notes (.md, .markdown, .txt). Re-importing is safe."""
-    from bot.importer import discover, import_paths
+    from bot.kb.importer import discover, import_paths
 
     store = _open_store(db)
     files = list(discover(paths))  # walked once: the count sizes the progress bar, the list is imported
@@ -152,7 +152,7 @@ def format_stale(today: date, answers: list[NoteAnswer], total: int) -> str:
 @as_of_option
 def claim_cmd(topic: tuple[str, ...], limit: int, db: str | None, as_of: str | None) -> None:
     """Claims on TOPIC, best first, with source, place and freshness."""
-    from bot.answers import claim_lookup
+    from bot.kb.answers import claim_lookup
 
     text = " ".join(topic).strip()
     if not any(ch.isalnum() for ch in text):
@@ -167,7 +167,7 @@ def claim_cmd(topic: tuple[str, ...], limit: int, db: str | None, as_of: str | N
 @as_of_option
 def note_cmd(query: tuple[str, ...], db: str | None, as_of: str | None) -> None:
     """Notes matching QUERY (title, summary, tags), with freshness and related notes."""
-    from bot.answers import note_lookup
+    from bot.kb.answers import note_lookup
 
     text = " ".join(query).strip()
     if not any(ch.isalnum() for ch in text):
@@ -196,7 +196,7 @@ def note_cmd(query: tuple[str, ...], db: str | None, as_of: str | None) -> None:
 @click.option("--all", "show_all", is_flag=True, help="List every stale note (default: the 50 most overdue).")
 def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
     """Notes due for re-validation, most overdue first."""
-    from bot.answers import stale_list
+    from bot.kb.answers import stale_list
 
     store = _open_store(db)
     today = _today(as_of)
@@ -246,7 +246,7 @@ def validate_cmd(
 @db_option
 def export_cmd(directory: str, db: str | None) -> None:
     """Write every note as markdown + frontmatter into DIRECTORY (a vault; re-importable)."""
-    from bot.vault import export_vault
+    from bot.kb.vault import export_vault
 
     store = _open_store(db)
     written = export_vault(store, Path(directory))
@@ -278,8 +278,8 @@ def backup_cmd(target: str, db: str | None) -> None:
               help="Folder of seed notes (default: the checkout's seeds/).")
 def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     """Import the seed notes, show what /claim rlvr and the stale digest would answer, clip a sample page."""
-    from bot.answers import claim_lookup, stale_list
-    from bot.importer import import_paths
+    from bot.kb.answers import claim_lookup, stale_list
+    from bot.kb.importer import import_paths
 
     folder = Path(seeds) if seeds else (REPO_SEEDS if REPO_SEEDS.is_dir() else Path("seeds"))
     if not folder.is_dir():
@@ -304,9 +304,9 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     click.echo(format_capture(result))
     click.echo("")
     click.echo("== weekly digest as it would post to Slack (`deskbot digest --dry-run`)")
-    from bot.digest import render_digest_text
-    from bot.jobs import ClockDeps, build_digest
-    from bot.scheduler import digest_period
+    from bot.clock.digest import render_digest_text
+    from bot.clock.runs import ClockDeps, build_digest
+    from bot.clock.scheduler import digest_period
 
     settings = _settings()
     digest_now = _digest_now(settings, today)
@@ -325,7 +325,7 @@ def format_capture(result: Any) -> str:
         when = result.first.at.date().isoformat() if result.first.at else "an earlier date"
         who = f" by {result.first.user}" if result.first.user else ""
         return f"Already clipped on {when}{who}: {note.title if note else result.url}"
-    from bot.render import place_url
+    from bot.kb.render import place_url
 
     lines = [f"{note.title}", f"<{note.url}>" if note.url else ""]
     byline = " · ".join(x for x in (note.site, note.author, note.published and note.published.isoformat()) if x)
@@ -369,8 +369,8 @@ def _bot_app(db: str | None, *, socket_mode: bool, workers: int) -> Any:
     """Settings → store → Bolt app, every failure a one-line user error (never a traceback)."""
     import logging
 
-    from bot.app import create_app
     from bot.config import ConfigError
+    from bot.slack.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)  # request logs would carry headers
@@ -432,7 +432,7 @@ def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
 @db_option
 def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
     """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up."""
-    from bot import queue
+    from bot.slack import queue
 
     store = _open_store(db)
     failed = queue.jobs(store, queue.FAILED)
@@ -448,7 +448,7 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
 
 def _digest_now(settings: Settings, day: date | None) -> datetime:
     """Now, or DAY at the digest's time in DESKBOT_TZ (what `--as-of` means for a digest)."""
-    from bot.scheduler import parse_digest_spec, parse_tz
+    from bot.clock.scheduler import parse_digest_spec, parse_tz
 
     if day is None:
         return datetime.now(UTC)
@@ -464,9 +464,9 @@ def _digest_now(settings: Settings, day: date | None) -> datetime:
 @db_option
 def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bool, db: str | None) -> None:
     """Post the weekly stale digest to DESKBOT_DIGEST_CHANNEL now, or print it with --dry-run."""
-    from bot.digest import render_digest_text
-    from bot.jobs import ClockDeps, build_digest, run_digest, slack_client
-    from bot.scheduler import digest_period
+    from bot.clock.digest import render_digest_text
+    from bot.clock.runs import ClockDeps, build_digest, run_digest, slack_client
+    from bot.clock.scheduler import digest_period
 
     settings = _settings()
     if as_of and not dry_run:
@@ -508,8 +508,8 @@ def clock_cmd(db: str | None) -> None:
     import signal
     import threading
 
-    from bot.jobs import ClockDeps, slack_client
-    from bot.scheduler import digest_trigger, reminder_trigger, run_clock
+    from bot.clock.runs import ClockDeps, slack_client
+    from bot.clock.scheduler import digest_trigger, reminder_trigger, run_clock
 
     settings = _settings()
     if not settings.bot_token:

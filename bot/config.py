@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.decay import DecayError, parse_table
+from bot.kb.decay import DecayError, parse_table
 
 
 class ConfigError(ValueError):
@@ -95,7 +95,7 @@ class Settings:
 
 def _schedule_settings(get: Callable[[str], str | None]) -> dict[str, str]:
     """The clock's settings, checked now so a typo fails at start, not at 09:00 on Monday."""
-    from bot.scheduler import parse_digest_spec, parse_time_of_day, parse_tz
+    from bot.clock.scheduler import parse_digest_spec, parse_time_of_day, parse_tz
 
     digest = (get("DESKBOT_DIGEST") or "mon 09:00").strip()
     parse_digest_spec(digest)

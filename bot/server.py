@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from bot.app import DeskbotApp
+    from bot.slack.app import DeskbotApp
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,9 @@ def start_background(app: DeskbotApp, *, clock: bool = True) -> Callable[[], Non
     scheduler: Any = None
     if clock:
         try:
-            from bot.scheduler import build_scheduler
+            from bot.clock.scheduler import build_scheduler
         except ModuleNotFoundError as exc:
-            if exc.name not in ("bot.scheduler", "apscheduler"):
+            if exc.name not in ("bot.clock.scheduler", "apscheduler"):
                 raise
             log.info("no clock yet (bot.scheduler is not available): reminders and digests are off")
         else:

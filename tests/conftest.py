@@ -18,7 +18,7 @@ def seeds_dir() -> Path:
 
 @pytest.fixture
 def store(tmp_path):
-    from bot.store import Store
+    from bot.kb.store import Store
 
     s = Store.open(str(tmp_path / "deskbot.db"))
     yield s
@@ -27,7 +27,7 @@ def store(tmp_path):
 
 @pytest.fixture
 def seeded(store, seeds_dir):
-    from bot.importer import import_paths
+    from bot.kb.importer import import_paths
 
     report = import_paths(store, [seeds_dir])
     assert report.failed == []

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import queue
-from bot.store import Store
+from bot.kb.store import Store
+from bot.slack import queue
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.listeners.harness import (
+from tests.slack.listeners.harness import (
     SECRET,
     ArticleSite,
     HttpBot,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.notes import normalize_tag
+from bot.kb.notes import normalize_tag
 
 DEFAULT_RATE = "medium"
 DEFAULT_REASON = "no rule matched; medium is the default"

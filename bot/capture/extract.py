@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.notes import one_line
+from bot.kb.notes import one_line
 
 log = logging.getLogger(__name__)
 

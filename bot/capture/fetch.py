@@ -59,7 +59,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from bot import __version__
 from bot.capture.deadline import STANDARD_PORTS, DeadlineSocket, SocketConnection
-from bot.capture.links import idna_host
+from bot.kb.links import idna_host
 
 __all__ = [
     "ARTICLE_TYPES",

@@ -42,7 +42,7 @@ from bot.capture.summarize import (
     Summary,
     source_sentences,
 )
-from bot.notes import Claim, normalize_tag, one_line
+from bot.kb.notes import Claim, normalize_tag, one_line
 
 log = logging.getLogger(__name__)
 

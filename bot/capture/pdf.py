@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bot.capture.extract import Extracted, ExtractionError, has_little_text, layout_blocks, split_sentences
-from bot.notes import one_line
+from bot.kb.notes import one_line
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.notes import Note, url_note_id
-from bot.store import Mention, Store
+from bot.kb.notes import Note, url_note_id
+from bot.kb.store import Mention, Store
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def capture_url(
     options: CaptureOptions | None = None,
 ) -> CaptureResult:
     """Fetch, extract, summarise and store one link; a link already clipped only gains a mention."""
-    from bot.capture.links import arxiv_id, canonical_url, youtube_id
+    from bot.kb.links import arxiv_id, canonical_url, youtube_id
 
     options = options or CaptureOptions()
     moment = _now(now)
@@ -186,7 +186,7 @@ def capture_local(
     options: CaptureOptions | None = None,
 ) -> CaptureResult:
     """Capture a saved page as if fetched from ``url`` (the demo's offline clip; no network)."""
-    from bot.capture.links import canonical_url
+    from bot.kb.links import canonical_url
 
     options = options or CaptureOptions()
     canonical = canonical_url(url)
@@ -214,7 +214,7 @@ def capture_upload(
     options: CaptureOptions | None = None,
 ) -> CaptureResult:
     """An uploaded clip: a .md/.txt note is imported as-is; a PDF is extracted and summarised."""
-    from bot.noteformats import NoteError, parse_text
+    from bot.kb.noteformats import NoteError, parse_text
 
     options = options or CaptureOptions()
     moment = _now(now)
@@ -246,8 +246,8 @@ def capture_upload(
 
 def write_to_vault(store: Store, note_id: str, vault: str) -> Path | None:
     """Also write the note as markdown into DESKBOT_VAULT (same file name rules as export)."""
-    from bot.render import render_note
-    from bot.vault import vault_filename
+    from bot.kb.render import render_note
+    from bot.kb.vault import vault_filename
 
     note = store.get_note(note_id)
     if note is None:

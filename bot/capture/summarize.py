@@ -29,8 +29,8 @@ from bot.capture.extract import (
     split_sentences,
     words,
 )
-from bot.capture.links import canonical_url
-from bot.notes import Claim, Note, normalize_tag, one_line, url_note_id
+from bot.kb.links import canonical_url
+from bot.kb.notes import Claim, Note, normalize_tag, one_line, url_note_id
 
 MAX_SENTENCES = 400  # sentences considered per source: keeps a 3 MB page as fast as a blog post
 MAX_TAGS = 8

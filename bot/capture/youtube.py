@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.capture.extract import Extracted, has_little_text, is_punctuated, speech_sentences
-from bot.capture.links import youtube_id
-from bot.notes import one_line
+from bot.kb.links import youtube_id
+from bot.kb.notes import one_line
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.capture.extract import plain_text
 from bot.capture.fetch import Allowlist
 from bot.capture.pipeline import CaptureOptions, capture_url
-from bot.notes import one_line
+from bot.kb.notes import one_line
 from tests.fakes.web import Page, serve_pages
 from tests.fixtures.pages.corpus import known_share, load_corpus
 

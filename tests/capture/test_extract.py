@@ -22,7 +22,7 @@ from bot.capture.extract import (
     sentences,
     split_sentences,
 )
-from bot.notes import one_line, title_key
+from bot.kb.notes import one_line, title_key
 from tests.fixtures.pages.corpus import HUGE_NAME, huge_page, known_share, load_corpus, load_page, page_names
 
 NAMES = page_names()

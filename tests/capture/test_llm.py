@@ -37,7 +37,7 @@ from bot.capture.pipeline import CaptureOptions, capture_local, options_from_set
 from bot.capture.summarize import ExtractiveSummarizer, Summarizer, source_sentences
 from bot.capture.youtube import Transcript, video_extracted
 from bot.config import ConfigError, Settings
-from bot.render import claim_link
+from bot.kb.render import claim_link
 from tests.fakes.llm_api import INVENTED_CLAIM, FakeLLMAPI
 from tests.fixtures.pages.corpus import load_page
 

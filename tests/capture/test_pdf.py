@@ -10,8 +10,8 @@ import pytest
 from bot.capture.extract import ExtractionError
 from bot.capture.pdf import clean_page, extract_pdf
 from bot.capture.summarize import ExtractiveSummarizer, note_from
-from bot.notes import one_line
-from bot.render import claim_link as place_url
+from bot.kb.notes import one_line
+from bot.kb.render import claim_link as place_url
 
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
 

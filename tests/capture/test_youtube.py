@@ -27,8 +27,8 @@ from bot.capture.youtube import (
     transcript_body,
     video_id_of,
 )
-from bot.notes import one_line
-from bot.render import claim_link as place_url
+from bot.kb.notes import one_line
+from bot.kb.render import claim_link as place_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "what-are-we-scaling-video.md"

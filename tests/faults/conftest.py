@@ -1,3 +1,3 @@
 """The fault suite reuses the Slack harness: a real Bolt app over HTTP against the local Web API stand-in."""
 
-from tests.listeners.conftest import bot, fake, site  # noqa: F401 - pytest fixtures re-exported
+from tests.slack.listeners.conftest import bot, fake, site  # noqa: F401 - pytest fixtures re-exported

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.capture.links import canonical_url, find_links
-from bot.noteformats import NoteError, parse_text
+from bot.kb.links import canonical_url, find_links
+from bot.kb.noteformats import NoteError, parse_text
 
 FRAGMENTS = st.sampled_from([
     "---\n", "---", "title: x\n", "url: https://a.example/x\n", "tags: [a, b\n", "last_validated: 2026-13-01\n",
@@ -59,8 +59,8 @@ _STORE = {}
 
 def _seeded_store(tmp_path_factory):
     if "store" not in _STORE:
-        from bot.importer import import_paths
-        from bot.store import Store
+        from bot.kb.importer import import_paths
+        from bot.kb.store import Store
         from tests.conftest import SEEDS
 
         store = Store.open(str(tmp_path_factory.mktemp("fuzz") / "kb.db"))
@@ -74,7 +74,7 @@ def _seeded_store(tmp_path_factory):
 def test_claim_and_note_lookups_take_any_text(tmp_path_factory, topic):
     from datetime import date
 
-    from bot.answers import claim_lookup, note_lookup
+    from bot.kb.answers import claim_lookup, note_lookup
 
     store = _seeded_store(tmp_path_factory)
     assert isinstance(claim_lookup(store, topic, date(2026, 11, 24)), list)
@@ -94,7 +94,7 @@ def _blocks_fit_slack(reply: dict) -> None:
 def test_slash_command_text_always_gets_an_answer_within_slack_limits(tmp_path_factory, text):
     from datetime import date
 
-    from bot.listeners.commands import claim_reply, note_reply, stale_reply
+    from bot.slack.listeners.commands import claim_reply, note_reply, stale_reply
 
     store = _seeded_store(tmp_path_factory)
     today = date(2026, 11, 24)

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot import queue
-from tests.listeners.harness import envelope, link_event
+from bot.slack import queue
+from tests.slack.listeners.harness import envelope, link_event
 
 
 def _job(bot):

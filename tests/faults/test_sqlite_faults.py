@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.importer import import_paths
-from bot.notes import Claim, Note
-from bot.render import render_note
-from bot.store import Store
+from bot.kb.importer import import_paths
+from bot.kb.notes import Claim, Note
+from bot.kb.render import render_note
+from bot.kb.store import Store
 
 
 def _note(n: int, i: int) -> Note:

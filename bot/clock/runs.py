@@ -1,0 +1,379 @@
+"""What the clock does: the daily reminder sweep and the weekly digest, each exactly once per period.
+
+Exactly once: before anything visible, a run claims ``(job, period)`` in ``clock_runs`` inside
+``BEGIN IMMEDIATE``; a second clock, a restart or an overlapping catch-up finds the row and stops. If the
+Slack call fails, the claim is released so the hourly catch-up retries; if the process dies between
+claim and post, the period is lost rather than posted twice (at most once beats a duplicate digest).
+Reminders are claimed per ``(note_id, due)`` as well, so a note is reminded once per due date however
+its due date moves (snooze, validation, decay change).
+
+Every function takes ``now`` (an aware datetime); nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import digest as dg
+from bot.clock.scheduler import (
+    DIGEST,
+    REMINDERS,
+    Due,
+    digest_period,
+    due_digest_periods,
+    due_reminder_periods,
+    parse_tz,
+)
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.capture.recheck import Fetcher, SourceCheck
+    from bot.config import Settings
+    from bot.kb.store import Store
+
+log = logging.getLogger(__name__)
+
+FIRST_START_KEY = "clock_first_start"
+SWEEP_CANDIDATES = 500  # due notes looked at per sweep; the rest wait for the next sweep
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(when: datetime) -> datetime:
+    """Naive datetimes are UTC here (the Slack app's clock returns naive UTC); never the host's local time."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def _instance() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class ClockDeps:
+    """What the clock's jobs need. ``client`` is a ``slack_sdk.WebClient`` (see :func:`slack_client`).
+
+    ``fetcher`` defaults to the SSRF-safe fetcher with ``DESKBOT_FETCH_ALLOW``; ``recheck=False`` skips
+    source re-checks (stored results are still shown). ``now`` is the injected clock.
+    """
+
+    store: Store
+    client: WebClient | None = None
+    fetcher: Fetcher | None = None
+    now: Callable[[], datetime] = utc_now
+    instance: str = field(default_factory=_instance)
+    recheck: bool = True
+    recheck_max: int = 20
+    recheck_budget: float = 20.0
+    fetch_deadline: float = 10.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run did: ``posted``, ``empty`` (nothing to say), ``already`` (claimed elsewhere) or ``skipped``."""
+
+    job: str
+    period: str | None
+    status: str
+    detail: str = ""
+    channel: str | None = None
+    ts: str | None = None
+    note_ids: tuple[str, ...] = ()
+
+
+def clock_deps(deps: Any) -> ClockDeps:
+    """``ClockDeps`` as is, or built from the Slack app's ``Deps`` (``store``, ``client``, ``clock``), which is
+    what ``deskbot serve`` / ``deskbot run`` hand to ``build_scheduler``."""
+    if isinstance(deps, ClockDeps):
+        return deps
+    clock = getattr(deps, "clock", None) or utc_now
+    return ClockDeps(store=deps.store, client=getattr(deps, "client", None), now=lambda: aware(clock()))
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """A WebClient for the clock: token and base URL from settings, retries on 429 and connection errors."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    if not settings.bot_token:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def ensure_first_start(store: Store, now: datetime) -> datetime:
+    """When a clock first ran on this database (recorded once): nothing scheduled before it is ever run."""
+    with store.write() as conn:
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (FIRST_START_KEY, now.isoformat()))
+        value = conn.execute("SELECT value FROM meta WHERE key = ?", (FIRST_START_KEY,)).fetchone()[0]
+    return datetime.fromisoformat(value)
+
+
+def claim(store: Store, job: str, period: str, *, now: datetime, by: str) -> bool:
+    """Take ``(job, period)``; False if any clock already has. One BEGIN IMMEDIATE, so two racing clocks
+    are serialised by SQLite and exactly one INSERT wins."""
+    with store.write() as conn:
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO clock_runs(job, period, claimed_at, claimed_by) VALUES (?, ?, ?, ?)",
+            (job, period, now.isoformat(), by),
+        )
+        return cursor.rowcount == 1
+
+
+def finish(store: Store, job: str, period: str, *, now: datetime, result: str) -> None:
+    with store.write() as conn:
+        conn.execute(
+            "UPDATE clock_runs SET finished_at = ?, result = ? WHERE job = ? AND period = ?",
+            (now.isoformat(), result, job, period),
+        )
+
+
+def release(store: Store, job: str, period: str) -> None:
+    """Give a claimed period back after a failed run, so the next catch-up can retry it."""
+    with store.write() as conn:
+        conn.execute("DELETE FROM clock_runs WHERE job = ? AND period = ? AND finished_at IS NULL", (job, period))
+
+
+# --------------------------------------------------------------------------- the digest
+
+
+def _recheck(deps: ClockDeps, settings: Settings, note_ids: Sequence[str], now: datetime) -> dict[str, SourceCheck]:
+    """Bounded source re-check; a failure here never stops a digest or a reminder."""
+    if not deps.recheck or not note_ids:
+        return {}
+    from bot.capture.recheck import default_fetcher, recheck
+
+    try:
+        fetcher = deps.fetcher
+        if fetcher is None:
+            from bot.capture.fetch import Allowlist
+
+            fetcher = default_fetcher(Allowlist.from_env(settings.fetch_allow))
+        return recheck(deps.store, note_ids, now=now, fetcher=fetcher, max_notes=deps.recheck_max,
+                       budget=deps.recheck_budget, fetch_deadline=deps.fetch_deadline)
+    except Exception:  # noqa: BLE001 - the digest goes out with the results it has
+        log.exception("source re-check failed")
+        return {}
+
+
+def build_digest(
+    deps: ClockDeps, settings: Settings, now: datetime, *, period: str | None, late: bool = False,
+    recheck: bool = True,
+) -> dg.Digest:
+    """The digest for ``now`` (local date in DESKBOT_TZ), after re-checking the sources it will show."""
+    today = now.astimezone(parse_tz(settings.tz)).date()
+    ids = dg.digest_note_ids(deps.store, today)
+    checks = _recheck(deps, settings, ids, now) if recheck else {}
+    return dg.collect_digest(deps.store, today, period=period, channel=settings.digest_channel, note_ids=ids,
+                             checks=checks, late=late)
+
+
+def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: datetime) -> Outcome:
+    """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts."""
+    if digest.total == 0 and settings.digest_empty == "skip":
+        return Outcome(DIGEST, digest.period, "empty", "nothing stale; DESKBOT_DIGEST_EMPTY=skip")
+    if deps.client is None or not settings.digest_channel:
+        raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")
+    payload = dg.digest_message(digest)
+    response = deps.client.chat_postMessage(channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
+                                            **payload)
+    channel, ts = response["channel"], response["ts"]
+    ids = tuple(i.row.id for i in digest.items)
+    detail = f"{len(ids)} of {digest.total} stale notes shown"
+    try:
+        with deps.store.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO digest_posts(period, channel, ts, posted_at, note_ids) VALUES (?,?,?,?,?)",
+                (digest.period or f"manual:{now.isoformat()}", channel, ts, now.isoformat(), json.dumps(ids)),
+            )
+    except Exception:  # noqa: BLE001 - it is posted: failing now would release the claim and post it twice
+        log.exception("digest %s posted (ts %s) but not recorded in digest_posts", digest.period, ts)
+        detail += "; not recorded in digest_posts"
+    return Outcome(DIGEST, digest.period, "posted", detail, channel, ts, ids)
+
+
+def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: str | None = None,
+               late: bool = False, force: bool = False) -> Outcome:
+    """Claim this week's digest period, re-check sources, post, record. ``force`` posts without claiming."""
+    now = aware(now)
+    period = period or digest_period(now, settings)
+    if not settings.digest_channel:
+        log.warning("no DESKBOT_DIGEST_CHANNEL (or DESKBOT_CHANNELS): the weekly digest is not posted")
+        return Outcome(DIGEST, period, "skipped", "no digest channel")
+    if period is None:
+        return Outcome(DIGEST, None, "skipped", "no digest period yet")
+    if not force and not claim(deps.store, DIGEST, period, now=now, by=deps.instance):
+        return Outcome(DIGEST, period, "already", "claimed by another run")
+    label = f"{period}+manual:{now.isoformat(timespec='seconds')}" if force else period
+    try:
+        outcome = post_digest(deps, settings, build_digest(deps, settings, now, period=label, late=late), now=now)
+    except BaseException:
+        if not force:
+            release(deps.store, DIGEST, period)
+        raise
+    if not force:
+        finish(deps.store, DIGEST, period, now=now, result=f"{outcome.status}: {outcome.detail}".strip(": "))
+    log.info("digest %s %s (%s)", period, outcome.status, outcome.detail)
+    return outcome
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def is_slack_user(value: str | None) -> bool:
+    return bool(value and _SLACK_USER.fullmatch(value))
+
+
+def due_for_reminder(store: Store, today: str, since: str, limit: int = SWEEP_CANDIDATES) -> list[str]:
+    """Notes due by ``today`` (and not before ``since``) with no reminder yet for their current due date."""
+    rows = store.conn.execute(
+        "SELECT n.id FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due)"
+        " ORDER BY n.due, n.id LIMIT ?",
+        (today, since, limit),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def plan_reminders(items: Sequence[dg.Item], fallback: str | None) -> list[dg.ReminderBatch]:
+    """One batch per recipient (the owner; notes without a Slack owner go to ``fallback``), ≤ 5 notes each."""
+    batches: dict[tuple[str, bool], dg.ReminderBatch] = {}
+    for item in items:
+        if is_slack_user(item.owner):
+            key, fallback_for = (item.owner or "", False), None
+        elif fallback:
+            key, fallback_for = (fallback, True), item.owner or "no owner"
+        else:
+            continue
+        batch = batches.setdefault(key, dg.ReminderBatch(recipient=key[0], fallback_for=fallback_for))
+        if len(batch.items) < dg.REMINDER_NOTES_PER_DM:
+            batch.items.append(item)
+        else:
+            batch.more += 1
+    return list(batches.values())
+
+
+def _claim_reminders(store: Store, items: Sequence[dg.Item], now: datetime) -> list[dg.Item]:
+    with store.write() as conn:
+        taken = []
+        for item in items:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO reminders(note_id, due, sent_at) VALUES (?, ?, NULL)",
+                (item.row.id, item.row.due.isoformat() if item.row.due else ""),
+            )
+            if cursor.rowcount == 1:
+                taken.append(item)
+    return taken
+
+
+def send_reminders(deps: ClockDeps, settings: Settings, now: datetime, first_start: datetime) -> Outcome:
+    """The sweep's work (its period already claimed): re-check, then one DM per recipient."""
+    tz = parse_tz(settings.tz)
+    today = now.astimezone(tz).date()
+    since = first_start.astimezone(tz).date()
+    ids = due_for_reminder(deps.store, today.isoformat(), since.isoformat())
+    if not ids:
+        return Outcome(REMINDERS, today.isoformat(), "empty", "no note became due")
+    fallback = settings.reminder_fallback or settings.digest_channel
+    planned = plan_reminders(dg.items_for(deps.store, ids, today), fallback)
+    shown = [i.row.id for b in planned for i in b.items]
+    checks = _recheck(deps, settings, shown, now)
+    sent, failed, notes = 0, 0, []
+    for batch in planned:
+        items = dg.items_for(deps.store, [i.row.id for i in batch.items], today, checks, claims=dg.REMINDER_CLAIMS)
+        items = _claim_reminders(deps.store, items, now)
+        if not items:
+            continue
+        payload = dg.reminder_message(items, more=batch.more,
+                                      for_owner=batch.fallback_for if batch.fallback_for else None)
+        keys = [(i.row.id, i.row.due.isoformat() if i.row.due else "") for i in items]
+        try:
+            if deps.client is None:
+                raise ValueError("sending reminders needs a Slack client")
+            # chat.postMessage to a user id lands in the app's DM with them (no conversations.open scope needed)
+            response = deps.client.chat_postMessage(channel=batch.recipient, unfurl_links=False, unfurl_media=False,
+                                                    **payload)
+        except Exception:  # noqa: BLE001 - one recipient's failure must not stop the others
+            log.exception("reminder to %s failed; will retry at the next sweep", batch.recipient)
+            with deps.store.write() as conn:
+                conn.executemany("DELETE FROM reminders WHERE note_id = ? AND due = ? AND sent_at IS NULL", keys)
+            failed += 1
+            continue
+        with deps.store.write() as conn:
+            conn.executemany(
+                "UPDATE reminders SET sent_at = ?, channel = ?, ts = ? WHERE note_id = ? AND due = ?",
+                [(now.isoformat(), response["channel"], response["ts"], *k) for k in keys],
+            )
+        sent += 1
+        notes += [k[0] for k in keys]
+    status = "posted" if sent else ("failed" if failed else "empty")
+    return Outcome(REMINDERS, today.isoformat(), status, f"{sent} DMs, {len(notes)} notes, {failed} failed",
+                   note_ids=tuple(notes))
+
+
+def run_reminders(deps: ClockDeps, settings: Settings, now: datetime, period: str, first_start: datetime) -> Outcome:
+    """Claim the day's sweep, then send. A failed DM is released per note and retried at the next sweep."""
+    now = aware(now)
+    if not claim(deps.store, REMINDERS, period, now=now, by=deps.instance):
+        return Outcome(REMINDERS, period, "already", "claimed by another run")
+    try:
+        outcome = send_reminders(deps, settings, now, first_start)
+    except BaseException:
+        release(deps.store, REMINDERS, period)
+        raise
+    finish(deps.store, REMINDERS, period, now=now, result=f"{outcome.status}: {outcome.detail}")
+    log.info("reminder sweep %s %s (%s)", period, outcome.status, outcome.detail)
+    return outcome
+
+
+# --------------------------------------------------------------------------- what the scheduler calls
+
+
+def run_due(
+    deps: ClockDeps, settings: Settings, now: datetime, started_at: datetime | None,
+    *, jobs: Sequence[str] = (REMINDERS, DIGEST),
+) -> list[Outcome]:
+    """Run whatever of ``jobs`` is due at ``now`` and not yet claimed (the one entry point of every firing)."""
+    now, started_at = aware(now), aware(started_at) if started_at else None
+    first_start = ensure_first_start(deps.store, started_at or now)
+    outcomes = []
+    for job in jobs:
+        due: list[Due] = (due_digest_periods if job == DIGEST else due_reminder_periods)(
+            now, started_at, first_start, settings)
+        for d in due:
+            try:
+                if job == DIGEST:
+                    outcomes.append(run_digest(deps, settings, now, period=d.period, late=d.late))
+                else:
+                    outcomes.append(run_reminders(deps, settings, now, d.period, first_start))
+            except Exception as exc:  # noqa: BLE001 - one job's failure (claim released) must not stop the other
+                log.exception("%s run for %s failed; the next catch-up retries it", job, d.period)
+                outcomes.append(Outcome(job, d.period, "failed", f"{type(exc).__name__}: {exc}"[:300]))
+    return outcomes
+
+
+def runs(store: Store, job: str | None = None) -> list[dict[str, Any]]:
+    """The clock's log (clock_runs), newest first: for tests and `deskbot clock --status`-style inspection."""
+    rows = store.conn.execute(
+        "SELECT job, period, claimed_at, claimed_by, finished_at, result FROM clock_runs"
+        " WHERE ?1 IS NULL OR job = ?1 ORDER BY claimed_at DESC", (job,)
+    ).fetchall()
+    keys = ("job", "period", "claimed_at", "claimed_by", "finished_at", "result")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
