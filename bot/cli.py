@@ -305,8 +305,8 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     click.echo("")
     click.echo("== weekly digest as it would post to Slack (`deskbot digest --dry-run`)")
     from bot.clock.digest import render_digest_text
+    from bot.clock.periods import digest_period
     from bot.clock.runs import ClockDeps, build_digest
-    from bot.clock.scheduler import digest_period
 
     settings = _settings()
     digest_now = _digest_now(settings, today)
@@ -448,7 +448,7 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
 
 def _digest_now(settings: Settings, day: date | None) -> datetime:
     """Now, or DAY at the digest's time in DESKBOT_TZ (what `--as-of` means for a digest)."""
-    from bot.clock.scheduler import parse_digest_spec, parse_tz
+    from bot.config import parse_digest_spec, parse_tz
 
     if day is None:
         return datetime.now(UTC)
@@ -465,8 +465,9 @@ def _digest_now(settings: Settings, day: date | None) -> datetime:
 def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bool, db: str | None) -> None:
     """Post the weekly stale digest to DESKBOT_DIGEST_CHANNEL now, or print it with --dry-run."""
     from bot.clock.digest import render_digest_text
-    from bot.clock.runs import ClockDeps, build_digest, run_digest, slack_client
-    from bot.clock.scheduler import digest_period
+    from bot.clock.periods import digest_period
+    from bot.clock.runs import ClockDeps, build_digest, run_digest
+    from bot.slack.runtime import build_client
 
     settings = _settings()
     if as_of and not dry_run:
@@ -485,7 +486,7 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
         return
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    deps = ClockDeps(store=store, client=slack_client(settings), recheck=recheck is not False)
+    deps = ClockDeps(store=store, client=build_client(settings), recheck=recheck is not False)
     try:
         outcome = run_digest(deps, settings, now, force=force)
     except SlackApiError as exc:
@@ -508,8 +509,10 @@ def clock_cmd(db: str | None) -> None:
     import signal
     import threading
 
-    from bot.clock.runs import ClockDeps, slack_client
-    from bot.clock.scheduler import digest_trigger, reminder_trigger, run_clock
+    from bot.clock.periods import digest_trigger, reminder_trigger
+    from bot.clock.runs import ClockDeps
+    from bot.clock.scheduler import run_clock
+    from bot.slack.runtime import build_client
 
     settings = _settings()
     if not settings.bot_token:
@@ -524,7 +527,7 @@ def clock_cmd(db: str | None) -> None:
                f"{digest_trigger(settings).get_next_fire_time(None, now):%a %Y-%m-%d %H:%M} · next reminders "
                f"{reminder_trigger(settings).get_next_fire_time(None, now):%a %Y-%m-%d %H:%M}", err=True)
     try:
-        run_clock(settings, ClockDeps(store=store, client=slack_client(settings)), stop)
+        run_clock(settings, ClockDeps(store=store, client=build_client(settings)), stop)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

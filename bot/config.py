@@ -7,9 +7,12 @@ kept on the object but never appear in ``repr`` or logs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.kb.decay import DecayError, parse_table
 
@@ -95,8 +98,6 @@ class Settings:
 
 def _schedule_settings(get: Callable[[str], str | None]) -> dict[str, str]:
     """The clock's settings, checked now so a typo fails at start, not at 09:00 on Monday."""
-    from bot.clock.scheduler import parse_digest_spec, parse_time_of_day, parse_tz
-
     digest = (get("DESKBOT_DIGEST") or "mon 09:00").strip()
     parse_digest_spec(digest)
     reminder_time = (get("DESKBOT_REMINDER_TIME") or "08:00").strip()
@@ -107,3 +108,52 @@ def _schedule_settings(get: Callable[[str], str | None]) -> dict[str, str]:
     if empty not in {"post", "skip"}:
         raise ConfigError(f"DESKBOT_DIGEST_EMPTY: expected post or skip, got {empty!r}")
     return {"digest": digest, "reminder_time": reminder_time, "tz": tz, "digest_empty": empty}
+
+
+# --------------------------------------------------------------------------- schedule parsers
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_SPEC = re.compile(r"([a-z]+)\s+(\S+)")
+
+
+@dataclass(frozen=True)
+class WeeklyAt:
+    """A weekly schedule: ``weekday`` 0 = Monday, at ``at`` local time."""
+
+    weekday: int
+    at: time
+
+    @property
+    def day(self) -> str:
+        return _DAYS[self.weekday]
+
+
+def parse_time_of_day(text: str, variable: str) -> time:
+    """``HH:MM`` on a 24-hour clock; anything else is a ConfigError naming ``variable``."""
+    match = _TIME.fullmatch((text or "").strip())
+    if not match:
+        raise ConfigError(f"{variable}: expected a 24-hour time like 08:00, got {text!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_digest_spec(text: str) -> WeeklyAt:
+    """``mon 09:00`` (a weekday, then a 24-hour time). Strict: ``monday 9am`` is refused with an example."""
+    match = _SPEC.fullmatch((text or "").strip().lower())
+    day = match.group(1) if match else ""
+    weekday = _DAYS.index(day) if day in _DAYS else _FULL_DAYS.index(day) if day in _FULL_DAYS else -1
+    if not match or weekday < 0 or not _TIME.fullmatch(match.group(2)):
+        raise ConfigError(
+            f"DESKBOT_DIGEST: expected a weekday and a 24-hour time like 'mon 09:00' "
+            f"(days: {', '.join(_DAYS)}), got {text!r}"
+        )
+    return WeeklyAt(weekday, parse_time_of_day(match.group(2), "DESKBOT_DIGEST"))
+
+
+def parse_tz(name: str) -> ZoneInfo:
+    """An IANA time zone (``Europe/London``); unknown names are a ConfigError, not a silent UTC."""
+    try:
+        return ZoneInfo((name or "").strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"DESKBOT_TZ: unknown time zone {name!r} (use an IANA name like Europe/London)") from None

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.kb.notes import Note, url_note_id
+from bot.kb.now import wall_clock
 from bot.kb.store import Mention, Store
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class CaptureOptions:
 
 
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).replace(tzinfo=None, microsecond=0)
+    return (now or wall_clock()).replace(tzinfo=None, microsecond=0)
 
 
 def options_from_settings(settings: Any) -> CaptureOptions:

@@ -23,15 +23,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import digest as dg
-from bot.clock.scheduler import (
-    DIGEST,
-    REMINDERS,
-    Due,
-    digest_period,
-    due_digest_periods,
-    due_reminder_periods,
-    parse_tz,
-)
+from bot.clock.periods import DIGEST, REMINDERS, Due, digest_period, due_digest_periods, due_reminder_periods
+from bot.config import parse_tz
+from bot.kb.now import utc_now
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -47,10 +41,6 @@ SWEEP_CANDIDATES = 500  # due notes looked at per sweep; the rest wait for the n
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def aware(when: datetime) -> datetime:
     """Naive datetimes are UTC here (the Slack app's clock returns naive UTC); never the host's local time."""
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
@@ -62,7 +52,7 @@ def _instance() -> str:
 
 @dataclass
 class ClockDeps:
-    """What the clock's jobs need. ``client`` is a ``slack_sdk.WebClient`` (see :func:`slack_client`).
+    """What the clock's jobs need. ``client`` is a ``slack_sdk.WebClient`` (from ``bot.slack.runtime.build_client``).
 
     ``fetcher`` defaults to the SSRF-safe fetcher with ``DESKBOT_FETCH_ALLOW``; ``recheck=False`` skips
     source re-checks (stored results are still shown). ``now`` is the injected clock.
@@ -99,20 +89,6 @@ def clock_deps(deps: Any) -> ClockDeps:
         return deps
     clock = getattr(deps, "clock", None) or utc_now
     return ClockDeps(store=deps.store, client=getattr(deps, "client", None), now=lambda: aware(clock()))
-
-
-def slack_client(settings: Settings) -> WebClient:
-    """A WebClient for the clock: token and base URL from settings, retries on 429 and connection errors."""
-    from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-
-    if not settings.bot_token:
-        raise ValueError("SLACK_BOT_TOKEN is not set")
-    return WebClient(
-        token=settings.bot_token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
-    )
 
 
 # --------------------------------------------------------------------------- claims

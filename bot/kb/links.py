@@ -1,4 +1,4 @@
-"""Find the URLs people post in Slack and reduce them to one canonical form per work.
+"""URL identity: one canonical form per work (the key note ids derive from), and which URLs are capturable.
 
 The canonical form is an *identity key* for duplicate detection, not a URL to fetch; fetch what the
 user posted (see ``bot.capture.fetch``).
@@ -17,21 +17,15 @@ Decisions:
 - ``canonical_url`` never raises: input that is not an http(s) URL is returned stripped but unchanged.
 - ``courlan`` is not used: its normaliser has its own heuristics (and changes between releases), while
   an identity key must be exactly reproducible; ``urllib.parse`` gives that control.
-
-``find_links`` reads the message's own ``text`` and ``rich_text`` blocks only. Attachments are Slack's
-unfurls or shared messages, not something the user posted, and deciding which events to ingest at all
-(bot posts, ``message_changed``...) is the listener's job, not this module's.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, unquote_plus, urlsplit
 
-__all__ = ["arxiv_id", "canonical_url", "find_links", "idna_host", "youtube_id"]
+__all__ = ["arxiv_id", "canonical_url", "idna_host", "is_capturable_url", "youtube_id"]
 
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref_src"})
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
@@ -39,11 +33,6 @@ _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _QUERY_SAFE = _PATH_SAFE + "?"
 
-# Slack wraps every link, mention and special in <...>; the part after | is only a label.
-_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
-# Bare URLs only appear in text posted through the API without Slack's link parsing.
-_BARE_URL = re.compile(r"https?://[^\s<>|\"]+", re.IGNORECASE)
-_TRAILING_PUNCT = ".,;:!?*_~'"
 
 _YT_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _YT_PATH_PREFIXES = frozenset({"shorts", "embed", "live", "v", "e"})
@@ -56,8 +45,6 @@ _ARXIV_PATH = re.compile(
 )
 # Registered names (after IDNA) with RFC 3986 sub-delims, or an IPv6 literal (brackets already removed).
 _HOST = re.compile(r"[a-z0-9._~%!$&'()*+,;=-]+|[0-9a-f:.]+(?:%[a-z0-9._~-]+)?")
-_MAX_BLOCK_DEPTH = 32
-_DONE = object()
 
 
 def idna_host(host: str) -> str:
@@ -148,35 +135,6 @@ def canonical_url(url: str) -> str:
     return f"https://{netloc}{path}" + (f"?{query}" if query else "")
 
 
-def find_links(event: dict[str, Any]) -> list[str]:
-    """Every http(s) URL a Slack message event carries, first-seen order, one per canonical form.
-
-    Reads mrkdwn ``text`` (``<url|label>`` tokens, unescaping ``&amp; &lt; &gt;``) and ``link`` elements of
-    ``rich_text`` blocks; an ``event_callback`` envelope is unwrapped. Mentions, specials, ``mailto:`` and
-    Slack's own file links are skipped. Never raises on malformed input: a payload is untrusted data.
-    """
-    if not isinstance(event, dict):
-        return []
-    inner = event.get("event")
-    if event.get("type") == "event_callback" and isinstance(inner, dict):
-        event = inner
-    text = event.get("text")
-    found: list[str] = []
-    seen: set[str] = set()
-    candidates = [
-        *(_text_links(text) if isinstance(text, str) else ()),
-        *_block_links(event.get("blocks")),
-    ]
-    for url in candidates:
-        if not _is_capturable(url):
-            continue
-        key = canonical_url(url)
-        if key not in seen:
-            seen.add(key)
-            found.append(url)
-    return found
-
-
 def _split(url: str) -> SplitResult | None:
     """urlsplit that tolerates a missing scheme (``youtu.be/ID``) and never raises."""
     url = url.strip()
@@ -237,59 +195,7 @@ def _canonical_query(query: str) -> str:
     return "&".join(piece for _, piece in sorted(kept))
 
 
-def _text_links(text: str) -> Iterator[str]:
-    pos = 0
-    for match in _SLACK_TOKEN.finditer(text):
-        yield from _bare_links(text[pos : match.start()])
-        target = match.group(1).split("|", 1)[0].strip()
-        if target and target[0] not in "@#!":
-            yield _unescape(target)
-        pos = match.end()
-    yield from _bare_links(text[pos:])
-
-
-def _unescape(text: str) -> str:
-    """Slack escapes exactly these three; html.unescape would also eat ``&copy=1`` in a query string."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _bare_links(text: str) -> Iterator[str]:
-    for match in _BARE_URL.finditer(text):
-        url = re.split(r"&(?:lt|gt);", match.group(0), maxsplit=1)[0]
-        url = _unescape(url)
-        while url:
-            unbalanced = url[-1] == ")" and url.count("(") < url.count(")")
-            if url[-1] in _TRAILING_PUNCT or unbalanced:
-                url = url[:-1]
-            else:
-                break
-        yield url
-
-
-def _block_links(blocks: Any) -> Iterator[str]:
-    """``link`` elements anywhere inside ``rich_text`` blocks (sections, quotes, lists, preformatted)."""
-    if not isinstance(blocks, list):
-        return
-    for block in blocks:
-        if not isinstance(block, dict) or block.get("type") != "rich_text":
-            continue
-        stack: list[Iterator[Any]] = [iter([block])]
-        while stack:
-            element = next(stack[-1], _DONE)
-            if element is _DONE:
-                stack.pop()
-                continue
-            if not isinstance(element, dict):
-                continue
-            url = element.get("url")
-            if element.get("type") == "link" and isinstance(url, str):
-                yield url
-            children = element.get("elements")
-            if isinstance(children, list) and len(stack) < _MAX_BLOCK_DEPTH:
-                stack.append(iter(children))
-
-
-def _is_capturable(url: str) -> bool:
+def is_capturable_url(url: str) -> bool:
     """An http(s) URL with a host, and not one of Slack's own file links (those need a token, not a fetch)."""
     try:
         parts = urlsplit(url)

@@ -2,14 +2,20 @@
 
 Two halves, on purpose: :func:`is_clippable` is all the ``message`` listener checks before the ack
 (a few dict lookups), while :func:`job_specs` — finding and canonicalising links, which costs ~10×
-more — runs later, where the inbox journal is moved into the ``jobs`` table (``bot.queue.Inbox``),
+more — runs later, where the inbox journal is moved into the ``jobs`` table (``bot.slack.inbox.Inbox``),
 off the ack path and, in production, in a capture process.
+
+``find_links`` reads the message's own ``text`` and ``rich_text`` blocks only. Attachments are Slack's
+unfurls or shared messages, not something the user posted.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
+from bot.kb.links import canonical_url, is_capturable_url
 from bot.slack.queue import JobSpec
 
 MAX_JOBS_PER_MESSAGE = 10
@@ -59,8 +65,6 @@ def file_specs(event: dict[str, Any]) -> list[JobSpec]:
 
 def job_specs(event: dict[str, Any]) -> list[JobSpec]:
     """One job per distinct link (canonical URL) and per capturable file; [] for a message not to clip."""
-    from bot.kb.links import canonical_url, find_links
-
     if not is_clippable(event):
         return []
     channel, ts, user = str(event["channel"]), str(event["ts"]), event.get("user")
@@ -72,3 +76,95 @@ def job_specs(event: dict[str, Any]) -> list[JobSpec]:
     ]
     specs += file_specs(event)
     return specs[:MAX_JOBS_PER_MESSAGE]
+
+
+# --------------------------------------------------------------------------- finding links
+
+# Slack wraps every link, mention and special in <...>; the part after | is only a label.
+_SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+# Bare URLs only appear in text posted through the API without Slack's link parsing.
+_BARE_URL = re.compile(r"https?://[^\s<>|\"]+", re.IGNORECASE)
+_TRAILING_PUNCT = ".,;:!?*_~'"
+_MAX_BLOCK_DEPTH = 32
+_DONE = object()
+
+
+def find_links(event: dict[str, Any]) -> list[str]:
+    """Every http(s) URL a Slack message event carries, first-seen order, one per canonical form.
+
+    Reads mrkdwn ``text`` (``<url|label>`` tokens, unescaping ``&amp; &lt; &gt;``) and ``link`` elements of
+    ``rich_text`` blocks; an ``event_callback`` envelope is unwrapped. Mentions, specials, ``mailto:`` and
+    Slack's own file links are skipped. Never raises on malformed input: a payload is untrusted data.
+    """
+    if not isinstance(event, dict):
+        return []
+    inner = event.get("event")
+    if event.get("type") == "event_callback" and isinstance(inner, dict):
+        event = inner
+    text = event.get("text")
+    found: list[str] = []
+    seen: set[str] = set()
+    candidates = [
+        *(_text_links(text) if isinstance(text, str) else ()),
+        *_block_links(event.get("blocks")),
+    ]
+    for url in candidates:
+        if not is_capturable_url(url):
+            continue
+        key = canonical_url(url)
+        if key not in seen:
+            seen.add(key)
+            found.append(url)
+    return found
+
+
+def _text_links(text: str) -> Iterator[str]:
+    pos = 0
+    for match in _SLACK_TOKEN.finditer(text):
+        yield from _bare_links(text[pos : match.start()])
+        target = match.group(1).split("|", 1)[0].strip()
+        if target and target[0] not in "@#!":
+            yield _unescape(target)
+        pos = match.end()
+    yield from _bare_links(text[pos:])
+
+
+def _unescape(text: str) -> str:
+    """Slack escapes exactly these three; html.unescape would also eat ``&copy=1`` in a query string."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _bare_links(text: str) -> Iterator[str]:
+    for match in _BARE_URL.finditer(text):
+        url = re.split(r"&(?:lt|gt);", match.group(0), maxsplit=1)[0]
+        url = _unescape(url)
+        while url:
+            unbalanced = url[-1] == ")" and url.count("(") < url.count(")")
+            if url[-1] in _TRAILING_PUNCT or unbalanced:
+                url = url[:-1]
+            else:
+                break
+        yield url
+
+
+def _block_links(blocks: Any) -> Iterator[str]:
+    """``link`` elements anywhere inside ``rich_text`` blocks (sections, quotes, lists, preformatted)."""
+    if not isinstance(blocks, list):
+        return
+    for block in blocks:
+        if not isinstance(block, dict) or block.get("type") != "rich_text":
+            continue
+        stack: list[Iterator[Any]] = [iter([block])]
+        while stack:
+            element = next(stack[-1], _DONE)
+            if element is _DONE:
+                stack.pop()
+                continue
+            if not isinstance(element, dict):
+                continue
+            url = element.get("url")
+            if element.get("type") == "link" and isinstance(url, str):
+                yield url
+            children = element.get("elements")
+            if isinstance(children, list) and len(stack) < _MAX_BLOCK_DEPTH:
+                stack.append(iter(children))

@@ -39,7 +39,8 @@ from urllib.parse import urljoin, urlsplit
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import blocks, queue
+from bot.kb.now import naive_utc_now
+from bot.slack import blocks, inbox, queue
 from bot.slack.queue import Job
 
 if TYPE_CHECKING:
@@ -382,7 +383,7 @@ class Stop:
 # --------------------------------------------------------------------------- a job consumer
 
 
-def consume(store: Store, runner: Runner, inbox: queue.Inbox, bell: Bell, clock: Callable[[], datetime], *,
+def consume(store: Store, runner: Runner, inbox: inbox.Inbox, bell: Bell, clock: Callable[[], datetime], *,
             stop: Stop, claimer: int | None = None, progress: Callable[[], None] = lambda: None) -> None:
     """One job consumer (a worker thread, or a capture process's main loop) until ``stop`` is set:
     move the inbox journal into ``jobs``, claim the next due job, run it; when there is none, sleep
@@ -414,7 +415,7 @@ def _idle_timeout(store: Store) -> float:
         due = None
     if due is None:
         return IDLE_POLL_SECONDS
-    return max(0.0, min(IDLE_POLL_SECONDS, (due - queue.utcnow()).total_seconds()))
+    return max(0.0, min(IDLE_POLL_SECONDS, (due - naive_utc_now()).total_seconds()))
 
 
 # --------------------------------------------------------------------------- capture processes
@@ -452,13 +453,13 @@ def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the bot stops us itself
     from bot.capture.pipeline import options_from_settings
     from bot.kb.store import Store
-    from bot.slack.app import build_client, trusted_file_host, wall_clock
+    from bot.slack.runtime import build_client, trusted_file_host, wall_clock
 
     store = Store.open(args.db_path, args.decay_table)
     runner = Runner(store, build_client(args.settings), capture_options=options_from_settings(args.settings),
                     backoff=args.backoff, trusted_file_host=trusted_file_host(args.settings), react=args.react)
     ready.release()
-    consume(store, runner, queue.Inbox(store, ring=bell.ring), bell, wall_clock, stop=stop, claimer=os.getpid())
+    consume(store, runner, inbox.Inbox(store, ring=bell.ring), bell, wall_clock, stop=stop, claimer=os.getpid())
     store.close()
 
 
@@ -691,7 +692,7 @@ class Worker:
         self.runner = Runner(store, client, capture_options=capture_options, backoff=self.backoff,
                              trusted_file_host=trusted_file_host or (lambda netloc: False), react=react)
         self.bell = processes.bell if processes is not None else Bell()
-        self.inbox = queue.Inbox(store, ring=self.bell.ring)
+        self.inbox = inbox.Inbox(store, ring=self.bell.ring)
         self._progress = threading.Condition()
         self._stop: Stop | None = None  # made by start(), closed by stop()
         self._threads: list[threading.Thread] = []
@@ -717,7 +718,7 @@ class Worker:
             self._threads.append(thread)
 
     def _consume(self, stop: Stop) -> None:
-        consume(self.store, self.runner, queue.Inbox(self.store, ring=self.bell.ring), self.bell, self.clock,
+        consume(self.store, self.runner, inbox.Inbox(self.store, ring=self.bell.ring), self.bell, self.clock,
                 stop=stop, progress=self._notify)
 
     def _notify(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.clock.periods import DIGEST, REMINDERS
 from bot.clock.runs import (
     ClockDeps,
     claim,
@@ -22,7 +23,6 @@ from bot.clock.runs import (
     run_reminders,
     runs,
 )
-from bot.clock.scheduler import DIGEST, REMINDERS
 from bot.config import Settings
 from bot.kb.notes import Claim, Note
 from bot.slack import blocks as bk

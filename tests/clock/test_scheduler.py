@@ -11,26 +11,20 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-from bot.clock.runs import runs
-from bot.clock.scheduler import (
+from bot.clock.periods import (
     DIGEST,
-    JOB_CATCH_UP,
-    JOB_DIGEST,
-    JOB_REMINDERS,
     REMINDERS,
-    build_scheduler,
     digest_period,
     digest_trigger,
     due_digest_periods,
     due_reminder_periods,
     last_fire_time,
-    parse_digest_spec,
-    parse_time_of_day,
     reminder_period,
     reminder_trigger,
-    run_clock,
 )
-from bot.config import ConfigError, Settings
+from bot.clock.runs import runs
+from bot.clock.scheduler import JOB_CATCH_UP, JOB_DIGEST, JOB_REMINDERS, build_scheduler, run_clock
+from bot.config import ConfigError, Settings, parse_digest_spec, parse_time_of_day
 from tests.clock.test_runs import FakeClock, make_deps, make_settings, stale_note
 
 pytest_plugins = ["tests.fakes.fixtures"]  # fake_slack

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.kb.links import canonical_url, find_links
+from bot.kb.links import canonical_url
 from bot.kb.noteformats import NoteError, parse_text
+from bot.slack.message_jobs import find_links
 
 FRAGMENTS = st.sampled_from([
     "---\n", "---", "title: x\n", "url: https://a.example/x\n", "tags: [a, b\n", "last_validated: 2026-13-01\n",
@@ -94,7 +95,7 @@ def _blocks_fit_slack(reply: dict) -> None:
 def test_slash_command_text_always_gets_an_answer_within_slack_limits(tmp_path_factory, text):
     from datetime import date
 
-    from bot.slack.listeners.commands import claim_reply, note_reply, stale_reply
+    from bot.slack.replies import claim_reply, note_reply, stale_reply
 
     store = _seeded_store(tmp_path_factory)
     today = date(2026, 11, 24)

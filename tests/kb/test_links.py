@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.kb.links import arxiv_id, canonical_url, find_links, youtube_id
+from bot.kb.links import arxiv_id, canonical_url, youtube_id
+from bot.slack.message_jobs import find_links
 
 SLACK = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 

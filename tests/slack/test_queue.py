@@ -12,6 +12,7 @@ import pytest
 
 from bot.kb.store import Store
 from bot.slack import queue
+from bot.slack.inbox import Inbox
 from bot.slack.queue import JobSpec
 
 T0 = datetime(2026, 11, 30, 10, 0)
@@ -120,13 +121,13 @@ def message(n: int, *urls: str, channel: str = "C1") -> dict:
 
 def test_inbox_lines_left_by_a_crash_are_moved_on_the_next_start(tmp_path):
     store = Store.open(str(tmp_path / "q.db"))
-    crashed = queue.Inbox(store)  # nothing moved: as if the process died right after the acks
+    crashed = Inbox(store)  # nothing moved: as if the process died right after the acks
     crashed.put(message(1, "https://e.example/1", "https://e.example/2"), "Ev1")
     crashed.put(message(1, "https://e.example/1", "https://e.example/2"), "Ev1")  # Slack's retry, also journaled
     crashed.close()
     assert queue.counts(store)["pending"] == 0 and crashed.pending()
     rung: list[int] = []
-    restarted = queue.Inbox(store, ring=lambda: rung.append(1))
+    restarted = Inbox(store, ring=lambda: rung.append(1))
     assert restarted.move() == 2
     assert rung == [1] and queue.counts(store)["pending"] == 2 and not restarted.pending()
     assert not (tmp_path / "q.db.inbox").exists() and not (tmp_path / "q.db.inbox-moving").exists()
@@ -135,7 +136,7 @@ def test_inbox_lines_left_by_a_crash_are_moved_on_the_next_start(tmp_path):
 
 def test_links_are_found_when_the_journal_is_moved(tmp_path):
     store = Store.open(str(tmp_path / "q.db"))
-    inbox = queue.Inbox(store)
+    inbox = Inbox(store)
     inbox.put(message(1, "https://e.example/a?utm_source=x", "https://E.example/a"), "Ev1")  # one canonical URL
     inbox.put({**message(2), "text": "no link here"}, "Ev2")
     inbox.put({**message(3), "subtype": "message_changed"}, "Ev3")  # not clipped, even if journaled
@@ -148,33 +149,33 @@ def test_links_are_found_when_the_journal_is_moved(tmp_path):
 
 def test_a_half_moved_inbox_is_finished_without_doubling(tmp_path):
     store = Store.open(str(tmp_path / "q.db"))
-    inbox = queue.Inbox(store)
+    inbox = Inbox(store)
     inbox.put(message(1), "Ev1")
     (tmp_path / "q.db.inbox").rename(tmp_path / "q.db.inbox-moving")  # a mover crashed after the rotation…
     queue.enqueue(store, [spec(1)], event_id="Ev1")  # …and after the commit, before the unlink
     inbox.put(message(2), "Ev2")  # the writer notices the rename and starts a new journal
-    assert queue.Inbox(store).move() == 1
+    assert Inbox(store).move() == 1
     assert queue.counts(store)["pending"] == 2
     store.close()
 
 
-def test_journal_lines_of_the_previous_format_are_moved(tmp_path):
-    import dataclasses
+def test_a_torn_last_journal_line_is_skipped(tmp_path):
     import json
 
     store = Store.open(str(tmp_path / "q.db"))
-    line = json.dumps({"e": "Ev1", "j": [dataclasses.asdict(spec(1)), dataclasses.asdict(spec(2))]})
-    (tmp_path / "q.db.inbox").write_text(line + "\n{torn", encoding="utf-8")  # plus a torn last line
-    assert queue.Inbox(store).move() == 2
+    line = json.dumps({"e": "Ev1", "m": message(1, "https://e.example/1", "https://e.example/2")})
+    (tmp_path / "q.db.inbox").write_text(line + "\n{torn", encoding="utf-8")  # power lost mid-write
+    assert Inbox(store).move() == 2
     store.close()
 
 
 WRITER = """
 import sys
 from bot.slack import queue
+from bot.slack.inbox import Inbox
 from bot.kb.store import Store
 store = Store.open(sys.argv[1])
-inbox = queue.Inbox(store)
+inbox = Inbox(store)
 for n in range(int(sys.argv[2])):
     inbox.put({"type": "message", "user": "U1", "channel": "C1", "ts": f"1.{n:06d}", "text": f"<https://e.example/{n}>"},
               f"Ev{n}")
@@ -195,7 +196,7 @@ def test_a_writer_process_and_moving_threads_lose_and_double_nothing(tmp_path):
     rotations: list[int] = []
 
     def mover() -> None:
-        inbox = queue.Inbox(store)
+        inbox = Inbox(store)
         while writer.poll() is None:
             moved.append(inbox.move())
         moved.append(inbox.move())
@@ -215,7 +216,7 @@ def test_a_writer_process_and_moving_threads_lose_and_double_nothing(tmp_path):
 def test_an_in_memory_store_has_no_journal():
     store = Store.open(":memory:")
     rung: list[int] = []
-    inbox = queue.Inbox(store, ring=lambda: rung.append(1))
+    inbox = Inbox(store, ring=lambda: rung.append(1))
     inbox.put(message(1), "Ev1")
     assert inbox.path is None and rung == [1] and queue.counts(store)["pending"] == 1
     store.close()
@@ -232,15 +233,14 @@ def test_a_job_waiting_for_a_clip_of_the_same_url_is_not_due(store):
 
 
 def test_an_event_that_cannot_be_recorded_is_set_aside_and_the_rest_moves(tmp_path):
-    import dataclasses
     import json
 
     store = Store.open(str(tmp_path / "q.db"))
-    inbox = queue.Inbox(store)
+    inbox = Inbox(store)
     inbox.put(message(1), "Ev1")
-    bad = {**dataclasses.asdict(spec(2)), "user": ["U1"]}  # cannot be bound: the insert fails
+    bad = {**message(2), "files": [{"id": "F2", "name": "a.pdf", "permalink": ["x"]}]}  # cannot be bound
     with open(tmp_path / "q.db.inbox", "a", encoding="utf-8") as journal:
-        journal.write(json.dumps({"e": "Ev2", "j": [bad]}) + "\n")
+        journal.write(json.dumps({"e": "Ev2", "m": bad}) + "\n")
     inbox.put(message(3), "Ev3")
     assert inbox.move() == 2
     rejected = (tmp_path / "q.db.inbox-rejected").read_text(encoding="utf-8")
@@ -255,7 +255,7 @@ def test_a_writer_never_waits_for_a_mover_reading_the_renamed_journal(tmp_path):
     import fcntl
 
     store = Store.open(str(tmp_path / "q.db"))
-    inbox = queue.Inbox(store)
+    inbox = Inbox(store)
     inbox.put(message(1), "Ev1")
     (tmp_path / "q.db.inbox").rename(tmp_path / "q.db.inbox-moving")  # a mover renamed it…
     held = os.open(tmp_path / "q.db.inbox-moving", os.O_RDONLY)
@@ -274,7 +274,7 @@ def test_a_mover_waits_for_a_write_in_flight_and_skips_when_another_moves(tmp_pa
     import fcntl
 
     store = Store.open(str(tmp_path / "q.db"))
-    inbox = queue.Inbox(store)
+    inbox = Inbox(store)
     writer = os.open(tmp_path / "q.db.inbox", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     fcntl.flock(writer, fcntl.LOCK_EX)  # a writer mid-line
     line = (__import__("json").dumps({"e": "Ev1", "m": message(1)}) + "\n").encode()

@@ -11,9 +11,11 @@ import time
 from datetime import timedelta
 
 from bot.config import Settings
+from bot.kb.now import naive_utc_now
 from bot.kb.store import Store
 from bot.slack import queue
-from bot.slack.app import build_client
+from bot.slack.inbox import Inbox
+from bot.slack.runtime import build_client
 from bot.slack.worker import Backoff, Bell, CaptureProcesses, Runner, Stop, Worker, _alive
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.slack.listeners.harness import LOCAL, link_event, serve_articles
@@ -58,7 +60,7 @@ def test_a_wedged_capture_process_is_replaced_and_its_job_retried_at_once(tmp_pa
         store = Store.open(db)
         processes = CaptureProcesses(db, store.decay_table, settings, 1, backoff=Backoff(), job_timeout=1.5,
                                      check_every=0.2)
-        worker = Worker(store, build_client(settings), clock=lambda: queue.utcnow(), processes=processes)
+        worker = Worker(store, build_client(settings), clock=lambda: naive_utc_now(), processes=processes)
         event = link_event(site.url(1, slow=True))
         worker.inbox.put(event, "Ev1")
         worker.start()
@@ -87,11 +89,11 @@ def test_a_job_that_keeps_killing_its_process_is_answered_as_failed(tmp_path):
         runner = Runner(store, build_client(settings), capture_options=None, backoff=Backoff(attempts=2),
                         trusted_file_host=lambda netloc: False)
         event = link_event("https://e.example/crashes")
-        queue.Inbox(store).put(event, "Ev1")
-        assert queue.Inbox(store).move() == 1
+        Inbox(store).put(event, "Ev1")
+        assert Inbox(store).move() == 1
         why = "the capture process stopped (exit code -9)"
         runner.lost(queue.claim_next(store, claimer=4242), why)  # first loss: pending again, due at once
-        assert queue.next_due(store) <= queue.utcnow()
+        assert queue.next_due(store) <= naive_utc_now()
         again = queue.claim_next(store, claimer=4243)
         assert again is not None and again.attempts == 2 and again.last_error == why
         runner.lost(again, why)  # the last attempt: a reply that says so, and the job stays for `deskbot retry`
@@ -110,12 +112,12 @@ def test_a_reply_posted_just_before_a_crash_is_not_posted_again(tmp_path):
         runner = Runner(store, build_client(Settings(bot_token="xoxb-test", slack_api_url=fake.base_url)),
                         capture_options=LOCAL, backoff=Backoff(), trusted_file_host=lambda netloc: False)
         event = link_event(site.url(1))
-        queue.Inbox(store).put(event, "Ev1")
-        queue.Inbox(store).move()
+        Inbox(store).put(event, "Ev1")
+        Inbox(store).move()
         for n in range(3):  # people talk in the thread first: the reply will be on the second page
             fake.client().chat_postMessage(channel=event["channel"], thread_ts=event["ts"], text=f"talk {n}")
         job = queue.claim_next(store)
-        assert runner.run(job, queue.utcnow()) == "captured"
+        assert runner.run(job, naive_utc_now()) == "captured"
         post = fake.calls("chat.postMessage")[-1]
         assert post.params["metadata"] == {"event_type": "deskbot_job", "event_payload": {"job": job.key}}
         fake.replies_page_size = 2
@@ -124,7 +126,7 @@ def test_a_reply_posted_just_before_a_crash_is_not_posted_again(tmp_path):
         assert queue.resume(store) == 1
         again = queue.claim_next(store)
         assert again is not None and again.attempts == 2
-        runner.run(again, queue.utcnow())
+        runner.run(again, naive_utc_now())
         assert len(fake.calls("chat.postMessage")) == 4  # our reply and the 3 others: nothing new
         first_page, second_page = fake.calls("conversations.replies")
         assert first_page.params["ts"] == event["ts"] and first_page.params["include_all_metadata"] in ("1", "true")
@@ -140,15 +142,15 @@ def test_a_job_retried_after_a_failure_reply_still_gets_its_answer(tmp_path):
         store = Store.open(str(tmp_path / "deskbot.db"))
         runner = Runner(store, build_client(Settings(bot_token="xoxb-test", slack_api_url=fake.base_url)),
                         capture_options=LOCAL, backoff=Backoff(), trusted_file_host=lambda netloc: False)
-        queue.Inbox(store).put(link_event(site.url(7)), "Ev1")
-        queue.Inbox(store).move()
+        Inbox(store).put(link_event(site.url(7)), "Ev1")
+        Inbox(store).move()
         site.status_for["/a/7"] = 403
-        assert runner.run(queue.claim_next(store), queue.utcnow()) == "failed"  # replied "could not clip"
+        assert runner.run(queue.claim_next(store), naive_utc_now()) == "failed"  # replied "could not clip"
         assert queue.requeue_failed(store) == 1
         site.status_for["/a/7"] = 503
-        assert runner.run(queue.claim_next(store), queue.utcnow()) == "retry"
+        assert runner.run(queue.claim_next(store), naive_utc_now()) == "retry"
         del site.status_for["/a/7"]
-        later = queue.utcnow() + timedelta(hours=2)
+        later = naive_utc_now() + timedelta(hours=2)
         again = queue.claim_next(store, now=later)
         assert again is not None and again.attempts == 2
         assert runner.run(again, later) == "captured"
@@ -167,7 +169,7 @@ def test_a_replacement_process_gets_its_grace_period_at_stop(tmp_path):
                             summarizer="extractive")
         store = Store.open(db)
         processes = CaptureProcesses(db, store.decay_table, settings, 1, backoff=Backoff(), check_every=0.2)
-        worker = Worker(store, build_client(settings), clock=lambda: queue.utcnow(), processes=processes)
+        worker = Worker(store, build_client(settings), clock=lambda: naive_utc_now(), processes=processes)
         worker.inbox.put(link_event(site.url(1, slow=True)), "Ev1")
         worker.start()
         site.wait_hits(1, timeout=30)
@@ -198,7 +200,7 @@ def test_a_worker_leaks_no_descriptors_and_stops_twice_safely(tmp_path):
         gc.collect()  # what earlier tests left unreachable
         before = open_fds()
         store = Store.open(str(tmp_path / "deskbot.db"))  # each consumer thread opens its own connection
-        worker = Worker(store, client, clock=queue.utcnow, capture_options=LOCAL, threads=2)
+        worker = Worker(store, client, clock=naive_utc_now, capture_options=LOCAL, threads=2)
         worker.inbox.put(link_event("https://e.example/x"), "Ev1")  # the writer's open journal
         worker.start()
         worker.stop()

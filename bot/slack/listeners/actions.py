@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
     from slack_sdk import WebClient
 
-    from bot.slack.app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _fresh_section(deps: Deps, note_id: str, status: str) -> dict[str, Any] | No
 
 def _rebuild(deps: Deps, click: Click, status: str) -> dict[str, Any] | None:
     """An ephemeral answer rebuilt with the click's status shown (None: we cannot tell which answer)."""
-    from bot.slack.listeners.commands import claim_reply, note_reply, stale_reply
+    from bot.slack.replies import claim_reply, note_reply, stale_reply
 
     today, note_id = deps.today(), click.note_id
     if note_id is None:
@@ -143,7 +143,7 @@ def update_surface(deps: Deps, body: dict[str, Any], click: Click, status: str, 
     container = body.get("container") or {}
     note_id = click.note_id or ""
     if container.get("type") == "view" or click.kind == "home":
-        from bot.slack.listeners.home import publish_home
+        from bot.slack.replies import publish_home
 
         publish_home(deps, client, str(click.user), statuses={note_id: status})
         return
@@ -197,7 +197,7 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def share_claims(body: dict[str, Any], respond: Respond) -> None:
-        from bot.slack.listeners.commands import claim_reply
+        from bot.slack.replies import claim_reply
 
         click = Click.parse(body)
         if not click.query or not any(ch.isalnum() for ch in click.query):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from slack_bolt import Ack, App
 
-    from bot.slack.app import Deps
+    from bot.slack.deps import Deps
 
 
 def register(app: App, deps: Deps) -> None:

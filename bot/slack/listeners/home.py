@@ -8,30 +8,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.slack import blocks
+from bot.slack.replies import publish_home
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App
     from slack_sdk import WebClient
 
-    from bot.slack.app import Deps
+    from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
-
-
-def home_payload(deps: Deps, user_id: str, *, statuses: dict[str, str] | None = None) -> dict[str, Any]:
-    """The Home view for ``user_id`` from the store (the same lookups the CLI uses)."""
-    from bot.kb import answers as lookups
-
-    store, today = deps.store, deps.today()
-    counts = {**store.counts(), "stale": store.count_stale(today)}
-    mine = lookups.stale_for_owner(store, deps.users.of(user_id), today, limit=8)
-    recent = lookups.recent_clips(store, today, limit=10)
-    return blocks.home_view(counts, mine, recent, statuses=statuses)
-
-
-def publish_home(deps: Deps, client: WebClient, user_id: str, *, statuses: dict[str, str] | None = None) -> None:
-    client.views_publish(user_id=user_id, view=home_payload(deps, user_id, statuses=statuses))
 
 
 def register(app: App, deps: Deps) -> None:

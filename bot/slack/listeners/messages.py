@@ -1,7 +1,7 @@
 """``message`` events: links (and uploaded files) posted in a research channel become capture jobs.
 
 Thin by design, and lean: the ack path checks that the message is a person's post in a captured
-channel and appends the event to the inbox journal (``bot.queue.Inbox``), then acks. Finding the
+channel and appends the event to the inbox journal (``bot.slack.inbox.Inbox``), then acks. Finding the
 links and making one durable job per link or file (``bot.message_jobs.job_specs``) happens when the
 journal is moved into the ``jobs`` table, off the ack path. If recording fails the listener raises,
 Bolt answers 500 and Slack delivers the event again (nothing is lost).
@@ -21,7 +21,7 @@ from bot.slack.message_jobs import is_clippable
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, BoltContext
 
-    from bot.slack.app import Deps
+    from bot.slack.deps import Deps
 
 
 def handle_message(deps: Deps, body: dict[str, Any], *, bot_user_id: str | None) -> bool:

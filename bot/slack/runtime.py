@@ -1,0 +1,81 @@
+"""What every Slack-facing part shares at run time: the one Web API client factory, the token checks,
+the hosts trusted with the token, and the wall clock (from ``bot.kb.now``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from bot.config import ConfigError
+from bot.kb.now import wall_clock
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.config import Settings
+
+__all__ = ["build_client", "check_tokens", "trusted_file_host", "wall_clock"]
+
+
+def check_tokens(settings: Settings, *, socket_mode: bool = False) -> None:
+    """Refuse to start with a missing or malformed secret, naming the variable and its expected shape."""
+    token = settings.bot_token
+    if not token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's "
+            "OAuth & Permissions page into the environment or .env"
+        )
+    if not token.startswith("xoxb-"):
+        kind = "an app-level token (xapp-…)" if token.startswith("xapp-") else (
+            "a user token (xoxp-…)" if token.startswith("xoxp-") else "not a Slack bot token")
+        raise ConfigError(f"SLACK_BOT_TOKEN should be the bot token starting with xoxb-; this value is {kind}")
+    secret = settings.signing_secret
+    if socket_mode:
+        app_token = settings.app_token
+        if not app_token:
+            raise ConfigError(
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with the "
+                "connections:write scope (Basic Information → App-Level Tokens)"
+            )
+        if not app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN should be an app-level token starting with xapp-")
+    elif not secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your app's Basic Information page "
+            "(HTTP mode verifies every request with it)"
+        )
+    if secret is not None and (secret.startswith(("xoxb-", "xoxp-", "xapp-")) or not re.fullmatch(r"\S{8,}", secret)):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET does not look like a signing secret (a 32-character hex string from "
+            "Basic Information → App Credentials), not a token"
+        )
+
+
+def build_client(settings: Settings) -> WebClient:
+    """The Web API client: ``SLACK_API_URL`` as base, retrying on 429 (honouring Retry-After) and on
+    connection errors. 5xx are not retried: Slack may have acted, and a second post would double it."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    if not settings.bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: the bot token (xoxb-…) from your app's OAuth & Permissions page")
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.slack_api_url,
+        timeout=30,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def trusted_file_host(settings: Settings) -> Callable[[str], bool]:
+    """Hosts that may receive the bot token with a file download: Slack's, or the configured API host."""
+    api = urlsplit(settings.slack_api_url).netloc.lower()
+
+    def trusted(netloc: str) -> bool:
+        netloc = netloc.lower()
+        host = netloc.split(":")[0]
+        return netloc == api or host == "slack.com" or host.endswith(".slack.com")
+
+    return trusted
