@@ -29,6 +29,17 @@ def _positive_int(value: str | None, name: str, default: int) -> int:
     return int(value)
 
 
+def environment(*, dotenv: bool = True) -> dict[str, str]:
+    """The one ``.env`` reader: ``os.environ`` over ``./.env`` (the real environment wins)."""
+    merged: dict[str, str] = {}
+    if dotenv and Path(".env").is_file():
+        from dotenv import dotenv_values
+
+        merged.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
 @dataclass(frozen=True)
 class Settings:
     db_path: str = "./deskbot.db"
@@ -53,15 +64,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         """Build from ``env`` (default: ``os.environ`` plus ``./.env``)."""
-        if env is None:
-            merged: dict[str, str] = {}
-            if dotenv and Path(".env").is_file():
-                from dotenv import dotenv_values
-
-                merged.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
-            merged.update(os.environ)
-            env = merged
-        get = env.get
+        get = (environment(dotenv=dotenv) if env is None else env).get
         try:
             decay_table = parse_table(get("DESKBOT_DECAY"))
         except DecayError as exc:

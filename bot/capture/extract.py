@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from bot.kb.notes import one_line
+from bot.kb.terms import words
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,6 @@ _ABBREVIATIONS_TEXT = """
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=[\"'“‘«(\[]?([^\W\d_]|\d))")
 _CJK_BOUNDARY = re.compile(r"([。！？]+[」』）】\"”]*)")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -301,10 +301,6 @@ def iter_sentences(markdown: str) -> Iterator[str]:
 def sentences(markdown: str) -> list[str]:
     """Every sentence of the prose of a markdown text, in order."""
     return list(iter_sentences(markdown))
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
 
 
 def text_weight(text: str) -> int:

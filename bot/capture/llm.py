@@ -20,7 +20,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import re
 import socket
 import ssl
@@ -28,21 +27,21 @@ import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from bot.capture.deadline import DeadlineSocket, SocketConnection
-from bot.capture.extract import Extracted, layout_blocks, plain_text, words
+from bot.capture.extract import Extracted, layout_blocks, plain_text
 from bot.capture.summarize import (
     MAX_TAGS,
-    STOPWORDS,
     ExtractiveSummarizer,
     Summarizer,
     Summary,
     source_sentences,
 )
+from bot.config import ConfigError, environment
 from bot.kb.notes import Claim, normalize_tag, one_line
+from bot.kb.terms import terms
 
 log = logging.getLogger(__name__)
 
@@ -174,22 +173,9 @@ def normalize_quote(text: str) -> str:
     return one_line(text).strip(" .,;:!?-")
 
 
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
 def _terms(text: str) -> set[str]:
     """Content terms: stemmed non-stopwords, or character bigrams of CJK runs."""
-    text = normalize_quote(text)
-    out = {run[i : i + 2] for run in _CJK.findall(text) for i in range(max(1, len(run) - 1))}
-    for word in words(_CJK.sub(" ", text)):
-        if len(word) > 2 and word not in STOPWORDS:
-            out.add(_stem(word))
-    return out
+    return set(terms(normalize_quote(text)))
 
 
 def _numbers(text: str) -> set[str]:
@@ -650,20 +636,7 @@ class OpenAISummarizer(_LLMSummarizer):
 # --------------------------------------------------------------------------- configuration
 
 
-def _environment() -> dict[str, str]:
-    """``os.environ`` over ``./.env``, like ``Settings.from_env`` (keys are not kept on ``Settings``)."""
-    merged: dict[str, str] = {}
-    if Path(".env").is_file():
-        from dotenv import dotenv_values
-
-        merged.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
-    merged.update(os.environ)
-    return merged
-
-
 def _config_error(message: str) -> Exception:
-    from bot.config import ConfigError
-
     return ConfigError(message)
 
 
@@ -732,7 +705,7 @@ def summarizer_from_settings(settings: Any, env: Mapping[str, str] | None = None
     ``auto``: Anthropic when ANTHROPIC_API_KEY is set, else OpenAI-compatible when OPENAI_API_KEY or
     OPENAI_BASE_URL is set, else None. ``env`` defaults to the environment over ``./.env``.
     """
-    env = _environment() if env is None else env
+    env = environment() if env is None else env
     choice = (getattr(settings, "summarizer", None) or "auto").strip().lower()
     if choice == "extractive":
         return None
@@ -740,8 +713,7 @@ def summarizer_from_settings(settings: Any, env: Mapping[str, str] | None = None
         return anthropic_from_env(env)
     if choice == "openai":
         return openai_from_env(env)
-    if choice != "auto":
-        raise _config_error(f"DESKBOT_SUMMARIZER: expected auto, extractive, anthropic or openai, got {choice!r}")
+    # anything else is "auto": Settings.from_env has already refused unknown values
     if (env.get("ANTHROPIC_API_KEY") or "").strip():
         return anthropic_from_env(env)
     if (env.get("OPENAI_API_KEY") or "").strip() or (env.get("OPENAI_BASE_URL") or "").strip():

@@ -27,10 +27,10 @@ from bot.capture.extract import (
     layout_blocks,
     speech_sentences,
     split_sentences,
-    words,
 )
 from bot.kb.links import canonical_url
 from bot.kb.notes import Claim, Note, normalize_tag, one_line, url_note_id
+from bot.kb.terms import CJK_TERM, STOPWORDS, terms, words
 
 MAX_SENTENCES = 400  # sentences considered per source: keeps a 3 MB page as fast as a blog post
 MAX_TAGS = 8
@@ -55,28 +55,6 @@ class Summarizer(Protocol):
 
 # --------------------------------------------------------------------------- words
 
-_STOPWORDS_TEXT = """
-    a about above across after again against all almost along already also although always am among an
-    and another any anyone anything are around as at away back be became because become becomes been before
-    being below between both but by came can cannot could did do does doing done down during each either else
-    enough even ever every few for from further get gets getting give given gives go goes going gone got had
-    has have having he her here hers herself him himself his how however i if in into is it its itself just
-    keep kept know known last later least less let like likely made make makes making many may me might more
-    most mostly much must my myself near need needs never new next no nor not now of off often on once one
-    only onto or other others otherwise our ours ourselves out over own per perhaps put quite rather really
-    said same say says see seem seemed seems several shall she should show shown since so some something
-    sometimes still such take taken than that the their theirs them themselves then there therefore these
-    they thing things this those though through thus to today together too took toward towards under until
-    up upon us use used uses using very via was way ways we well went were what whatever when where whether
-    which while who whom whose why will with within without would yet you your yours yourself yourselves
-    able actually back came come comes else example first second third lot lots part put set told want wanted
-    year years time times people day days week weeks month months two three four five six seven eight nine
-    ten hundred thousand million billion percent around instead across least little long longer large
-    larger small smaller big good better best great high higher low lower old older early earlier recent
-    recently often usually simply clearly already again ago etc vs versus yes okay oh um uh yeah right
-    going gonna kind sort lot thing think thought says talk talking"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-_CJK_TERM = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff]{2,6}")
 _TAG_WORD = re.compile(r"[^\W\d_][\w+]*(?:[-'’][\w+]+)*")
 _TAG_CHUNK = re.compile(r"[,.;:!?()\[\]\"“”«»—–]")
 # Not English stopwords but still poor tags: generic nouns, and the commonest German/French/Spanish
@@ -94,30 +72,6 @@ _TAG_STOPWORDS = frozenset(_TAG_STOPWORDS_TEXT.split())
 _DANGLING = frozenset(
     {"and", "but", "so", "or", "because", "also", "this", "that", "these", "those", "it", "they"}
 )
-
-
-def _stem(word: str) -> str:
-    """Very light English stemming (-s, -es, -ies) so most plurals count with their singular."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 5 and word.endswith("es") and word[-3] in "sxh":
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def _terms(sentence: str) -> list[str]:
-    """Content terms of a sentence: stemmed non-stopwords, or kanji/katakana runs for CJK text."""
-    cjk = _CJK_TERM.findall(sentence)
-    if cjk:
-        return [run[i : i + 2] for run in cjk for i in range(len(run) - 1)]
-    out = []
-    for word in words(sentence.lower()):
-        word = word.replace("’", "'").removesuffix("'s")
-        if len(word) > 2 and word not in STOPWORDS and not word.isdigit():
-            out.append(_stem(word))
-    return out
 
 
 # --------------------------------------------------------------------------- units
@@ -174,7 +128,7 @@ def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
         if key in seen or text.endswith(("?", ":")) or not is_content_sentence(text, require_end=require_end):
             continue
         seen.add(key)
-        units.append(_Unit(len(units), text, t, page, _terms(text)))
+        units.append(_Unit(len(units), text, t, page, terms(text)))
     return units, texts
 
 
@@ -198,14 +152,14 @@ def _score(units: list[_Unit], title: str, kind: str) -> None:
         vectors.append(vec)
         centroid.update(vec)
     c_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-    title_terms = set(_terms(title))
+    title_terms = set(terms(title))
     lead_weight = 0.05 if kind == "video" else 0.15
     for unit, vec in zip(units, vectors, strict=True):
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         central = sum(v * centroid[t] for t, v in vec.items()) / (norm * c_norm)
         overlap = len(title_terms & set(unit.terms)) / len(title_terms) if title_terms else 0.0
         position = lead_weight * (1 - unit.index / n) + (0.1 if unit.index < 2 and kind != "video" else 0.0)
-        n_words = len(unit.text.split()) if not _CJK_TERM.search(unit.text) else len(unit.text) // 3
+        n_words = len(unit.text.split()) if not CJK_TERM.search(unit.text) else len(unit.text) // 3
         shape = min(1.0, n_words / 12) * min(1.0, 40 / max(n_words, 1))
         first = (words(unit.text[:40].lower()) or [""])[0]
         if first in _DANGLING:
@@ -278,8 +232,8 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
     uni: Counter[str] = Counter()
     bi: Counter[tuple[str, str]] = Counter()
     for text in texts:
-        if _CJK_TERM.search(text):
-            uni.update(_CJK_TERM.findall(text))
+        if CJK_TERM.search(text):
+            uni.update(CJK_TERM.findall(text))
             continue
         for chunk in _TAG_CHUNK.split(text):
             prev: str | None = None
@@ -304,7 +258,7 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
         key = (one.get(a, a), one.get(b, b))
         pairs[key] += count
         pair_forms.setdefault(key, Counter())[f"{a} {b}"] += count
-    title_words = {w.lower() for w in _TAG_WORD.findall(title)} | set(_CJK_TERM.findall(title))
+    title_words = {w.lower() for w in _TAG_WORD.findall(title)} | set(CJK_TERM.findall(title))
     title_keys = title_words | {one.get(w, w) for w in title_words}
 
     def commonest(counter: Counter[str]) -> str:
