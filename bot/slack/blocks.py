@@ -58,6 +58,13 @@ SNOOZE_DAYS = 14
 BADGE_EMOJI = {"fresh": "🟢", "due soon": "🟡", "stale": "🔴", "outdated": "⚪"}
 QUERY_IN_VALUE = 300  # characters of a topic kept in a button value (well under the 2000 limit)
 
+# Action ids: the one place they are declared (the table in the docstring says what each does).
+VALID, NEEDS_UPDATE, SNOOZE, DECAY, OPEN = "note_valid", "note_needs_update", "note_snooze", "note_decay", "note_open"
+OUTDATED, SHARE = "claim_outdated", "share_claims"
+RECORDED_ACTIONS = (VALID, NEEDS_UPDATE, SNOOZE, OUTDATED)  # and DECAY (a select, or one button per rate)
+DECAY_ACTION = re.compile(rf"^{DECAY}(?:_({'|'.join(RATES)}))?$")
+CLICK_ACTION = re.compile(rf"^(?:{'|'.join(RECORDED_ACTIONS)})$|{DECAY_ACTION.pattern}")
+
 NOTE_BUTTONS = ("valid", "decay", "open")  # thread reply / search results
 REVIEW_BUTTONS = ("valid", "needs_update", "snooze", "decay", "open")  # stale lists, reminders, digest
 
@@ -273,16 +280,16 @@ def note_actions(
     elements: list[dict[str, Any]] = []
     for name in buttons:
         if name == "valid":
-            elements.append(button("✅ Still valid", "note_valid", value, style="primary"))
+            elements.append(button("✅ Still valid", VALID, value, style="primary"))
         elif name == "needs_update":
-            elements.append(button("✏️ Needs update", "note_needs_update", value))
+            elements.append(button("✏️ Needs update", NEEDS_UPDATE, value))
         elif name == "snooze":
-            elements.append(button(f"💤 Snooze {SNOOZE_DAYS} days", "note_snooze", value))
+            elements.append(button(f"💤 Snooze {SNOOZE_DAYS} days", SNOOZE, value))
         elif name == "decay":
             options = [_option(r, _option_value(note_id, r, kind, query)) for r in RATES]
             select: dict[str, Any] = {
                 "type": "static_select",
-                "action_id": "note_decay",
+                "action_id": DECAY,
                 "placeholder": {"type": "plain_text", "text": "Change decay"},
                 "options": options,
             }
@@ -290,7 +297,7 @@ def note_actions(
                 select["initial_option"] = options[RATES.index(rate)]
             elements.append(select)
         elif name == "open" and url and _HTTP.match(url):
-            elements.append(button("🔗 Open note", "note_open", value, url=url))
+            elements.append(button("🔗 Open note", OPEN, value, url=url))
     block: dict[str, Any] = {"type": "actions", "elements": elements[:25]}
     if (block_id := _block_id("actions", note_id)) is not None:
         block["block_id"] = block_id
@@ -311,7 +318,7 @@ def _option_value(note_id: str, rate: str, kind: str | None, query: str | None) 
 
 def claim_button(note_id: str, claim: int, *, kind: str | None = None, query: str | None = None) -> dict[str, Any]:
     """*Outdated* accessory of a claim section."""
-    return button("Outdated", "claim_outdated", action_value(note_id, claim, k=kind, q=query))
+    return button("Outdated", OUTDATED, action_value(note_id, claim, k=kind, q=query))
 
 
 def status_line(action: str, user_id: str | None, day: date, detail: str | None = None) -> str:
@@ -482,7 +489,7 @@ def claim_answer(
             {
                 "type": "actions",
                 "block_id": "share",
-                "elements": [button("📣 Share in channel", "share_claims", action_value(None, None, q=topic))],
+                "elements": [button("📣 Share in channel", SHARE, action_value(None, None, q=topic))],
             }
         )
     return message(f"Claims on {plain(topic, 100)}: {len(answers)}", blocks)

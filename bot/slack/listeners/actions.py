@@ -16,7 +16,6 @@ in two steps, both Bolt listeners:
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOTE_ACTIONS = ("note_valid", "note_needs_update", "note_snooze", "claim_outdated")
-DECAY_ACTION = re.compile(r"^note_decay(?:_(slow|medium|fast))?$")
 
 
 @dataclass(frozen=True)
@@ -56,9 +53,9 @@ class Click:
         value = blocks.parse_value(raw)
         action_id = str(action.get("action_id") or "")
         rate = value.get("r")
-        if found := DECAY_ACTION.match(action_id):
+        if found := blocks.DECAY_ACTION.match(action_id):
             rate = found.group(1) or rate
-            action_id = "note_decay"
+            action_id = blocks.DECAY
         return cls(action_id=action_id, user=(body.get("user") or {}).get("id"), note_id=value.get("n"),
                    claim=value.get("c"), kind=value.get("k"), query=value.get("q"),
                    rate=rate if rate in blocks.RATES else None)
@@ -74,22 +71,22 @@ def record(deps: Deps, click: Click) -> bool:
     if note is None:
         return False
     try:
-        if click.action_id == "note_valid" and queue.first_time(store, f"act:valid:{note}:{who}:{today}"):
+        if click.action_id == blocks.VALID and queue.first_time(store, f"act:valid:{note}:{who}:{today}"):
             store.validate(note, by=who, at=now)
-        elif click.action_id == "note_needs_update" and queue.first_time(
+        elif click.action_id == blocks.NEEDS_UPDATE and queue.first_time(
                 store, f"act:needs-update:{note}:{who}:{today}"):
             store.validate(note, by=who, at=now, verdict="needs-update")
-        elif click.action_id == "note_snooze":
+        elif click.action_id == blocks.SNOOZE:
             until = today + timedelta(days=blocks.SNOOZE_DAYS)
             if not queue.first_time(store, f"act:snooze:{note}:{until}"):
                 return False
             store.snooze(note, until, by=who, at=now)
-        elif click.action_id == "note_decay" and click.rate:
+        elif click.action_id == blocks.DECAY and click.rate:
             row = store.note_row(note)
             if row is None or row.decay_rate == click.rate:
                 return False
             store.set_decay(note, click.rate, by=who, at=now)
-        elif click.action_id == "claim_outdated" and click.claim and queue.first_time(
+        elif click.action_id == blocks.OUTDATED and click.claim and queue.first_time(
                 store, f"act:outdated:{note}:{click.claim}"):
             store.validate(note, by=who, at=now, claim=click.claim, verdict="outdated")
         else:
@@ -150,7 +147,7 @@ def update_surface(deps: Deps, body: dict[str, Any], click: Click, status: str, 
     original = body.get("message")
     if original and not container.get("is_ephemeral"):
         old = original.get("blocks") or []
-        if click.action_id == "claim_outdated" and click.claim:
+        if click.action_id == blocks.OUTDATED and click.claim:
             new = blocks.mark_claim(old, note_id, click.claim, status)
         else:
             new = blocks.mark_note(old, note_id, _fresh_section(deps, note_id, status), status)
@@ -186,10 +183,9 @@ def register(app: App, deps: Deps) -> None:
             respond(replace_original=False, response_type="ephemeral",
                     text="⚠️ Your click was recorded, but the message could not be updated.")
 
-    app.action(re.compile(r"^(note_valid|note_needs_update|note_snooze|note_decay(_(slow|medium|fast))?|"
-                          r"claim_outdated)$"))(ack=acknowledge_click, lazy=[show_click])
+    app.action(blocks.CLICK_ACTION)(ack=acknowledge_click, lazy=[show_click])
 
-    @app.action("note_open")
+    @app.action(blocks.OPEN)
     def acknowledge_open(ack: Ack) -> None:
         ack()  # a URL button: Slack opens the link; nothing to record
 
@@ -210,7 +206,7 @@ def register(app: App, deps: Deps) -> None:
             log.exception("sharing /claim %r failed", click.query[:50])
             respond(replace_original=False, response_type="ephemeral", **blocks.oops("sharing"))
 
-    app.action("share_claims")(ack=acknowledge_share, lazy=[share_claims])
+    app.action(blocks.SHARE)(ack=acknowledge_share, lazy=[share_claims])
 
 
 def describe(deps: Deps, click: Click) -> str | None:
@@ -221,14 +217,14 @@ def describe(deps: Deps, click: Click) -> str | None:
     if click.claim and click.claim > row.claim_count:
         return "⚠️ that claim is no longer part of the note"
     today, who = deps.today(), click.user
-    if click.action_id == "note_valid":
+    if click.action_id == blocks.VALID:
         return blocks.status_line("valid", who, today)
-    if click.action_id == "note_needs_update":
+    if click.action_id == blocks.NEEDS_UPDATE:
         return blocks.status_line("needs_update", who, today)
-    if click.action_id == "note_snooze":
+    if click.action_id == blocks.SNOOZE:
         return blocks.status_line("snooze", who, today, (today + timedelta(days=blocks.SNOOZE_DAYS)).isoformat())
-    if click.action_id == "note_decay" and click.rate:
+    if click.action_id == blocks.DECAY and click.rate:
         return blocks.status_line("decay", who, today, click.rate)
-    if click.action_id == "claim_outdated" and click.claim:
+    if click.action_id == blocks.OUTDATED and click.claim:
         return blocks.status_line("outdated", who, today, str(click.claim))
     return None
