@@ -532,7 +532,3 @@ def clock_cmd(db: str | None) -> None:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     click.echo("deskbot clock stopped", err=True)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    cli()

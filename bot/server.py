@@ -41,21 +41,15 @@ def wsgi_app(app: DeskbotApp, path: str = EVENTS_PATH) -> WSGIApplication:
 
 
 def start_background(app: DeskbotApp, *, clock: bool = True) -> Callable[[], None]:
-    """Start the worker threads and the clock (``bot.scheduler.build_scheduler``, when that module
-    exists); return a function that stops both."""
+    """Start the worker threads and the clock (``bot.clock.scheduler``); return a function that stops both."""
+    from bot.clock.scheduler import build_scheduler
+
     app.worker.start()
     scheduler: Any = None
     if clock:
-        try:
-            from bot.clock.scheduler import build_scheduler
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("bot.clock.scheduler", "apscheduler"):
-                raise
-            log.info("no clock yet (bot.scheduler is not available): reminders and digests are off")
-        else:
-            scheduler = build_scheduler(app.deps.settings, app.deps)
-            scheduler.start()
-            log.info("clock started")
+        scheduler = build_scheduler(app.deps.settings, app.deps)
+        scheduler.start()
+        log.info("clock started")
 
     def stop() -> None:
         if scheduler is not None:

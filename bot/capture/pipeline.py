@@ -54,15 +54,10 @@ def _now(now: datetime | None) -> datetime:
 
 def options_from_settings(settings: Any) -> CaptureOptions:
     """Production options from ``Settings`` (allow list and vault; summarizer per DESKBOT_SUMMARIZER)."""
+    from bot.capture import llm
     from bot.capture.fetch import Allowlist
 
-    summarizer = None
-    try:
-        from bot.capture import llm  # optional module: an LLM summarizer when a key is configured
-
-        summarizer = llm.summarizer_from_settings(settings)
-    except ImportError:
-        summarizer = None
+    summarizer = llm.summarizer_from_settings(settings)  # None: the extractive summary
     return CaptureOptions(
         allow=Allowlist.from_env(settings.fetch_allow), summarizer=summarizer, vault=settings.vault
     )

@@ -343,13 +343,3 @@ def run_due(
                 log.exception("%s run for %s failed; the next catch-up retries it", job, d.period)
                 outcomes.append(Outcome(job, d.period, "failed", f"{type(exc).__name__}: {exc}"[:300]))
     return outcomes
-
-
-def runs(store: Store, job: str | None = None) -> list[dict[str, Any]]:
-    """The clock's log (clock_runs), newest first: for tests and `deskbot clock --status`-style inspection."""
-    rows = store.conn.execute(
-        "SELECT job, period, claimed_at, claimed_by, finished_at, result FROM clock_runs"
-        " WHERE ?1 IS NULL OR job = ?1 ORDER BY claimed_at DESC", (job,)
-    ).fetchall()
-    keys = ("job", "period", "claimed_at", "claimed_by", "finished_at", "result")
-    return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -82,7 +82,7 @@ def create_app(
     client = client or build_client(settings)
     backoff = backoff or Backoff()
     if capture_processes is None:  # production (options from settings): jobs run outside the ack process
-        capture_processes = capture_options is None and store.path != ":memory:"
+        capture_processes = capture_options is None
     processes = None
     if capture_processes:
         processes = CaptureProcesses(store.path, store.decay_table, settings, worker_threads, backoff=backoff)

@@ -21,7 +21,6 @@ from bot.clock.runs import (
     run_digest,
     run_due,
     run_reminders,
-    runs,
 )
 from bot.config import Settings
 from bot.kb.notes import Claim, Note
@@ -405,3 +404,13 @@ def test_a_posted_digest_that_cannot_be_recorded_keeps_its_claim(store, fake_sla
     outcome = run_digest(make_deps(store, fake_slack, FakeClock(MONDAY_0900)), make_settings(), MONDAY_0900)
     assert outcome.status == "posted" and "not recorded" in outcome.detail
     assert runs(store, DIGEST)[0]["finished_at"] is not None  # never posted twice
+
+
+def runs(store: Any, job: str | None = None) -> list[dict[str, Any]]:
+    """The clock's log (clock_runs), newest first."""
+    rows = store.conn.execute(
+        "SELECT job, period, claimed_at, claimed_by, finished_at, result FROM clock_runs"
+        " WHERE ?1 IS NULL OR job = ?1 ORDER BY claimed_at DESC", (job,)
+    ).fetchall()
+    keys = ("job", "period", "claimed_at", "claimed_by", "finished_at", "result")
+    return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -22,10 +22,9 @@ from bot.clock.periods import (
     reminder_period,
     reminder_trigger,
 )
-from bot.clock.runs import runs
 from bot.clock.scheduler import JOB_CATCH_UP, JOB_DIGEST, JOB_REMINDERS, build_scheduler, run_clock
 from bot.config import ConfigError, Settings, parse_digest_spec, parse_time_of_day
-from tests.clock.test_runs import FakeClock, make_deps, make_settings, stale_note
+from tests.clock.test_runs import FakeClock, make_deps, make_settings, runs, stale_note
 
 pytest_plugins = ["tests.fakes.fixtures"]  # fake_slack
 
