@@ -89,12 +89,14 @@ def capture_url(
 
             extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http)
         else:
-            target = f"https://arxiv.org/pdf/{arxiv_id(canonical)}" if arxiv_id(canonical) else url
-            extracted = _fetch_and_extract(target, options)
-            extracted.url = canonical
+            paper = arxiv_id(canonical)
+            extracted = _fetch_and_extract(f"https://arxiv.org/pdf/{paper}" if paper else url, options)
+            if paper:
+                extracted.url = url  # the abstract page people posted, not the PDF fetched for its text
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment,
+                          identity=canonical)
 
 
 def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
@@ -102,7 +104,7 @@ def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
     note = store.get_note(url_note_id(canonical))
     if note is None:
         return None
-    return CaptureResult("duplicate", url=canonical, note=note, first=store.first_mention(note.id))
+    return CaptureResult("duplicate", url=note.url or canonical, note=note, first=store.first_mention(note.id))
 
 
 def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
@@ -150,11 +152,16 @@ def _store_capture(
     user: str | None,
     ts: str | None,
     moment: datetime,
+    identity: str | None = None,
 ) -> CaptureResult:
+    """Summarise and store. ``identity``: the canonical form of the posted link, which the note id derives
+    from even when the fetch was redirected elsewhere (the note shows where it landed)."""
     from bot.capture.summarize import note_from, summarize
 
     summary = summarize(extracted, options.summarizer)
     note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment)
+    if identity:
+        note.id = url_note_id(identity)
     if ts:
         note.extra["slack_ts"] = ts
     store.upsert_note(note)
@@ -190,10 +197,11 @@ def capture_local(
     if known is not None:
         return known
     try:
-        extracted = extract_bytes(path.read_bytes(), canonical, content_type)
+        extracted = extract_bytes(path.read_bytes(), url, content_type)
     except Exception as exc:  # noqa: BLE001
         return _failure(url, exc)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=None, moment=_now(now))
+    return _store_capture(store, extracted, options, channel=channel, user=user, ts=None, moment=_now(now),
+                          identity=canonical)
 
 
 def capture_upload(

@@ -338,8 +338,11 @@ def note_from(
     owner: str | None = None,
     clipped: datetime | None = None,
 ) -> Note:
-    """The full ``Note`` for a captured source. Little-text sources keep no summary and no claims."""
-    url = canonical_url(extracted.url)
+    """The full ``Note`` for a captured source. Little-text sources keep no summary and no claims.
+
+    ``url`` is the address people click (as posted, or where the fetch was redirected); the id derives
+    from its canonical form, which the pipeline replaces by the posted link's when they differ."""
+    url = extracted.url
     flags: list[str] = []
     if extracted.little_text:
         flags.append("little-text")
@@ -354,7 +357,7 @@ def note_from(
     if summary.method and not empty:
         extra["summarizer"] = summary.method
     return Note(
-        id=url_note_id(url),
+        id=url_note_id(canonical_url(url)),
         title=extracted.title or url,
         kind=extracted.kind,
         url=url,

@@ -10,7 +10,7 @@ import pytest
 from bot.capture.extract import ExtractionError
 from bot.capture.pdf import clean_page, extract_pdf
 from bot.capture.summarize import ExtractiveSummarizer, note_from
-from bot.kb.notes import one_line
+from bot.kb.notes import one_line, url_note_id
 from bot.kb.render import claim_link as place_url
 
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
@@ -43,7 +43,9 @@ def test_claims_keep_their_page_and_link_to_it():
     for claim in summary.claims:
         assert claim.text in one_line(got.pages[claim.page - 1])
     note = note_from(got, summary)
-    assert note.url == "https://arxiv.org/abs/2401.01234v1" and note.kind == "paper"
+    # shown as clipped (the PDF), identified by the canonical abstract URL every other form maps to
+    assert note.url == "https://arxiv.org/pdf/2401.01234v1" and note.kind == "paper"
+    assert note.id == url_note_id("https://arxiv.org/abs/2401.01234v1")
     assert note.decay_rate == "medium" and "papers" in note.decay_reason
     first = note.claims[0]
     assert place_url(note.url, first) == f"https://arxiv.org/pdf/2401.01234v1#page={first.page}"

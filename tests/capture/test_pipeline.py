@@ -9,6 +9,8 @@ import pytest
 
 from bot.capture.fetch import Allowlist
 from bot.capture.pipeline import CaptureOptions, capture_upload, capture_url
+from bot.kb.notes import url_note_id
+from bot.kb.render import place_url
 from tests.fakes.web import Page, serve_pages
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
@@ -36,7 +38,8 @@ def test_article_becomes_a_stored_note_with_traceable_claims(store, site):
     assert result.status == "captured", result.error
     note = result.note
     assert note.title == "The case for slow notes"
-    assert note.url == site.url("/essay").replace("http://", "https://")  # canonical: https, no utm
+    assert note.url == site.url("/essay?utm_source=slack")  # what was posted (the canonical URL is the id)
+    assert note.id == url_note_id(site.url("/essay").replace("http://", "https://"))
     assert note.owner == "U1" and note.channel == "C1" and note.clipped == NOW
     assert 3 <= len(note.claims) <= 10
     body = " ".join(note.body.split())
@@ -46,6 +49,20 @@ def test_article_becomes_a_stored_note_with_traceable_claims(store, site):
     assert store.search_claims("notes")  # searchable at once
     [mention] = store.mentions(note.id)
     assert (mention.channel, mention.ts, mention.user) == ("C1", "1.2", "U1")
+
+
+def test_links_people_click_are_the_links_that_were_posted(store, site):
+    """An http:// intranet page (what DESKBOT_FETCH_ALLOW is for) keeps working links: the note, each claim's
+    place and the reply show where the page really is; only the identity uses the canonical https form."""
+    site.pages["/old-essay"] = Page(b"", status=301, location="/essay")
+    result = capture_url(store, site.url("/old-essay"), channel="C1", user="U1", ts="1.2", now=NOW, options=LOCAL)
+    assert result.status == "captured", result.error
+    note = store.get_note(result.note.id)
+    assert note.url == site.url("/essay") and note.url.startswith("http://")  # after the redirect
+    assert note.id == url_note_id(site.url("/old-essay").replace("http://", "https://"))
+    assert all(place_url(note, c).startswith(site.url("/essay")) for c in note.claims)
+    again = capture_url(store, site.url("/old-essay"), channel="C1", user="U2", ts="2.0", now=NOW, options=LOCAL)
+    assert again.status == "duplicate" and again.note.id == note.id and site.hits["/old-essay"] == 1
 
 
 def test_same_link_again_is_a_duplicate_with_the_first_mention(store, site):

@@ -15,6 +15,7 @@ class Page:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     gate: threading.Event | None = None  # when set, the answer waits for this event (a "slow" page)
+    location: str | None = None  # a Location header (redirects), relative to the site
 
 
 @dataclass
@@ -44,6 +45,8 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             try:
                 self.send_response(page.status)
                 self.send_header("Content-Type", page.content_type)
+                if page.location:
+                    self.send_header("Location", site.url(page.location))
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
                 self.wfile.write(page.body)
