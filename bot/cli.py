@@ -185,6 +185,10 @@ def note_cmd(query: tuple[str, ...], db: str | None, as_of: str | None) -> None:
         if r.summary:
             snippet = r.summary.replace("\n", " ")
             click.echo(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+        note = store.get_note(r.id)
+        for number, claim in enumerate(note.claims if note else [], start=1):  # `validate --claim N` takes N
+            state = " (outdated)" if claim.outdated else ""
+            click.echo(f"    {number:2d}. {claim.text}{state}")
         related = store.related_titles(r.id)
         if related:
             click.echo("    related: " + "; ".join(title for _, title in related))

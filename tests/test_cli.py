@@ -162,3 +162,28 @@ def test_demo_clips_the_bundled_sample_offline(run):
     clip = out.split("== clip of a bundled sample page")[1]
     assert "Verifiable rewards in clinical AI: what the evidence supports" in clip
     assert "Key claims:" in clip
+
+
+def test_validate_by_url_reaches_the_note_the_stale_list_shows(run):
+    """The stale list shows seed 000's summary under seed 001's URL; validating that URL (in any form)
+    validates the summary, which then leaves the list."""
+    assert run("import", str(ROOT / "seeds")).exit_code == 0
+    before = run("stale", "--as-of", "2026-11-30").output
+    assert "Thoughts on AI Progress (Dec 2025)" in before
+    done = run("validate", "http://dwarkesh.com/p/thoughts-on-ai-progress-dec-2025/?utm_source=x".replace(
+        "dwarkesh.com", "www.dwarkesh.com"), "--on", "2026-11-30")
+    assert done.exit_code == 0, done.output
+    after = run("stale", "--as-of", "2026-11-30").output
+    assert "Thoughts on AI Progress (Dec 2025)" not in after and "What are we scaling?" in after
+
+
+def test_note_by_the_id_or_prefix_that_stale_prints_shows_its_numbered_claims(run):
+    assert run("import", str(ROOT / "seeds")).exit_code == 0
+    stale = run("stale", "--as-of", "2026-11-30").output
+    video_id = next(line.split("id ")[-1] for line in stale.splitlines() if "16 claims" in line)
+    for ref in (video_id, video_id[:6]):
+        shown = run("note", ref)
+        assert shown.exit_code == 0 and "What are we scaling? (video)" in shown.output, shown.output
+        assert " 1. Short AGI timelines are contradicted" in shown.output
+        assert "16. " in shown.output  # every claim, numbered as `validate --claim N` counts them
+    assert "No notes match" in run("note", "0000000000000000").output

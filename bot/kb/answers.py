@@ -41,6 +41,10 @@ def claim_lookup(store: Store, topic: str, today: date, limit: int = 10) -> list
 
 
 def note_lookup(store: Store, query: str, today: date, limit: int = 10) -> list[NoteAnswer]:
+    """The note a query names (an id or id prefix that a list printed, a URL, a title), else a search."""
+    named = store.named_note_ids(query)
+    if named:
+        return _answers(store, named[:limit], today)
     return [NoteAnswer(r, decay.freshness(r.due, today)) for r in store.search_notes(query, limit=limit)]
 
 

@@ -624,29 +624,43 @@ class Store:
     # ------------------------------------------------------------ reading
 
     def find_note_ids(self, ref: str) -> list[str]:
-        """Resolve what a user typed (id, id prefix, URL, exact title, or words) to note ids."""
+        """Resolve what a user typed (id, id prefix, URL in any form, exact title, or words) to the ids of the
+        notes as shown: a clip that a summary covers is the summary (one work, one note in every list)."""
+        found = self.named_note_ids(ref)
+        if found or not ref.strip():
+            return found
+        return self.shown_ids([r.id for r in self.search_notes(ref, limit=10, fallback_any=False)])
+
+    def named_note_ids(self, ref: str) -> list[str]:
+        """Notes named exactly (id, id prefix of 4+ hex digits, URL in any form, title), as shown."""
+        from bot.kb.links import canonical_url
+        from bot.kb.notes import url_note_id
+
         ref = ref.strip()
         if not ref:
             return []
         conn = self.conn
+        url_id = url_note_id(canonical_url(ref)) if re.match(r"(?i)https?://", ref) else None
         exact = conn.execute(
-            "SELECT id FROM notes WHERE id = ? OR url = ? OR title_key = ? ORDER BY kind = 'summary' DESC",
-            (ref, ref, title_key(ref)),
+            "SELECT id FROM notes WHERE id = ? OR id = ? OR url = ? OR title_key = ? ORDER BY kind = 'summary' DESC",
+            (ref, url_id, ref, title_key(ref)),
         ).fetchall()
         if exact:
-            return self._one_per_work([r[0] for r in exact])
+            return self.shown_ids([r[0] for r in exact])
         if re.fullmatch(r"[0-9a-f]{4,16}", ref):
-            prefixed = conn.execute("SELECT id FROM notes WHERE id LIKE ?", (ref + "%",)).fetchall()
+            prefixed = conn.execute("SELECT id FROM notes WHERE id LIKE ? ORDER BY id", (ref + "%",)).fetchall()
             if prefixed:
-                return [r[0] for r in prefixed]
-        return self._one_per_work([r.id for r in self.search_notes(ref, limit=10, fallback_any=False)])
+                return self.shown_ids([r[0] for r in prefixed])
+        return []
 
-    def _one_per_work(self, ids: list[str]) -> list[str]:
-        """A clip and the summary attached to it are one work: keep the summary, which carries the dates."""
+    def shown_ids(self, ids: list[str]) -> list[str]:
+        """Each id replaced by the note that represents its work (``covered_by``), duplicates dropped."""
+        if not ids:
+            return []
         marks = ",".join("?" * len(ids))
-        covered = {r[0] for r in self.conn.execute(
-            f"SELECT id FROM notes WHERE id IN ({marks}) AND covered_by IN ({marks})", (*ids, *ids))}
-        return [i for i in ids if i not in covered]
+        cover = dict(self.conn.execute(
+            f"SELECT id, covered_by FROM notes WHERE id IN ({marks}) AND covered_by IS NOT NULL", ids))
+        return list(dict.fromkeys(cover.get(i, i) for i in ids))
 
     def get_note(self, note_id: str) -> Note | None:
         """Rebuild the full Note (with validations and claim state) for export and display."""

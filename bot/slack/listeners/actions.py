@@ -70,6 +70,8 @@ def record(deps: Deps, click: Click) -> bool:
     today, who, note = now.date(), click.user, click.note_id
     if note is None:
         return False
+    if click.action_id != blocks.OUTDATED:  # a note's dates live on the note shown for its work (a summary
+        note = store.shown_ids([note])[0]   # covering the clip); a claim stays the clicked note's own claim
     try:
         if click.action_id == blocks.VALID and queue.first_time(store, f"act:valid:{note}:{who}:{today}"):
             store.validate(note, by=who, at=now)

@@ -188,3 +188,19 @@ def test_clicks_in_app_home_republish_it(bot):
     [publish] = bot.fake.wait_for("views.publish", ok_only=True)
     assert publish.decoded["user_id"] == "U0ANN"
     assert bot.store.note_row(note_id).last_validated == date(2026, 11, 30)
+
+
+def test_still_valid_on_a_clip_validates_the_work_as_shown(bot):
+    """Seed 001's clip is covered by seed 000's summary: the stale list shows the summary under the clip's
+    URL, so a click on the clip's own reply must restart the summary's clock (the same-work rule)."""
+    import_paths(bot.store, [SEEDS])
+    today = date(2026, 11, 30)
+    [clip_id] = [r[0] for r in bot.store.conn.execute("SELECT id FROM notes WHERE covered_by IS NOT NULL")]
+    summary_id = bot.store.shown_ids([clip_id])[0]
+    assert summary_id != clip_id and summary_id in [r.id for r in bot.store.stale_notes(today)]
+    reply = [blocks.section("reply"), blocks.note_actions(clip_id, url=None, rate="slow", buttons=blocks.NOTE_BUTTONS)]
+    posted = bot.app.client.chat_postMessage(channel=DEFAULT_CHANNEL_ID, text="reply", blocks=reply)["message"]
+    click(bot, posted, element(posted, "note_valid"), user_id="U0ANN")
+    bot.fake.wait_for("chat.update", ok_only=True)
+    assert [v.by for v in bot.store.validations(summary_id)] == ["U0ANN"]
+    assert summary_id not in [r.id for r in bot.store.stale_notes(today)]
