@@ -87,10 +87,14 @@ def parse_text(text: str, source: str = "<text>") -> Note:
             body = split[1]
             if meta.get(FORMAT_MARK):
                 return _parse_deskbot(meta, body)
-            return _parse_markdown(meta, body)
+            return _parse_markdown(meta, body, source)
         if text.lstrip().startswith("---\n") or text.lstrip().startswith("---\r\n"):
             raise NoteError("malformed YAML frontmatter: no closing '---' line")
-        return _parse_plain(text)
+        if not text.strip():
+            raise NoteError("empty note: no text")
+        if _is_plain_note(text):
+            return _parse_plain(text)
+        return _parse_markdown({}, text, source)  # ordinary markdown (an Obsidian note): no frontmatter needed
     except NoteError as exc:
         raise NoteError(f"{source}: {exc}") from None
     except DecayError as exc:
@@ -216,15 +220,17 @@ def _decay(value: Any) -> str | None:
 # ---------------------------------------------------------------- format 2: plain text (seed 000)
 
 
+def _is_plain_note(text: str) -> bool:
+    """Seed 000's shape: a ``last_validated:``/``decay_rate:`` line, or plain Summary/Key Claims headers."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    return bool(_PLAIN_DATES.search(text) or _PLAIN_DECAY.search(text) or any(_is_plain_header(x) for x in lines))
+
+
 def _parse_plain(text: str) -> Note:
     lines = text.replace("\r\n", "\n").split("\n")
     title = next((one_line(line) for line in lines if line.strip()), "")
-    if not title:
-        raise NoteError("empty note: no title line")
     dates = _PLAIN_DATES.search(text)
     decay_only = _PLAIN_DECAY.search(text)
-    if dates is None and decay_only is None and not any(_is_plain_header(line) for line in lines):
-        raise NoteError("not a note: no frontmatter, no 'last_validated:' line and no Summary/Key Claims")
     last_validated = parse_date(dates.group(1), "last_validated") if dates else None
     rate_text = dates.group(2) if dates and dates.group(2) else (decay_only.group(1) if decay_only else None)
     decay_rate = _decay(rate_text)
@@ -285,7 +291,24 @@ def _bullets_or_lines(lines: list[str]) -> list[str]:
 # ---------------------------------------------------------------- format 3: markdown with frontmatter
 
 
-def _parse_markdown(meta: dict[str, Any], body: str) -> Note:
+def _first_heading(body: str) -> str | None:
+    """The first ``# heading`` outside fenced code."""
+    fenced = False
+    for line in body.replace("\r\n", "\n").split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and line.startswith("# ") and one_line(line[2:]):
+            return one_line(line[2:])
+    return None
+
+
+def _file_title(source: str) -> str:
+    """A note file's name as its title (Obsidian's own rule), or "" for text that is not a file."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    return "" if source.startswith("<") else one_line(name.rsplit(".", 1)[0] if "." in name else name)
+
+
+def _parse_markdown(meta: dict[str, Any], body: str, path: str = "<text>") -> Note:
     meta = dict(meta)
     title = one_line(str(meta.pop("title", "") or ""))
     url_value = meta.pop("url", None)
@@ -322,9 +345,9 @@ def _parse_markdown(meta: dict[str, Any], body: str) -> Note:
 
     parts = _split_h2(body, is_video)
     if not title:
-        title = parts.h1 or ""
+        title = parts.h1 or _first_heading(body) or _file_title(path)
     if not title:
-        raise NoteError("missing title (no 'title:' in frontmatter and no '# heading')")
+        raise NoteError("missing title (no 'title:' in frontmatter, no '# heading' and no file name)")
 
     summary = parts.sections.pop("summary", "").strip()
     if not summary and description:

@@ -98,9 +98,8 @@ More text.
         ("Title\n\nlast_validated: 2026-13-45 decay_rate: slow\n\nSummary\n\nx\n", "last_validated: '2026-13-45' is not a date"),
         ("---\ntitle: t\nclipped: yesterday-ish\n---\nbody\n", "clipped: 'yesterday-ish' is not a date/time"),
         ("---\ntitle: t\nurl: not a url\n---\nbody\n", "is not an http(s) URL"),
-        ("---\nurl: https://a.example/x\n---\nno heading here\n", "missing title"),
         ("", "empty note"),
-        ("just some words\nwith no structure\n", "not a note"),
+        ("  \n\n", "empty note"),
     ],
 )
 def test_bad_input_names_the_problem(text, problem):
@@ -108,6 +107,22 @@ def test_bad_input_names_the_problem(text, problem):
         parse_text(text, source="notes/bad.md")
     assert str(err.value).startswith("notes/bad.md: ")
     assert problem in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("---\ntags: [x]\n---\nIntro line.\n\n# The real title\n\nBody text.\n", "The real title"),
+        ("# An Obsidian note\n\nNo frontmatter at all, and no deskbot sections.\n", "An Obsidian note"),
+        ("```\n# not a heading (code)\n```\n\n# Heading after code\n", "Heading after code"),
+        ("just some words\nwith no structure\n", "Weekly reading list"),
+        ("---\nurl: https://a.example/x\n---\nno heading here\n", "Weekly reading list"),
+    ],
+)
+def test_ordinary_markdown_is_a_note_titled_by_its_heading_or_file_name(text, title):
+    note = parse_text(text, source="vault/Weekly reading list.md")
+    assert note.title == title
+    assert note.body.strip()
 
 
 def test_explicit_decay_rates_and_crlf():
