@@ -1,0 +1,66 @@
+"""Thread replies through lost connections (issue 13, row 10): Slack accepts ``chat.postMessage`` and the
+connection resets before the answer — one reply, never two; and a reset before Slack acted still ends
+in one reply. The client never re-sends a post; reads are still retried."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import queue
+from bot.app import build_client
+from bot.worker import REPLY_EVENT
+from tests.listeners.harness import envelope, link_event, settings_for
+
+
+def _replies(fake, event) -> list[dict]:
+    return [m for m in fake.messages(event["channel"])
+            if m.get("thread_ts") == event["ts"] and (m.get("metadata") or {}).get("event_type") == REPLY_EVENT]
+
+
+def _done(bot):
+    assert bot.app.worker.wait_idle(15)
+    [job] = queue.jobs(bot.store)
+    return job
+
+
+def test_a_reply_accepted_then_disconnected_is_posted_once(bot, site):
+    bot.fake.disconnect("chat.postMessage")  # Slack posts it; the answer never arrives
+    event = link_event(site.url(1))
+    bot.event(envelope(event))
+    job = _done(bot)
+    [reply] = _replies(bot.fake, event)
+    assert (job.status, job.attempts, job.reply_ts) == ("done", 1, reply["ts"])
+    assert [c.dropped for c in bot.fake.calls("chat.postMessage")] == ["after"]  # looked, found, not re-sent
+    assert len(bot.fake.calls("conversations.replies")) == 1
+
+
+def test_a_reply_lost_before_slack_acted_is_posted_on_the_spot(bot, site):
+    bot.fake.disconnect("chat.postMessage", after=False)
+    event = link_event(site.url(2))
+    bot.event(envelope(event))
+    job = _done(bot)
+    [reply] = _replies(bot.fake, event)
+    assert (job.status, job.attempts, job.reply_ts) == ("done", 1, reply["ts"])
+    assert [c.dropped for c in bot.fake.calls("chat.postMessage")] == ["before", None]
+
+
+def test_an_unreadable_thread_after_a_lost_reply_waits_for_the_next_attempt_which_looks_again(bot, site):
+    bot.fake.disconnect("chat.postMessage")
+    bot.fake.fail("conversations.replies", "ratelimited")  # the first look fails: no blind re-post
+    event = link_event(site.url(3))
+    bot.event(envelope(event))
+    job = _done(bot)
+    [reply] = _replies(bot.fake, event)
+    assert (job.status, job.attempts, job.reply_ts) == ("done", 2, reply["ts"])
+    assert len(bot.fake.calls("chat.postMessage")) == 1
+
+
+def test_reads_are_still_retried_after_a_reset_posts_are_not(fake, tmp_path):
+    client = build_client(settings_for(fake, tmp_path / "d.db"))
+    fake.disconnect("conversations.info", after=False)
+    assert client.conversations_info(channel="C0CHANNEL")["channel"]["id"] == "C0CHANNEL"
+    assert [c.dropped for c in fake.calls("conversations.info")] == ["before", None]
+    fake.disconnect("chat.postMessage")
+    with pytest.raises(OSError):  # a post whose answer was lost fails; it is not re-sent
+        client.chat_postMessage(channel="C0CHANNEL", text="hello")
+    assert len(fake.calls("chat.postMessage")) == 1 and len(fake.messages("C0CHANNEL")) == 1
