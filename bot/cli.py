@@ -507,13 +507,21 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
         return
     from slack_sdk.errors import SlackApiError, SlackClientError
 
+    from bot.slack.post_once import Unreadable, may_have_posted
+
     deps = ClockDeps(store=store, client=slack_client(settings), recheck=recheck is not False)
     try:
         outcome = run_digest(deps, settings, now, force=force)
     except SlackApiError as exc:
         raise click.ClickException(f"Slack refused the digest: {exc.response.get('error')}") from None
     except (SlackClientError, OSError) as exc:
-        raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+        if not may_have_posted(exc):
+            raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+        raise click.ClickException(
+            f"lost the connection to Slack at {settings.slack_api_url} ({exc}); the digest may have been posted: "
+            "the next `deskbot digest` (or the clock's hourly catch-up) looks for it before posting") from None
+    except Unreadable as exc:
+        raise click.ClickException(f"the digest may have been posted, and {exc}; nothing posted now") from None
     if outcome.status == "already":
         raise click.ClickException(f"the digest for {outcome.period} was already posted; --force posts another")
     if outcome.status == "posted":

@@ -11,8 +11,10 @@ thread, the digest channel, the DM). Reads stay retried: a second read changes n
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.error import URLError
 from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -55,6 +57,9 @@ def may_have_posted(exc: BaseException) -> bool:
     answered 5xx. An explicit Slack error (``ok: false``, 429) means nothing was posted."""
     if isinstance(exc, SlackApiError):
         return int(getattr(exc.response, "status_code", 200) or 200) >= 500
+    reason = getattr(exc, "reason", None) if isinstance(exc, URLError) else exc
+    if isinstance(reason, (ConnectionRefusedError, socket.gaierror)):  # never connected: nothing was sent
+        return False
     return isinstance(exc, (OSError, SlackClientError))
 
 

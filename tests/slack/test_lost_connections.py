@@ -4,10 +4,14 @@ in one reply. The client never re-sends a post; reads are still retried."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import pytest
 
 from bot import queue
 from bot.app import build_client
+from bot.store import Store
 from bot.worker import REPLY_EVENT
 from tests.listeners.harness import envelope, link_event, settings_for
 
@@ -64,3 +68,41 @@ def test_reads_are_still_retried_after_a_reset_posts_are_not(fake, tmp_path):
     with pytest.raises(OSError):  # a post whose answer was lost fails; it is not re-sent
         client.chat_postMessage(channel="C0CHANNEL", text="hello")
     assert len(fake.calls("chat.postMessage")) == 1 and len(fake.messages("C0CHANNEL")) == 1
+
+
+def test_kill_9_between_slack_posting_a_reply_and_recording_it_replies_once(tmp_path, site):
+    """Real processes: `deskbot serve` is SIGKILLed while Slack has posted the reply and holds back the
+    answer; the restarted server resumes the job, finds the reply in the thread and records it."""
+    from tests.fakes.slack_api import FakeSlackAPI
+    from tests.listeners.harness import HttpBot
+    from tests.test_app_serve_process import bot_env, server
+
+    serve = ("serve", "--host", "127.0.0.1", "--port", "0", "--no-clock", "--workers", "2")
+    db = tmp_path / "deskbot.db"
+    event = link_event(site.url(7))
+    with FakeSlackAPI() as fake:
+        env = bot_env(fake, db)
+        held = threading.Event()
+        fake.disconnect("chat.postMessage", hold=held)
+        try:
+            with server(env, tmp_path, serve) as first:
+                bot = HttpBot(app=None, fake=fake, store=None, base=first.wait_ready())  # type: ignore[arg-type]
+                assert bot.event(envelope(event)).status == 200
+                fake.wait_for("chat.postMessage", timeout=30)  # posted by Slack; the answer is held back
+                first.proc.send_signal(signal.SIGKILL)
+                assert first.proc.wait(10) == -signal.SIGKILL
+        finally:
+            held.set()
+        with server(env, tmp_path, serve) as second:
+            second.wait_ready()
+            with second._cond:
+                assert second._cond.wait_for(lambda: "answered by an earlier attempt" in "".join(second.lines), 30), \
+                    second.log()
+            second.proc.send_signal(signal.SIGTERM)
+            assert second.proc.wait(15) == 0, second.log()
+        [reply] = _replies(fake, event)
+        assert len(fake.calls("chat.postMessage")) == 1
+    store = Store.open(str(db))
+    [job] = queue.jobs(store)
+    assert (job.status, job.attempts, job.reply_ts) == ("done", 2, reply["ts"])
+    store.close()
