@@ -321,6 +321,7 @@ class Runner:
             first_day=first.at.date() if first and first.at else None,
             first_user=first.user if first else None,
             permalink=permalink,
+            notices=result.notices,
         )
 
 
