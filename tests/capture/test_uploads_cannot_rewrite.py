@@ -121,3 +121,20 @@ def test_in_slack_the_forged_upload_is_answered_as_a_mention_and_the_clip_is_unt
         assert reply["thread_ts"] == upload["ts"]
         text = json.dumps(reply["blocks"])
         assert "Already clipped" in text and "was not changed" in text
+
+
+def test_deskbot_import_by_the_vault_owner_still_updates_the_note(store, tmp_path):
+    """The contrast, by decision: `deskbot import` runs with the database owner's own rights on their own
+    vault (export → edit → import round trip), so the same file *does* update the note; validation
+    history merges (deduped by time and claim) and last_validated never moves backwards."""
+    from bot.importer import import_paths
+
+    _victim(store)
+    path = tmp_path / "vault" / "victim.md"
+    path.parent.mkdir()
+    path.write_bytes(_forgery())
+    report = import_paths(store, [path.parent])
+    assert report.updated == 1
+    note = store.get_note("victim-1")
+    assert (note.title, note.owner) == ("Dense retrieval is all you need", "U0MALLORY")
+    assert {v.by for v in store.validations("victim-1")} == {"U0ANN", "U0BOSS"}
