@@ -2,10 +2,12 @@
 
 Exactly once: before anything visible, a run claims ``(job, period)`` in ``clock_runs`` inside
 ``BEGIN IMMEDIATE``; a second clock, a restart or an overlapping catch-up finds the row and stops. If the
-Slack call fails, the claim is released so the hourly catch-up retries; if the process dies between
-claim and post, the period is lost rather than posted twice (at most once beats a duplicate digest).
+Slack call fails without posting, the claim is released so the hourly catch-up retries; if it may have
+posted (the connection broke, a 5xx) — or the process died between claim and record — the claim is kept
+and the next run looks for the post by its message metadata before posting (``bot.slack.post_once``).
 Reminders are claimed per ``(note_id, due)`` as well, so a note is reminded once per due date however
-its due date moves (snooze, validation, decay change).
+its due date moves (snooze, validation, decay change); a DM that may have gone out is settled by
+reading the DM at the next sweep.
 
 Every function takes ``now`` (an aware datetime); nothing here reads the wall clock.
 """
