@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from slack_sdk.http_retry.request import HttpRequest
     from slack_sdk.http_retry.response import HttpResponse
     from slack_sdk.http_retry.state import RetryState
+    from slack_sdk.webhook import WebhookClient
 
 POSTING_METHODS = frozenset({
     "chat.postMessage", "chat.postEphemeral", "chat.meMessage", "chat.scheduleMessage", "files.upload",
@@ -50,6 +51,14 @@ def retry_handlers() -> list[RetryHandler]:
     """Every deskbot WebClient's: 429 waited out (Slack did nothing), connections retried for reads only.
     5xx never retried on the spot (Slack may have acted): the caller decides."""
     return [RateLimitErrorRetryHandler(max_retry_count=2), ReadRetryHandler(max_retry_count=2)]
+
+
+def webhook(url: str) -> WebhookClient:
+    """A ``response_url`` client that never re-sends (Bolt's ``respond`` retries a broken connection,
+    and a response_url post cannot be looked up afterwards): for posts others see (*Share in channel*)."""
+    from slack_sdk.webhook import WebhookClient
+
+    return WebhookClient(url=url, timeout=15, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)])
 
 
 def may_have_posted(exc: BaseException) -> bool:

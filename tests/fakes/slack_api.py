@@ -469,7 +469,7 @@ class FakeSlackAPI:
             reply = self._download(path[len("/files/") :], req)
         elif path.startswith("/hooks/") and http_method == "POST":
             method = RESPONSE_URL
-            reply = _Reply(200, raw=b"ok", content_type="text/plain; charset=utf-8")
+            reply = self._hook()
         else:
             method = f"{http_method} {path}"
             reply = _Reply(404, raw=b"not found", content_type="text/plain; charset=utf-8")
@@ -528,6 +528,18 @@ class FakeSlackAPI:
             return _Reply(200, {"ok": False, "error": error})
         with self._cond:
             return _Reply(200, handler(req))
+
+    def _hook(self) -> _Reply:
+        """A ``response_url`` POST: ``ok``, unless a fault was set for :data:`RESPONSE_URL`."""
+        with self._cond:
+            queue = self._faults.get(RESPONSE_URL)
+            fault = queue.popleft() if queue else None
+        reply = _Reply(200, raw=b"ok", content_type="text/plain; charset=utf-8")
+        if fault is not None and fault.drop is not None:
+            reply.drop, reply.hold = fault.drop, fault.hold
+        elif fault is not None:
+            reply = _Reply(fault.status, raw=fault.error.encode(), content_type="text/plain; charset=utf-8")
+        return reply
 
     def _auth_error(self, method: str, token: str | None) -> str | None:
         if not token:

@@ -4,6 +4,7 @@ in one reply. The client never re-sends a post; reads are still retried."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
@@ -106,3 +107,34 @@ def test_kill_9_between_slack_posting_a_reply_and_recording_it_replies_once(tmp_
     [job] = queue.jobs(store)
     assert (job.status, job.attempts, job.reply_ts) == ("done", 2, reply["ts"])
     store.close()
+
+
+def test_share_in_channel_accepted_then_disconnected_is_not_shared_twice(bot):
+    """Bolt's `respond` re-sends a response_url POST on a broken connection; the public share does not."""
+    import json
+
+    from bot.importer import import_paths
+    from tests.fakes.slack_api import RESPONSE_URL
+    from tests.listeners.test_actions import SEEDS, element
+
+    class Finished(logging.Handler):  # the lazy listener runs on Bolt's thread: await its last word
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = threading.Event()
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "shared /claim answer" in record.getMessage():
+                self.done.set()
+
+    finished = Finished()
+    logging.getLogger("bot.listeners.actions").addHandler(finished)
+    try:
+        import_paths(bot.store, [SEEDS])
+        share = element(bot.command("/claim", "rlvr").json, "share_claims")
+        bot.fake.disconnect(RESPONSE_URL)
+        assert bot.click([share], user_id="U0ANN").status == 200
+        assert finished.done.wait(10), "the share did not report the lost connection"
+    finally:
+        logging.getLogger("bot.listeners.actions").removeHandler(finished)
+    [hook] = bot.fake.calls(RESPONSE_URL)
+    assert hook.dropped == "after" and json.loads(hook.body)["response_type"] == "in_channel"
