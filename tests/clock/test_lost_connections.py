@@ -157,3 +157,26 @@ def test_deskbot_digest_killed_between_slack_posting_and_recording_is_not_posted
     store = Store.open(str(db))
     assert _digest_post(store)[1] == digest["ts"]
     store.close()
+
+
+def test_an_unfinished_claim_is_taken_over_only_from_a_dead_or_earlier_process(store):
+    """`host:pid:token`: a live other process keeps its claim; a dead pid, or this pid with another token
+    (a restarted container's pid 1), does not; unknown shapes are never taken."""
+    import socket
+
+    from bot.jobs import _instance, claim, take_over
+
+    host, me = socket.gethostname(), _instance()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    cases = {
+        me: False,
+        f"{host}:{os.getppid()}:feedbeef": False,  # alive
+        "clock-a": False,  # not ours to judge
+        f"elsewhere:{int(dead.stdout)}:feedbeef": False,  # another host: cannot tell
+        f"{host}:{int(dead.stdout)}:feedbeef": True,  # dead
+        f"{host}:{os.getpid()}:00000000": True,  # our pid, an earlier process
+    }
+    for n, (claimer, expected) in enumerate(cases.items()):
+        period = f"2026-W{n:02d}"
+        assert claim(store, DIGEST, period, now=MONDAY_0900, by=claimer)
+        assert take_over(store, DIGEST, period, by=me) is expected, claimer
