@@ -369,6 +369,26 @@ def ingest_cmd(url: str, channel: str | None, by: str | None, db: str | None) ->
 # ------------------------------------------------------------------ the Slack bot
 
 
+def _hold_locks(db: str | None, command: str, *, bot: bool = True, clock: bool = True) -> list[Any]:
+    """The database's bot and/or clock locks for the life of this process (``bot.kb.dblock``): a second
+    serve/run/clock on the same file stops here with one line naming the first."""
+    from bot.kb.dblock import BOT, CLOCK, AlreadyRunning, hold
+
+    path = db or _settings().db_path
+    held: list[Any] = []
+    try:
+        for role in [r for r, wanted in ((BOT, bot), (CLOCK, clock)) if wanted]:
+            held.append(hold(path, role, command))
+    except AlreadyRunning as exc:
+        for lock in held:
+            if lock is not None:
+                lock.release()
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot lock database {path}: {exc}") from None
+    return held
+
+
 def _bot_app(db: str | None, *, socket_mode: bool, workers: int) -> Any:
     """Settings → store → Bolt app, every failure a one-line user error (never a traceback)."""
     import logging
@@ -411,6 +431,7 @@ def serve_cmd(port: int | None, host: str, no_clock: bool, workers: int, db: str
     """Run the bot over HTTP: Slack posts events, commands and clicks to /slack/events."""
     from bot.server import run_http
 
+    locks = _hold_locks(db, "serve", clock=not no_clock)  # noqa: F841 - held until this function returns
     app = _bot_app(db, socket_mode=False, workers=workers)
     port = app.deps.settings.port if port is None else port
     try:
@@ -427,6 +448,7 @@ def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
     """Run the bot over Socket Mode (needs SLACK_APP_TOKEN; no public URL)."""
     from bot.server import run_socket_mode
 
+    locks = _hold_locks(db, "run", clock=not no_clock)  # noqa: F841 - held until this function returns
     app = _bot_app(db, socket_mode=True, workers=workers)
     run_socket_mode(app, str(app.deps.settings.app_token), clock=not no_clock)
 
@@ -490,13 +512,21 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
         return
     from slack_sdk.errors import SlackApiError, SlackClientError
 
+    from bot.slack.post_once import Unreadable, may_have_posted
+
     deps = ClockDeps(store=store, client=build_client(settings), recheck=recheck is not False)
     try:
         outcome = run_digest(deps, settings, now, force=force)
     except SlackApiError as exc:
         raise click.ClickException(f"Slack refused the digest: {exc.response.get('error')}") from None
     except (SlackClientError, OSError) as exc:
-        raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+        if not may_have_posted(exc):
+            raise click.ClickException(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+        raise click.ClickException(
+            f"lost the connection to Slack at {settings.slack_api_url} ({exc}); the digest may have been posted: "
+            "the next `deskbot digest` (or the clock's hourly catch-up) looks for it before posting") from None
+    except Unreadable as exc:
+        raise click.ClickException(f"the digest may have been posted, and {exc}; nothing posted now") from None
     if outcome.status == "already":
         raise click.ClickException(f"the digest for {outcome.period} was already posted; --force posts another")
     if outcome.status == "posted":
@@ -523,6 +553,7 @@ def clock_cmd(db: str | None) -> None:
         raise click.ClickException("SLACK_BOT_TOKEN is not set: the clock sends reminders and digests to Slack.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    locks = _hold_locks(db, "clock", bot=False)  # noqa: F841 - held until this function returns
     store = _open_store(db)
     stop = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}

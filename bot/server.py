@@ -25,19 +25,102 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-def wsgi_app(app: DeskbotApp, path: str = EVENTS_PATH) -> WSGIApplication:
-    """Bolt's WSGI handler at ``path`` (events, slash commands and interactivity) plus ``/healthz``."""
+MAX_BODY_BYTES = 1024 * 1024
+"""Largest request body accepted (Slack's payloads are well under 1 MB). waitress refuses a larger
+``Content-Length`` (or chunked body) with 413 before reading it, and :func:`wsgi_app` checks again."""
+SIGNATURE_MAX_AGE_SECONDS = 300  # Slack's own rule for replayed requests
+
+
+def wsgi_app(app: DeskbotApp, path: str = EVENTS_PATH, *,
+             now: Callable[[], float] | None = None) -> WSGIApplication:
+    """Bolt's WSGI handler at ``path`` (events, slash commands and interactivity) plus ``/healthz``,
+    behind :func:`refuse_early`: nothing unsigned, oversized or unparseable reaches Bolt."""
+    import time
+
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     bolt = SlackRequestHandler(app, path=path)
+    secret = app.deps.settings.signing_secret or ""
+    clock = now or time.time
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "2")])
-            return [b"ok"]
+            return _plain(start_response, 200, "ok")
+        if environ.get("PATH_INFO") == path and environ.get("REQUEST_METHOD") == "POST" and secret:
+            refusal = refuse_early(environ, secret, clock())
+            if refusal is not None:
+                status, why = refusal
+                log.info("refused a request to %s: %d %s", path, status, why)
+                return _plain(start_response, status, why)
         return bolt(environ, start_response)
 
     return application
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 413: "Payload Too Large"}
+
+
+def _plain(start_response: StartResponse, status: int, text: str) -> list[bytes]:
+    body = text.encode("utf-8")
+    start_response(f"{status} {_REASONS[status]}", [("Content-Type", "text/plain; charset=utf-8"),
+                                                    ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def refuse_early(environ: WSGIEnvironment, secret: str, now: float) -> tuple[int, str] | None:
+    """Why a POST must not reach Bolt — ``(status, reason)`` — or None (then ``wsgi.input`` holds the
+    body again, already read and checked). Order matters: size and headers are checked before one byte
+    of the body is read; the body is parsed only once its signature is right. Bolt builds its request
+    (decoding and parsing the body) *before* verifying the signature, so without this an unsigned
+    200 MB POST was read in full and parsed, and a malformed one answered 500 with a traceback."""
+    import hashlib
+    import hmac
+    import io
+
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 400, "bad Content-Length"
+    if length > MAX_BODY_BYTES:
+        return 413, f"body over {MAX_BODY_BYTES} bytes"
+    stamp, signature = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")
+    if not stamp or not signature:
+        return 401, "unsigned request"
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+        return 400, "malformed X-Slack-Request-Timestamp"
+    if abs(now - int(stamp)) > SIGNATURE_MAX_AGE_SECONDS:
+        return 401, "stale or future X-Slack-Request-Timestamp"
+    body = environ["wsgi.input"].read(length) if length else b""
+    expected = "v0=" + hmac.new(secret.encode("utf-8"), b"v0:" + stamp.encode() + b":" + body,
+                                hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return 401, "bad signature"
+    if not _parses(body, str(environ.get("CONTENT_TYPE") or "")):
+        return 400, "unparseable body"
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return None
+
+
+def _parses(body: bytes, content_type: str) -> bool:
+    """Whether Bolt can build a request from ``body``: UTF-8, and — the way Bolt reads it — a JSON object
+    or a form (whose ``payload`` field, if any, is a JSON object)."""
+    import json
+    from urllib.parse import parse_qsl
+
+    try:
+        text = body.decode("utf-8")
+        if not text:
+            return True
+        if content_type.split(";")[0].strip() == "application/json" or text.startswith("{"):
+            return isinstance(json.loads(text), dict)
+        if "payload" in text:
+            payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+            return payload is None or isinstance(json.loads(payload), dict)
+        parse_qsl(text, keep_blank_values=True)
+        return True
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError; JSON nested too deep
+        return False
 
 
 def start_background(app: DeskbotApp, *, clock: bool = True) -> Callable[[], None]:
@@ -86,7 +169,8 @@ def run_http(app: DeskbotApp, *, host: str = "0.0.0.0", port: int = 3000, thread
     """Serve ``/slack/events`` with waitress until SIGTERM / Ctrl-C; then stop the worker and clock."""
     from waitress.server import create_server
 
-    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="deskbot")
+    server = create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="deskbot",
+                           max_request_body_size=MAX_BODY_BYTES)
     bound = f"http://{host}:{server.effective_port}{EVENTS_PATH}"  # type: ignore[union-attr]
     stop = start_background(app, clock=clock)
     _exit_on_sigterm()

@@ -15,9 +15,9 @@ BOT = ROOT / "bot"
 # Lower number = lower layer. A module may import its own layer and the layers below it.
 LAYERS = {"bot": 0, "bot.kb": 0, "bot.config": 1, "bot.capture": 2, "bot.slack": 3, "bot.clock": 4}
 TOP = 5  # bot.cli, bot.server, bot.__main__, bot.web: the faces, free to import every wing
-# The clock posts through Slack, but only through these two: the Web API client and the wall clock, and
-# the pure Block Kit builders.
-CLOCK_MAY_USE = ("bot.slack.runtime", "bot.slack.blocks")
+# The clock posts through Slack, but only through the Web API client and the wall clock (runtime), the
+# exactly-once posting rules every post follows (post_once) and the pure Block Kit builders (blocks).
+CLOCK_MAY_USE = ("bot.slack.runtime", "bot.slack.post_once", "bot.slack.blocks")
 
 
 def module_name(path: Path) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -228,24 +228,76 @@ def capture_upload(
             note = parse_text(data.decode("utf-8", errors="replace"), source=filename)
         except NoteError as exc:
             return CaptureResult("failed", url=url, error=str(exc), permanent=True)
-        note.channel = note.channel or channel
-        note.owner = note.owner or user
-        note.clipped = note.clipped or moment
+        if (taken := _note_it_would_replace(store, note.id, note.url)) is not None:
+            return _mention_instead(store, taken, url=note.url or url, channel=channel, user=user, ts=ts, moment=moment)
+        _as_upload(note, user=user, channel=channel, moment=moment)
         if ts:
             note.extra.setdefault("slack_ts", ts)
-        existed = store.note_row(note.id) is not None
         store.upsert_note(note)
         store.add_mention(note.id, url=note.url or url, channel=channel, ts=ts, user=user, at=moment)
         if options.vault:
             write_to_vault(store, note.id, options.vault)
-        return CaptureResult("duplicate" if existed else "captured", url=note.url, note=store.get_note(note.id))
+        return CaptureResult("captured", url=note.url, note=store.get_note(note.id))
+    source = url or f"file:{filename}"
+    if (taken := _note_it_would_replace(store, None, source)) is not None:  # the same file shared again
+        return _mention_instead(store, taken, url=url, channel=channel, user=user, ts=ts, moment=moment)
     try:
-        extracted = extract_bytes(data, url or f"file:{filename}", content_type)
+        extracted = extract_bytes(data, source, content_type)
     except Exception as exc:  # noqa: BLE001
         return _failure(filename, exc)
     if not extracted.title or extracted.title == extracted.url:
         extracted.title = Path(filename).stem
+    if (taken := _note_it_would_replace(store, None, extracted.url)) is not None:
+        return _mention_instead(store, taken, url=url, channel=channel, user=user, ts=ts, moment=moment)
     return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+UPLOAD_MATCHES_NOTE = ("this file has the id or the URL of a note already stored: it was recorded as one more "
+                       "mention of that note, which was not changed (edit notes in the vault and `deskbot import`)")
+
+
+def _note_it_would_replace(store: Store, note_id: str | None, url: str | None) -> str | None:
+    """The stored note an upload would overwrite: the same id, or the note of the same canonical URL."""
+    from bot.kb.links import canonical_url
+
+    if note_id and store.note_row(note_id) is not None:
+        return note_id
+    if url:
+        by_url = url_note_id(canonical_url(url))
+        if store.note_row(by_url) is not None:
+            return by_url
+    return None
+
+
+def _mention_instead(store: Store, note_id: str, *, url: str | None, channel: str | None, user: str | None,
+                     ts: str | None, moment: datetime) -> CaptureResult:
+    """An upload matching a stored note never rewrites it (any channel member can upload; the note's
+    claims, owner, dates and validations are someone else's record): it becomes one more mention."""
+    first = store.first_mention(note_id)
+    store.add_mention(note_id, url=url, channel=channel, ts=ts, user=user, at=moment)
+    note = store.get_note(note_id)
+    ours = first is not None and (first.channel, first.ts) == (channel, ts)  # a resumed job: our own note
+    return CaptureResult("duplicate", url=note.url if note else url, note=note, first=first,
+                         notices=[] if ours else [UPLOAD_MATCHES_NOTE])
+
+
+def _as_upload(note: Note, *, user: str | None, channel: str | None, moment: datetime) -> None:
+    """What a Slack upload may not assert, reset: validations come only from the actions that record
+    them (buttons, ``deskbot validate``, the owner's own vault import), so an upload's validation history,
+    ``last_validated`` dates and outdated marks are dropped. A web clipper's own past clip date is kept
+    (it only brings the note due sooner); a future one is now. The uploader owns it."""
+    note.validations = []
+    note.last_validated = None
+    for claim in note.claims:
+        claim.last_validated = None
+        claim.outdated = False
+    clipped = note.clipped
+    if clipped is not None and clipped.tzinfo is not None:
+        clipped = clipped.astimezone(UTC).replace(tzinfo=None)
+    naive_moment = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    note.clipped = note.clipped if clipped is not None and clipped <= naive_moment else moment
+    note.owner = user or note.owner
+    note.channel = channel or note.channel
 
 
 def write_to_vault(store: Store, note_id: str, vault: str) -> Path | None:

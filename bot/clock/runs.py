@@ -2,20 +2,24 @@
 
 Exactly once: before anything visible, a run claims ``(job, period)`` in ``clock_runs`` inside
 ``BEGIN IMMEDIATE``; a second clock, a restart or an overlapping catch-up finds the row and stops. If the
-Slack call fails, the claim is released so the hourly catch-up retries; if the process dies between
-claim and post, the period is lost rather than posted twice (at most once beats a duplicate digest).
+Slack call fails without posting, the claim is released so the hourly catch-up retries; if it may have
+posted (the connection broke, a 5xx) — or the process died between claim and record — the claim is kept
+and the next run looks for the post by its message metadata before posting (``bot.slack.post_once``).
 Reminders are claimed per ``(note_id, due)`` as well, so a note is reminded once per due date however
-its due date moves (snooze, validation, decay change).
+its due date moves (snooze, validation, decay change); a DM that may have gone out is settled by
+reading the DM at the next sweep.
 
 Every function takes ``now`` (an aware datetime); nothing here reads the wall clock.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
+import secrets
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from bot.clock import digest as dg
 from bot.clock.periods import DIGEST, REMINDERS, Due, digest_period, due_digest_periods, due_reminder_periods
 from bot.config import parse_tz
 from bot.kb.now import utc_now
+from bot.slack.post_once import Unreadable, channel_id, find_post, may_have_posted, tagged
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -37,6 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_START_KEY = "clock_first_start"
+DIGEST_EVENT = "deskbot_digest"  # message metadata on a digest: {"period", "notes"}
+REMINDER_EVENT = "deskbot_reminder"  # message metadata on a reminder DM: {"notes": ["<id>@<due>", ...]}
+UNCERTAIN = "uncertain"  # clock_runs.result of a claim whose post may have happened
 SWEEP_CANDIDATES = 500  # due notes looked at per sweep; the rest wait for the next sweep
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
@@ -46,8 +54,36 @@ def aware(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
+@functools.cache
+def _process_token() -> str:
+    return secrets.token_hex(4)
+
+
 def _instance() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid:token``: the token tells this process from an earlier one that had the same pid (a
+    restarted container), whose unfinished claims are to be checked, not waited for."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_process_token()}"
+
+
+def _claimer_alive(claimed_by: str | None, me: str) -> bool:
+    """Whether the clock that claimed a period may still be at work on it. Unknown shapes and other hosts
+    count as alive (never take over a live run); a dead pid on this host, or our pid with another token,
+    does not."""
+    if not claimed_by or claimed_by == me:
+        return bool(claimed_by)
+    parts = claimed_by.split(":")
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return True
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
@@ -122,9 +158,35 @@ def finish(store: Store, job: str, period: str, *, now: datetime, result: str) -
 
 
 def release(store: Store, job: str, period: str) -> None:
-    """Give a claimed period back after a failed run, so the next catch-up can retry it."""
+    """Give a claimed period back after a run that posted nothing, so the next catch-up can retry it."""
     with store.write() as conn:
         conn.execute("DELETE FROM clock_runs WHERE job = ? AND period = ? AND finished_at IS NULL", (job, period))
+
+
+def mark_uncertain(store: Store, job: str, period: str, why: str) -> None:
+    """Keep the claim of a run whose post may have happened (connection lost, 5xx): the next catch-up
+    takes it over and looks for the post before posting (:func:`take_over`)."""
+    with store.write() as conn:
+        conn.execute("UPDATE clock_runs SET result = ? WHERE job = ? AND period = ? AND finished_at IS NULL",
+                     (f"{UNCERTAIN}: {why}"[:300], job, period))
+
+
+def take_over(store: Store, job: str, period: str, *, by: str) -> bool:
+    """Take an unfinished claim whose run may have posted — marked uncertain, or left by a clock that
+    died between claiming and recording — so this run checks Slack first. False while the claimer may
+    still be at work, or when the period is finished."""
+    with store.write() as conn:
+        row = conn.execute("SELECT claimed_by, finished_at, result FROM clock_runs WHERE job = ? AND period = ?",
+                           (job, period)).fetchone()
+        if row is None or row[1] is not None:
+            return False
+        claimed_by, _finished, result = row
+        if not str(result or "").startswith(UNCERTAIN) and _claimer_alive(claimed_by, by):
+            return False
+        cursor = conn.execute(
+            "UPDATE clock_runs SET claimed_by = ?, result = NULL WHERE job = ? AND period = ? AND finished_at IS NULL"
+            " AND claimed_by IS ? AND result IS ?", (by, job, period, claimed_by, result))
+        return cursor.rowcount == 1
 
 
 # --------------------------------------------------------------------------- the digest
@@ -161,18 +223,35 @@ def build_digest(
                              checks=checks, late=late)
 
 
-def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: datetime) -> Outcome:
-    """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts."""
+def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: datetime,
+                look_first: bool = False) -> Outcome:
+    """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts.
+    The post carries its period as message metadata; ``look_first`` (a run that may have posted before)
+    reads the channel for it first and records the earlier post instead of posting again."""
     if digest.total == 0 and settings.digest_empty == "skip":
         return Outcome(DIGEST, digest.period, "empty", "nothing stale; DESKBOT_DIGEST_EMPTY=skip")
     if deps.client is None or not settings.digest_channel:
         raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")
-    payload = dg.digest_message(digest)
-    response = deps.client.chat_postMessage(channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
-                                            **payload)
-    channel, ts = response["channel"], response["ts"]
     ids = tuple(i.row.id for i in digest.items)
     detail = f"{len(ids)} of {digest.total} stale notes shown"
+    earlier = None
+    if look_first:  # Unreadable propagates: the claim stays uncertain, nothing is posted blindly
+        where = channel_id(deps.client, settings.digest_channel)
+        earlier = find_post(deps.client, where, DIGEST_EVENT,
+                            lambda payload, _message: payload.get("period") == digest.period)
+    if earlier is not None:
+        channel, ts = where, str(earlier["ts"])
+        shown = (tagged(earlier, DIGEST_EVENT) or {}).get("notes")
+        ids = tuple(str(i) for i in shown) if isinstance(shown, list) else ids
+        detail = "posted before the connection broke (found by its metadata; not posted again)"
+        log.info("digest %s was already posted (ts %s); recording it", digest.period, ts)
+    else:
+        payload = dg.digest_message(digest)
+        response = deps.client.chat_postMessage(
+            channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
+            metadata={"event_type": DIGEST_EVENT, "event_payload": {"period": digest.period, "notes": list(ids)}},
+            **payload)
+        channel, ts = response["channel"], response["ts"]
     try:
         with deps.store.write() as conn:
             conn.execute(
@@ -195,13 +274,21 @@ def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: st
         return Outcome(DIGEST, period, "skipped", "no digest channel")
     if period is None:
         return Outcome(DIGEST, None, "skipped", "no digest period yet")
+    look_first = False
     if not force and not claim(deps.store, DIGEST, period, now=now, by=deps.instance):
-        return Outcome(DIGEST, period, "already", "claimed by another run")
+        look_first = take_over(deps.store, DIGEST, period, by=deps.instance)
+        if not look_first:
+            return Outcome(DIGEST, period, "already", "claimed by another run")
     label = f"{period}+manual:{now.isoformat(timespec='seconds')}" if force else period
     try:
-        outcome = post_digest(deps, settings, build_digest(deps, settings, now, period=label, late=late), now=now)
-    except BaseException:
-        if not force:
+        outcome = post_digest(deps, settings, build_digest(deps, settings, now, period=label, late=late), now=now,
+                              look_first=look_first)
+    except BaseException as exc:
+        if not force and (look_first or may_have_posted(exc) or isinstance(exc, Unreadable)):
+            mark_uncertain(deps.store, DIGEST, period, f"{type(exc).__name__}: {exc}")
+            log.warning("digest %s may have been posted (%s); the next catch-up looks for it before posting",
+                        period, type(exc).__name__)
+        elif not force:
             release(deps.store, DIGEST, period)
         raise
     if not force:
@@ -246,17 +333,68 @@ def plan_reminders(items: Sequence[dg.Item], fallback: str | None) -> list[dg.Re
     return list(batches.values())
 
 
-def _claim_reminders(store: Store, items: Sequence[dg.Item], now: datetime) -> list[dg.Item]:
+def _claim_reminders(store: Store, items: Sequence[dg.Item], recipient: str) -> list[dg.Item]:
+    """Claim each note's reminder for its due date, naming the recipient before posting: a row with a
+    channel and no ``sent_at`` is a DM that may have gone out (:func:`settle_reminders` finds out)."""
     with store.write() as conn:
         taken = []
         for item in items:
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO reminders(note_id, due, sent_at) VALUES (?, ?, NULL)",
-                (item.row.id, item.row.due.isoformat() if item.row.due else ""),
+                "INSERT OR IGNORE INTO reminders(note_id, due, sent_at, channel) VALUES (?, ?, NULL, ?)",
+                (item.row.id, item.row.due.isoformat() if item.row.due else "", recipient),
             )
             if cursor.rowcount == 1:
                 taken.append(item)
     return taken
+
+
+def _reminder_key(note_id: str, due: str) -> str:
+    return f"{note_id}@{due}"
+
+
+def settle_reminders(deps: ClockDeps, now: datetime) -> tuple[int, int]:
+    """Reminder DMs whose outcome is unknown (the connection broke after sending, a 5xx, a crash between
+    posting and recording): read each recipient's DM for the reminders' metadata; found ones are recorded
+    as sent, the others released so this sweep sends them. A DM that cannot be read stays unknown for the
+    next sweep — never re-sent blindly. Returns (found, released)."""
+    rows = deps.store.conn.execute(
+        "SELECT note_id, due, channel FROM reminders WHERE sent_at IS NULL AND channel IS NOT NULL").fetchall()
+    by_recipient: dict[str, set[str]] = {}
+    for note_id, due, recipient in rows:
+        by_recipient.setdefault(recipient, set()).add(_reminder_key(note_id, due))
+    found_count = released = 0
+    for recipient, keys in by_recipient.items():
+        found: dict[str, str] = {}
+
+        def collect(payload: dict[str, Any], message: dict[str, Any], keys: set[str] = keys,
+                    found: dict[str, str] = found) -> bool:
+            for key in payload.get("notes") or []:
+                if key in keys:
+                    found.setdefault(str(key), str(message.get("ts")))
+            return False  # read on: one sweep may have sent several DMs
+
+        try:
+            if deps.client is None:
+                raise Unreadable("no Slack client")
+            where = channel_id(deps.client, recipient)
+            find_post(deps.client, where, REMINDER_EVENT, collect)
+        except Unreadable as exc:
+            log.warning("reminders to %s may have been sent (%s); checking again at the next sweep", recipient, exc)
+            continue
+        with deps.store.write() as conn:
+            for key in keys:
+                note_id, due = key.rsplit("@", 1)
+                if key in found:
+                    conn.execute("UPDATE reminders SET sent_at = ?, channel = ?, ts = ? WHERE note_id = ? AND due = ?"
+                                 " AND sent_at IS NULL", (now.isoformat(), where, found[key], note_id, due))
+                else:
+                    conn.execute("DELETE FROM reminders WHERE note_id = ? AND due = ? AND sent_at IS NULL",
+                                 (note_id, due))
+        found_count += len(found)
+        released += len(keys) - len(found)
+        log.info("reminders to %s: %d found already sent, %d to send again", recipient, len(found),
+                 len(keys) - len(found))
+    return found_count, released
 
 
 def send_reminders(deps: ClockDeps, settings: Settings, now: datetime, first_start: datetime) -> Outcome:
@@ -264,6 +402,7 @@ def send_reminders(deps: ClockDeps, settings: Settings, now: datetime, first_sta
     tz = parse_tz(settings.tz)
     today = now.astimezone(tz).date()
     since = first_start.astimezone(tz).date()
+    settle_reminders(deps, now)
     ids = due_for_reminder(deps.store, today.isoformat(), since.isoformat())
     if not ids:
         return Outcome(REMINDERS, today.isoformat(), "empty", "no note became due")
@@ -274,23 +413,28 @@ def send_reminders(deps: ClockDeps, settings: Settings, now: datetime, first_sta
     sent, failed, notes = 0, 0, []
     for batch in planned:
         items = dg.items_for(deps.store, [i.row.id for i in batch.items], today, checks, claims=dg.REMINDER_CLAIMS)
-        items = _claim_reminders(deps.store, items, now)
+        if deps.client is None:
+            raise ValueError("sending reminders needs a Slack client")
+        items = _claim_reminders(deps.store, items, batch.recipient)
         if not items:
             continue
         payload = dg.reminder_message(items, more=batch.more,
                                       for_owner=batch.fallback_for if batch.fallback_for else None)
         keys = [(i.row.id, i.row.due.isoformat() if i.row.due else "") for i in items]
+        metadata = {"event_type": REMINDER_EVENT, "event_payload": {"notes": [_reminder_key(*k) for k in keys]}}
         try:
-            if deps.client is None:
-                raise ValueError("sending reminders needs a Slack client")
-            # chat.postMessage to a user id lands in the app's DM with them (no conversations.open scope needed)
+            # chat.postMessage to a user id lands in the app's DM with them
             response = deps.client.chat_postMessage(channel=batch.recipient, unfurl_links=False, unfurl_media=False,
-                                                    **payload)
-        except Exception:  # noqa: BLE001 - one recipient's failure must not stop the others
+                                                    metadata=metadata, **payload)
+        except Exception as exc:  # noqa: BLE001 - one recipient's failure must not stop the others
+            failed += 1
+            if may_have_posted(exc):  # kept as "may have been sent": the next sweep reads the DM first
+                log.warning("reminder to %s may have been sent (%s); the next sweep checks the DM", batch.recipient,
+                            type(exc).__name__)
+                continue
             log.exception("reminder to %s failed; will retry at the next sweep", batch.recipient)
             with deps.store.write() as conn:
                 conn.executemany("DELETE FROM reminders WHERE note_id = ? AND due = ? AND sent_at IS NULL", keys)
-            failed += 1
             continue
         with deps.store.write() as conn:
             conn.executemany(

@@ -58,7 +58,7 @@ def build_scheduler(settings: Settings, deps: ClockDeps | Any) -> BackgroundSche
     def run(jobs: tuple[str, ...]) -> None:
         try:
             run_due(deps, settings, deps.now(), started_at, jobs=jobs)
-        except Exception:  # the clock must survive a bad run; the claim was released for a retry
+        except Exception:  # the clock must survive a bad run; its claim was released or kept to be checked
             log.exception("clock run %s failed", ", ".join(jobs))
 
     scheduler.add_job(run, digest_trigger(settings), args=[(DIGEST,)], id=JOB_DIGEST, name="weekly stale digest",

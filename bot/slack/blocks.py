@@ -411,15 +411,18 @@ def capture_reply(
 
 
 def duplicate_reply(
-    title: str, url: str | None, *, first_day: date | None, first_user: str | None, permalink: str | None
+    title: str, url: str | None, *, first_day: date | None, first_user: str | None, permalink: str | None,
+    notices: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """``already clipped on DATE by @user: TITLE`` with a link to the first thread when known."""
+    """``already clipped on DATE by @user: TITLE`` with a link to the first thread when known, and what
+    was (not) done with this posting (an upload matching a stored note)."""
     when = f" on {first_day.isoformat()}" if first_day else ""
     who = f" by {mention(first_user)}" if first_user else ""
     text = f"📎 Already clipped{when}{who}: {link(url, title, 250)}"
     if permalink:
         text += f" · {link(permalink, 'first thread')}"
-    return message(f"Already clipped{when}: {plain(title, 200)}", [section(text)])
+    return message(f"Already clipped{when}: {plain(title, 200)}",
+                   [section(text), *(context(f"⚠️ {plain(n, 300)}") for n in notices[:3])])
 
 
 def failure_reply(url: str | None, error: str | None, *, will_retry: bool = False) -> dict[str, Any]:

@@ -54,19 +54,17 @@ def check_tokens(settings: Settings, *, socket_mode: bool = False) -> None:
 
 
 def build_client(settings: Settings) -> WebClient:
-    """The Web API client: ``SLACK_API_URL`` as base, retrying on 429 (honouring Retry-After) and on
-    connection errors. 5xx are not retried: Slack may have acted, and a second post would double it."""
+    """The Web API client: ``SLACK_API_URL`` as base, retrying on 429 (honouring Retry-After) and, for
+    calls that do not post, on connection errors (``bot.slack.post_once``). 5xx are not retried: Slack
+    may have acted, and a second post would double it."""
     from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+    from bot.slack.post_once import retry_handlers
 
     if not settings.bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the bot token (xoxb-…) from your app's OAuth & Permissions page")
-    return WebClient(
-        token=settings.bot_token,
-        base_url=settings.slack_api_url,
-        timeout=30,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler(max_retry_count=2)],
-    )
+    return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=30,
+                     retry_handlers=retry_handlers())
 
 
 def trusted_file_host(settings: Settings) -> Callable[[str], bool]:

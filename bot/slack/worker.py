@@ -41,6 +41,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.kb.now import naive_utc_now
 from bot.slack import blocks, inbox, queue
+from bot.slack.post_once import Unreadable, find_post
 from bot.slack.queue import Job
 
 if TYPE_CHECKING:
@@ -186,34 +187,51 @@ class Runner:
 
     def _reply(self, job: Job, payload: Callable[[], dict[str, Any]]) -> str | None:
         """Post the job's one thread reply, tagged with the job's key (Slack message metadata) — unless
-        an earlier attempt already posted it and crashed before recording that; returns its ts."""
+        an earlier attempt already posted it and crashed before recording that; returns its ts.
+
+        Every path that might post a second time looks first: a later attempt (a crash, a 5xx) reads the
+        thread before posting, and so does the immediate second try after a broken connection — the
+        client itself never re-sends a post (``bot.slack.post_once``)."""
         if job.attempts > 1 and (earlier := self._earlier_reply(job)) is not None:
             log.info("job %s was answered by an earlier attempt (reply %s); not answering twice", job.id, earlier)
             return earlier
+        try:
+            return self._post_reply(job, payload)
+        except OSError as exc:  # sent, and the answer lost: Slack may have posted it
+            try:
+                earlier = self._find_reply(job)
+            except Unreadable as unreadable:
+                log.info("job %s: connection lost while replying and %s; retrying later", job.id, unreadable)
+                raise exc from None
+            if earlier is not None:
+                log.info("job %s: the reply was posted before the connection broke (%s)", job.id, earlier)
+                return earlier
+            log.info("job %s: connection lost before Slack posted the reply (%s); posting it", job.id,
+                     type(exc).__name__)
+            return self._post_reply(job, payload)
+
+    def _post_reply(self, job: Job, payload: Callable[[], dict[str, Any]]) -> str | None:
         reply = self.client.chat_postMessage(
             channel=job.channel, thread_ts=job.thread_ts, unfurl_links=False, unfurl_media=False,
             metadata={"event_type": REPLY_EVENT, "event_payload": {"job": job.key}}, **payload(),
         )
         return reply.get("ts")
 
-    def _earlier_reply(self, job: Job) -> str | None:
+    def _find_reply(self, job: Job) -> str | None:
         """The ts of a reply in the job's thread tagged with its key and newer than the reply recorded for
-        an earlier round (a failure reply before ``deskbot retry``); None if none or unreadable."""
-        cursor = None
+        an earlier round (a failure reply before ``deskbot retry``); raises ``Unreadable``."""
+        found = find_post(self.client, job.channel, REPLY_EVENT,
+                          lambda payload, message: payload.get("job") == job.key and _newer(message, job.reply_ts),
+                          thread_ts=job.thread_ts)
+        return str(found.get("ts")) if found is not None else None
+
+    def _earlier_reply(self, job: Job) -> str | None:
+        """:meth:`_find_reply`, or None if the thread cannot be read (then the job replies: a possible
+        double beats a silent drop)."""
         try:
-            for _page in range(5):
-                page = self.client.conversations_replies(channel=job.channel, ts=job.thread_ts, limit=200,
-                                                         include_all_metadata=True, cursor=cursor)
-                for message in page.get("messages") or []:
-                    meta = message.get("metadata") or {}
-                    tagged = (meta.get("event_payload") or {}).get("job")
-                    if meta.get("event_type") == REPLY_EVENT and tagged == job.key and _newer(message, job.reply_ts):
-                        return str(message.get("ts"))
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
-        except (SlackApiError, OSError) as exc:
-            log.info("could not read the thread of job %s (%s); replying", job.id, type(exc).__name__)
+            return self._find_reply(job)
+        except Unreadable as exc:
+            log.info("could not read the thread of job %s (%s); replying", job.id, exc)
         return None
 
     def transient(self, job: Job, error: str) -> str:
@@ -304,6 +322,7 @@ class Runner:
             first_day=first.at.date() if first and first.at else None,
             first_user=first.user if first else None,
             permalink=permalink,
+            notices=result.notices,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -23,9 +23,10 @@ EVENTS_PATH = "/slack/events"
 
 
 @contextmanager
-def serve_wsgi(app: WSGIApplication, *, threads: int = 4) -> Iterator[str]:
-    """Serve any WSGI ``app`` with waitress on an OS-chosen loopback port; yield ``http://127.0.0.1:PORT``."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="deskbot-test")
+def serve_wsgi(app: WSGIApplication, *, threads: int = 4, **adjustments: Any) -> Iterator[str]:
+    """Serve any WSGI ``app`` with waitress on an OS-chosen loopback port; yield ``http://127.0.0.1:PORT``.
+    ``adjustments`` are waitress settings (``max_request_body_size``…)."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="deskbot-test", **adjustments)
     port = server.effective_port  # type: ignore[union-attr]
     # `lock` orders "stop + wake the loop" before "close the sockets", so the wake-up never writes to a
     # closed trigger pipe (closing from a trigger thunk instead races with waitress' own pulls).

@@ -10,12 +10,15 @@ Responses are modelled on captured Slack responses in ``tests/fixtures/slack/web
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.parser
 import email.policy
 import functools
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -86,6 +89,9 @@ class Call:
     status: int = 200
     response: dict[str, Any] | None = None
     """Parsed JSON answer (``None`` for non-JSON answers such as file bytes)."""
+    dropped: str | None = None
+    """``"before"``/``"after"`` when the connection was reset instead of answering (see :meth:`FakeSlackAPI.disconnect`);
+    after ``"after"`` the call took effect (``ok``) though the caller never heard so."""
 
     @property
     def decoded(self) -> dict[str, Any]:
@@ -94,8 +100,8 @@ class Call:
 
     @property
     def ok(self) -> bool:
-        """True if Slack would have reported success (HTTP 200 and ``"ok": true``)."""
-        return self.status == 200 and bool((self.response or {"ok": True}).get("ok"))
+        """True if Slack acted (HTTP 200 and ``"ok": true``), whether or not the answer reached the caller."""
+        return self.dropped != "before" and self.status == 200 and bool((self.response or {"ok": True}).get("ok"))
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,12 @@ class _Fault:
     status: int
     error: str
     retry_after: int | None = None
+    drop: str | None = None
+    """``"before"``: reset the connection without acting; ``"after"``: act (post, store), then reset it
+    before answering — what a client sees when Slack accepted a call and the connection broke."""
+    hold: threading.Event | None = None
+    """With ``drop="after"``: wait for this event (or ``hold_timeout``) before resetting, so a test can
+    kill the caller between "Slack acted" and "the caller heard"."""
 
 
 @dataclass
@@ -112,6 +124,8 @@ class _Reply:
     raw: bytes | None = None
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    drop: str | None = None
+    hold: threading.Event | None = None
 
     def body(self) -> bytes:
         if self.raw is not None:
@@ -219,6 +233,8 @@ class FakeSlackAPI:
             "conversations.list": self._conversations_list,
             "conversations.join": self._conversations_join,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
+            "conversations.open": self._conversations_open,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
             "files.info": self._files_info,
@@ -372,6 +388,14 @@ class FakeSlackAPI:
         """Answer the next ``times`` calls with HTTP 200 ``{"ok": false, "error": error}``."""
         self._inject(method, _Fault(200, error), times)
 
+    def disconnect(self, method: str, *, after: bool = True, times: int = 1,
+                   hold: threading.Event | None = None) -> None:
+        """Reset the connection of the next ``times`` calls of ``method`` instead of answering. ``after``
+        (the default): the call takes effect first — "accepted, then the connection reset", the case where
+        a blind retry doubles a post. ``hold``: wait for that event before the reset (kill the caller
+        meanwhile to model a crash between Slack acting and the caller recording it)."""
+        self._inject(method, _Fault(200, "", drop="after" if after else "before", hold=hold), times)
+
     def _inject(self, method: str, fault: _Fault, times: int) -> None:
         with self._cond:
             self._faults.setdefault(method, deque()).extend([fault] * times)
@@ -445,7 +469,7 @@ class FakeSlackAPI:
             reply = self._download(path[len("/files/") :], req)
         elif path.startswith("/hooks/") and http_method == "POST":
             method = RESPONSE_URL
-            reply = _Reply(200, raw=b"ok", content_type="text/plain; charset=utf-8")
+            reply = self._hook()
         else:
             method = f"{http_method} {path}"
             reply = _Reply(404, raw=b"not found", content_type="text/plain; charset=utf-8")
@@ -462,11 +486,17 @@ class FakeSlackAPI:
             token=token,
             status=reply.status,
             response=reply.payload,
+            dropped=reply.drop,
         )
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
 
+        if reply.drop is not None:
+            if reply.hold is not None:
+                reply.hold.wait(30)
+            _reset(handler)
+            return
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
         handler.send_header("Content-Length", str(len(out)))
@@ -479,9 +509,18 @@ class FakeSlackAPI:
         with self._cond:
             queue = self._faults.get(method)
             fault = queue.popleft() if queue else None
-        if fault is not None:
+        if fault is not None and fault.drop == "before":
+            return _Reply(0, None, drop="before")
+        if fault is not None and fault.drop is None:
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return _Reply(fault.status, {"ok": False, "error": fault.error}, headers=extra)
+        if fault is not None:  # after: act, then drop
+            reply = self._answer(method, req)
+            reply.drop, reply.hold = "after", fault.hold
+            return reply
+        return self._answer(method, req)
+
+    def _answer(self, method: str, req: _Request) -> _Reply:
         handler = self._handlers.get(method)
         if handler is None:
             return _Reply(200, {"ok": False, "error": "unknown_method"})
@@ -489,6 +528,18 @@ class FakeSlackAPI:
             return _Reply(200, {"ok": False, "error": error})
         with self._cond:
             return _Reply(200, handler(req))
+
+    def _hook(self) -> _Reply:
+        """A ``response_url`` POST: ``ok``, unless a fault was set for :data:`RESPONSE_URL`."""
+        with self._cond:
+            queue = self._faults.get(RESPONSE_URL)
+            fault = queue.popleft() if queue else None
+        reply = _Reply(200, raw=b"ok", content_type="text/plain; charset=utf-8")
+        if fault is not None and fault.drop is not None:
+            reply.drop, reply.hold = fault.drop, fault.hold
+        elif fault is not None:
+            reply = _Reply(fault.status, raw=fault.error.encode(), content_type="text/plain; charset=utf-8")
+        return reply
 
     def _auth_error(self, method: str, token: str | None) -> str | None:
         if not token:
@@ -567,8 +618,9 @@ class FakeSlackAPI:
                 message[key] = args[key]
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
-        self._messages[(args["channel"], ts)] = message
-        return {"ok": True, "channel": args["channel"], "ts": ts, "message": copy.deepcopy(message)}
+        channel = _dm_channel(str(args["channel"]))  # a user id posts into the app's DM with them, as on Slack
+        self._messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": copy.deepcopy(message)}
 
     def _chat_update(self, req: _Request) -> dict[str, Any]:
         args = req.args
@@ -679,6 +731,41 @@ class FakeSlackAPI:
         return {"ok": True, "messages": page, "has_more": more,
                 "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
 
+    def _conversations_history(self, req: _Request) -> dict[str, Any]:
+        """The channel's top-level messages posted through this stand-in, newest first, within
+        ``oldest``/``latest``; ``metadata`` only with ``include_all_metadata``, as Slack does."""
+        channel = str(req.params.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest, latest = float(req.params.get("oldest") or 0), float(req.params.get("latest") or "inf")
+        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = []
+        for (where, message_ts), message in sorted(self._messages.items(), key=lambda kv: -float(kv[0][1])):
+            top_level = message.get("thread_ts") in (None, message_ts)
+            if where == channel and top_level and oldest < float(message_ts) < latest:
+                shown = copy.deepcopy(message)
+                if not with_metadata:
+                    shown.pop("metadata", None)
+                messages.append(shown)
+        size = min(int(req.params.get("limit") or 100), self.replies_page_size)
+        start = int(str(req.params.get("cursor") or "0").removeprefix("page:") or 0)
+        page, more = messages[start:start + size], start + size < len(messages)
+        return {"ok": True, "messages": page, "has_more": more, "pin_count": 0,
+                "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
+
+    def _conversations_open(self, req: _Request) -> dict[str, Any]:
+        users = str(req.params.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users else "not_implemented"}
+        return {"ok": True, "no_op": True, "already_open": True, "channel": {"id": _dm_channel(users)}}
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages posted (and not lost) so far, oldest first, optionally in one channel (a DM's ``D…`` id)."""
+        with self._cond:
+            found = sorted(self._messages.items(), key=lambda kv: float(kv[0][1]))
+            return [copy.deepcopy(m) | {"channel": where} for (where, _ts), m in found
+                    if channel is None or where == channel]
+
     def _user_from_template(self, user_id: str, name: str) -> dict[str, Any]:
         user = copy.deepcopy(_load_template("users.list_with_bots.json")["members"][0])
         user.update(id=user_id, name=name, is_admin=False, team_id=self.team_id)
@@ -728,6 +815,19 @@ class FakeSlackAPI:
 
     def _apps_connections_open(self, req: _Request) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_mode_url}
+
+
+def _dm_channel(channel: str) -> str:
+    """A user id's DM channel with the app (``U0ALICE`` → ``D0ALICE``); other ids unchanged."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
+
+
+def _reset(handler: _Handler) -> None:
+    """Close the request's connection with a TCP reset (SO_LINGER 0) and no answer."""
+    handler.close_connection = True
+    with contextlib.suppress(OSError):
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.connection.close()
 
 
 def _bearer(value: str | None) -> str | None:

@@ -115,5 +115,6 @@ def test_manifest_matches_what_the_app_handles():
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert manifest["features"]["app_home"]["home_tab_enabled"]
     needed = {"channels:history", "groups:history", "chat:write", "commands", "reactions:write", "files:read",
-              "users:read", "channels:read", "im:write", "links:read"}
+              "users:read", "channels:read", "im:write", "links:read",
+              "im:history"}  # im:history: a reminder DM whose answer was lost is looked up before re-sending
     assert needed <= set(manifest["oauth_config"]["scopes"]["bot"])

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.slack import blocks, queue
+from bot.slack.post_once import webhook
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App, Respond
@@ -201,12 +202,18 @@ def register(app: App, deps: Deps) -> None:
         if not click.query or not any(ch.isalnum() for ch in click.query):
             respond(replace_original=False, response_type="ephemeral", text="Nothing to share: no topic.")
             return
-        try:
+        try:  # posted for everyone: never re-sent on a broken connection (bot.slack.post_once.webhook)
             payload = claim_reply(deps.store, click.query, deps.today(), shared_by=click.user)
-            respond(response_type="in_channel", replace_original=False, **payload)
+            answer = webhook(str(respond.response_url)).send_dict(
+                {"response_type": "in_channel", "replace_original": False, **payload})
+        except OSError as exc:
+            log.warning("the shared /claim answer may not have been posted (%s); not re-sending", type(exc).__name__)
         except Exception:  # noqa: BLE001 - never a stack trace to a user
             log.exception("sharing /claim %r failed", click.query[:50])
             respond(replace_original=False, response_type="ephemeral", **blocks.oops("sharing"))
+        else:
+            if answer.status_code != 200:
+                log.warning("Slack refused the shared /claim answer (HTTP %s)", answer.status_code)
 
     app.action(blocks.SHARE)(ack=acknowledge_share, lazy=[share_claims])
 

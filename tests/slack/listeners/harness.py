@@ -28,10 +28,11 @@ from bot.capture.fetch import Allowlist
 from bot.capture.pipeline import CaptureOptions
 from bot.config import Settings
 from bot.kb.store import Store
+from bot.server import MAX_BODY_BYTES, wsgi_app
 from bot.slack.app import DeskbotApp, create_app
 from bot.slack.worker import Backoff
 from tests.fakes import http
-from tests.fakes.bolt_server import EVENTS_PATH, serve_bolt
+from tests.fakes.bolt_server import EVENTS_PATH, serve_wsgi
 from tests.fakes.signing import (
     DEFAULT_CHANNEL_ID,
     DEFAULT_USER_ID,
@@ -215,7 +216,7 @@ def running_bot(fake: FakeSlackAPI, tmp_path: Path, **settings: Any) -> Iterator
                      clock=lambda: NOW, capture_options=LOCAL, backoff=FAST_BACKOFF)
     app.worker.start()
     try:
-        with serve_bolt(app) as base:
+        with serve_wsgi(wsgi_app(app), max_request_body_size=MAX_BODY_BYTES) as base:  # as `deskbot serve` does
             yield HttpBot(app, fake, store, base)
     finally:
         app.worker.stop()
