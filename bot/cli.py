@@ -275,23 +275,44 @@ def backup_cmd(target: str, db: str | None) -> None:
     click.echo(f"backup written to {path}: {counts['notes']} notes, {counts['claims']} claims, integrity ok")
 
 
+DEMO_DB_NAME = "deskbot-demo.db"
+
+
+def _fresh_demo_store(beside: str) -> Store:
+    """The demo's scratch database: ``deskbot-demo.db`` beside the user's database, rebuilt on every run so
+    the demo prints the same each time and its made-up sample clip never reaches the user's notes."""
+    from bot.kb.store import Store
+
+    folder = Path(beside).expanduser().resolve().parent if beside != ":memory:" else Path.cwd()
+    path = folder / DEMO_DB_NAME
+    for leftover in folder.glob(DEMO_DB_NAME + "*"):  # the file and its -wal, -shm, .inbox… companions
+        leftover.unlink()
+    settings = _settings()
+    return Store.open(str(path), settings.decay_table, busy_timeout_ms=settings.busy_timeout_ms)
+
+
 @cli.command("demo")
 @db_option
 @as_of_option
 @click.option("--seeds", "seeds", type=click.Path(exists=True, file_okay=False),
               help="Folder of seed notes (default: the checkout's seeds/).")
 def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
-    """Import the seed notes, show what /claim rlvr and the stale digest would answer, clip a sample page."""
+    """Show /claim rlvr, the stale list, a clip of a bundled page and the digest, on a scratch database.
+
+    The seed notes are also imported into your database; the sample clip is not."""
     from bot.kb.answers import claim_lookup, stale_list
     from bot.kb.importer import import_paths
 
     folder = Path(seeds) if seeds else (REPO_SEEDS if REPO_SEEDS.is_dir() else Path("seeds"))
     if not folder.is_dir():
         raise click.ClickException("no seeds/ folder found; run from the deskbot checkout or pass --seeds DIR")
-    store = _open_store(db)
+    mine = _open_store(db)
+    import_paths(mine, [folder])  # the user's own seed notes, so `deskbot claim rlvr` answers afterwards
+    store = _fresh_demo_store(mine.path)
     report = import_paths(store, [folder])
     today = _today(as_of)
-    click.echo(f"== deskbot demo · database {store.path} · {report.summary()} from {folder}")
+    click.echo(f"== deskbot demo · scratch database {DEMO_DB_NAME} (rebuilt on each run) · {report.summary()}"
+               f" from {folder}")
     for path, problem in report.failed:
         click.echo(f"error: {path}: {problem}", err=True)
     click.echo("")
@@ -304,7 +325,8 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     click.echo(f"== clip of a bundled sample page, read locally (posted as {SAMPLE_URL})")
     from bot.capture.pipeline import capture_local
 
-    result = capture_local(store, SAMPLE_PAGE, SAMPLE_URL, channel="demo", user="demo")
+    clipped_at = datetime.combine(today, datetime.min.time().replace(hour=12))
+    result = capture_local(store, SAMPLE_PAGE, SAMPLE_URL, channel="demo", user="demo", now=clipped_at)
     click.echo(format_capture(result))
     click.echo("")
     click.echo("== weekly digest as it would post to Slack (`deskbot digest --dry-run`)")
@@ -317,6 +339,10 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     digest = build_digest(ClockDeps(store=store), settings, digest_now, period=digest_period(digest_now, settings),
                           recheck=False)
     click.echo(render_digest_text(digest, store.decay_table))
+    click.echo("")
+    click.echo(f"== The seed notes are in your database too ({mine.path}): try `deskbot claim rlvr`. The sample")
+    click.echo(f"   clip stayed in the scratch database {DEMO_DB_NAME}.")
+    store.close()
 
 
 def format_capture(result: Any) -> str:

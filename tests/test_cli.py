@@ -37,9 +37,13 @@ def test_demo_shows_rlvr_claims_and_the_stale_digest(run):
     assert "Thoughts on AI Progress (Dec 2025) (summary) · https://www.dwarkesh.com/p/thoughts-on-ai-progress-dec-2025" in claims
     assert "* Thoughts on AI Progress (Dec 2025) — stale since 2026-10-03 (52 days overdue)" in stale
     assert "slow decay · last validated 2026-04-06" in stale
-    # running it twice is harmless
+    # running it twice prints the same, and the made-up sample clip never reaches the user's database
     again = run("demo", "--as-of", "2026-11-24")
-    assert "0 imported, 0 updated, 3 unchanged, 0 failed" in again.output
+    assert again.output == out
+    mine = run("claim", "rlvr", "-n", "50").output
+    assert "laundering the prestige" in mine  # the seed notes are there
+    assert "Verifiable rewards in clinical AI" not in mine and "desk-research.example" not in mine
+    assert "Verifiable rewards in clinical AI" in out  # the demo did show the sample clip
 
 
 @pytest.mark.parametrize("topic", ["RL scaling", '"NOT', "NOT", "-", "*", "x" * 5000, '"rlvr" OR (', "NEAR(a b"])
