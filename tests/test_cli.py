@@ -191,3 +191,12 @@ def test_note_by_the_id_or_prefix_that_stale_prints_shows_its_numbered_claims(ru
         assert " 1. Short AGI timelines are contradicted" in shown.output
         assert "16. " in shown.output  # every claim, numbered as `validate --claim N` counts them
     assert "No notes match" in run("note", "0000000000000000").output
+
+
+def test_procfile_runs_one_bot():
+    """One process type: a second bot (and clock) on the same database would double every reply; a bot
+    that is scaled up anyway refuses to start (see tests/test_one_bot_per_database.py)."""
+    lines = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert len(lines) == 1
+    kind, command = lines[0].split(":", 1)
+    assert command.split()[:2] in (["deskbot", "serve"], ["deskbot", "run"])

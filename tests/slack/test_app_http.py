@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -103,18 +104,58 @@ def test_settings_repr_hides_secrets(tmp_path):
     assert "xoxb-test" not in text and SECRET not in text and "xapp-" not in text
 
 
-def test_manifest_matches_what_the_app_handles():
-    from pathlib import Path
+# The bot scope each Web API method needs (any one of the alternatives); None: no scope.
+SCOPES = {
+    "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"}, "chat_getPermalink": None,
+    "conversations_history": {"channels:history", "groups:history", "im:history"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history"},
+    "conversations_info": {"channels:read", "groups:read"}, "conversations_list": {"channels:read", "groups:read"},
+    "conversations_open": {"im:write"}, "files_info": {"files:read"}, "reactions_add": {"reactions:write"},
+    "users_info": {"users:read"}, "views_publish": None, "auth_test": None,
+}
 
-    manifest = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text())
+
+def _called_methods() -> set[str]:
+    """Every Web API method deskbot's code calls (``client.chat_postMessage(`` and the like)."""
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "bot"
+    pattern = re.compile(r"\.((?:chat|conversations|reactions|files|users|views|auth)_[A-Za-z]+)\(")
+    return {m for path in root.rglob("*.py") for m in pattern.findall(path.read_text("utf-8"))}
+
+
+def _manifest(name: str) -> dict:
+    return json.loads((Path(__file__).resolve().parents[2] / name).read_text())
+
+
+def test_manifest_asks_only_for_what_the_app_uses():
+    manifest = _manifest("manifest.json")
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/claim", "/note", "/stale"}
     settings = manifest["settings"]
+    # message.* reach the message listener (links and file shares come as messages); Home has its listener
     assert set(settings["event_subscriptions"]["bot_events"]) == {
-        "message.channels", "message.groups", "app_home_opened", "file_shared"}
+        "message.channels", "message.groups", "app_home_opened"}
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
-    assert manifest["features"]["app_home"]["home_tab_enabled"]
-    needed = {"channels:history", "groups:history", "chat:write", "commands", "reactions:write", "files:read",
-              "users:read", "channels:read", "im:write", "links:read",
-              "im:history"}  # im:history: a reminder DM whose answer was lost is looked up before re-sending
-    assert needed <= set(manifest["oauth_config"]["scopes"]["bot"])
+    home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"]
+    assert home["messages_tab_enabled"] and home["messages_tab_read_only_enabled"]  # reminders are DMs
+    called = _called_methods()
+    assert called <= set(SCOPES), f"a Web API method without a known scope: {called - set(SCOPES)}"
+    used = {"commands"} | {scope for m in called for scope in (SCOPES[m] or ())}
+    granted = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert granted <= used, f"scopes no code uses: {granted - used}"
+    for method in called:
+        assert SCOPES[method] is None or SCOPES[method] & granted, f"{method} needs one of {SCOPES[method]}"
+
+
+def test_http_manifest_is_the_socket_mode_one_with_request_urls():
+    socket, http_mode = _manifest("manifest.json"), _manifest("manifest.http.json")
+    url = "https://YOUR-HOST/slack/events"
+    assert http_mode["settings"]["socket_mode_enabled"] is False
+    assert http_mode["settings"]["event_subscriptions"].pop("request_url") == url
+    assert http_mode["settings"]["interactivity"].pop("request_url") == url
+    for command in http_mode["features"]["slash_commands"]:
+        assert command.pop("url") == url
+    http_mode["settings"]["socket_mode_enabled"] = True
+    assert http_mode == socket
