@@ -265,7 +265,7 @@ def backup_cmd(target: str, db: str | None) -> None:
     store = _open_store(db)
     try:
         path = store.backup(target)
-    except FileExistsError as exc:
+    except (FileExistsError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     copy = type(store).open(str(path))
     problems = copy.integrity_problems()
@@ -491,8 +491,17 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
     for job in failed:
         if not job_ids or job.id in job_ids:
             click.echo(f"  job {job.id}: {job.url or job.file_id} — {job.last_error or 'failed'}")
+    problems = []
+    for job_id in job_ids:
+        job = queue.get(store, job_id)
+        if job is None:
+            problems.append(f"no job {job_id}")
+        elif job.status != queue.FAILED:
+            problems.append(f"job {job_id} is {job.status}, not failed")
     count = queue.requeue_failed(store, job_ids)
     click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
+    if problems:
+        raise click.ClickException("; ".join(problems))
 
 
 # ------------------------------------------------------------------ the clock

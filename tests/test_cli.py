@@ -158,7 +158,44 @@ def test_ingest_prints_the_note_and_fails_clearly(run, monkeypatch):
         monkeypatch.delenv("DESKBOT_FETCH_ALLOW")
         refused = run("ingest", site.url("/other"))
         assert refused.exit_code == 1 and "refused: 127.0.0.1 is a loopback address" in refused.output
+        assert "DESKBOT_FETCH_ALLOW" in refused.output  # says how an intranet page can be allowed
         assert "/other" not in site.hits
+
+
+def test_ingest_says_when_a_page_has_almost_no_text(run, monkeypatch):
+    from tests.fakes.web import Page, serve_pages
+
+    stub = (ROOT / "tests" / "fixtures" / "pages" / "paywall-stub.html").read_bytes()
+    with serve_pages({"/paywalled": Page(stub)}) as site:
+        monkeypatch.setenv("DESKBOT_FETCH_ALLOW", "127.0.0.1")
+        result = run("ingest", site.url("/paywalled"))
+    assert result.exit_code == 0  # the note is kept (title, site, date) …
+    assert "little text extracted (paywall or JavaScript page?): no summary made" in result.output  # … and said
+
+
+def test_retry_of_a_job_that_does_not_exist_says_so(run):
+    from bot.kb.store import Store
+    from bot.slack import queue
+
+    run("stale")  # creates the database
+    result = run("retry", "42")
+    assert result.exit_code == 1 and "no job 42" in result.output
+    store = Store.open(os.environ["DESKBOT_DB"])
+    queue.enqueue(store, [queue.JobSpec(kind="url", channel="C1", ts="1.0", thread_ts="1.0", user="U1",
+                                        url="https://e.example/a", canonical_url="https://e.example/a")])
+    [job] = queue.jobs(store)
+    store.close()
+    pending = run("retry", str(job.id))
+    assert pending.exit_code == 1 and f"job {job.id} is pending, not failed" in pending.output
+    assert run("retry").exit_code == 0  # nothing named: re-queue whatever failed (here nothing)
+
+
+def test_backup_into_a_missing_folder_says_so(run, tmp_path):
+    run("import", str(ROOT / "seeds"))
+    result = run("backup", str(tmp_path / "no" / "such" / "folder" / "copy.db"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+    assert not (tmp_path / "no").exists()
+    assert run("backup", str(tmp_path / "copy.db")).exit_code == 0
 
 
 def test_demo_clips_the_bundled_sample_offline(run):

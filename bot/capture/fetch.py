@@ -277,13 +277,16 @@ class Fetched:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+ALLOW_HINT = " (an intranet host can be allowed with DESKBOT_FETCH_ALLOW)"
+
+
 def check_host(host: str, allow: Allowlist | None = None) -> None:
     """Refuse host names that can only be internal, before any DNS lookup is made for them."""
     name = host.rstrip(".").lower()
     if allow is not None and allow.allows_host(name):
         return
     if name in _BLOCKED_NAMES or name.endswith(_BLOCKED_SUFFIXES):
-        raise Refused(f"refused: {name} is an internal host name")
+        raise Refused(f"refused: {name} is an internal host name{ALLOW_HINT}")
 
 
 def check_address(ip: str, allow: Allowlist | None = None) -> None:
@@ -299,7 +302,7 @@ def check_address(ip: str, allow: Allowlist | None = None) -> None:
         return
     problem = _v4_problem(address) if isinstance(address, ipaddress.IPv4Address) else _v6_problem(address)
     if problem:
-        raise Refused(f"refused: {ip} is {problem}")
+        raise Refused(f"refused: {ip} is {problem}{ALLOW_HINT}")
 
 
 def fetch(

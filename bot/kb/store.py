@@ -222,7 +222,8 @@ class Store:
         target = Path(target)
         if target.exists():
             raise FileExistsError(f"{target} already exists; choose a new file name")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"the folder {target.parent} does not exist; create it first")
         self.conn.execute("VACUUM INTO ?", (str(target),))
         return target
 
