@@ -182,6 +182,31 @@ def test_run_without_an_app_token_is_a_one_line_error(tmp_path):
     assert "SLACK_APP_TOKEN is not set" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_every_missing_or_malformed_slack_variable_is_named_at_once(tmp_path):
+    with FakeSlackAPI() as fake:
+        env = bot_env(fake, tmp_path / "d.db")
+        env["SLACK_BOT_TOKEN"], env["SLACK_APP_TOKEN"] = "", "xoxb-not-an-app-token"
+        done = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=30)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "SLACK_BOT_TOKEN is not set" in done.stderr and "SLACK_APP_TOKEN should be" in done.stderr
+
+
+def test_an_unreachable_slack_api_url_is_one_line(tmp_path):
+    import socket
+
+    with FakeSlackAPI() as fake, socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused, and no other
+        env = bot_env(fake, tmp_path / "d.db")  # test can take the port meanwhile
+        env["SLACK_API_URL"] = f"http://127.0.0.1:{closed.getsockname()[1]}/api/"
+        done = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", "0"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Error: cannot reach the Slack API at {env['SLACK_API_URL']} ([Errno 111] Connection refused); "
+        "check SLACK_API_URL and the network"]
+
+
 def test_retry_command_requeues_failed_jobs(tmp_path):
     from click.testing import CliRunner
 

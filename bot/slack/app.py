@@ -16,7 +16,7 @@ from slack_bolt import App
 
 from bot.config import ConfigError
 from bot.slack.deps import ChannelFilter, Deps, UserAliases
-from bot.slack.runtime import build_client, check_tokens, trusted_file_host, wall_clock
+from bot.slack.runtime import build_client, check_reachable, check_tokens, trusted_file_host, wall_clock
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -80,6 +80,7 @@ def create_app(
 
     check_tokens(settings, socket_mode=socket_mode)
     client = client or build_client(settings)
+    check_reachable(client)
     backoff = backoff or Backoff()
     if capture_processes is None:  # production (options from settings): jobs run outside the ack process
         capture_processes = capture_options is None

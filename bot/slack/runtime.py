@@ -3,6 +3,7 @@ the hosts trusted with the token, and the wall clock (from ``bot.kb.now``)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,37 +21,53 @@ __all__ = ["build_client", "check_tokens", "trusted_file_host", "wall_clock"]
 
 
 def check_tokens(settings: Settings, *, socket_mode: bool = False) -> None:
-    """Refuse to start with a missing or malformed secret, naming the variable and its expected shape."""
+    """Refuse to start with a missing or malformed secret: every problem at once, one line each, naming the
+    variable and its expected shape (fixing one to meet the next is a slow loop on a deploy)."""
+    problems = []
     token = settings.bot_token
     if not token:
-        raise ConfigError(
-            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's "
-            "OAuth & Permissions page into the environment or .env"
-        )
-    if not token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's "
+                        "OAuth & Permissions page into the environment or .env")
+    elif not token.startswith("xoxb-"):
         kind = "an app-level token (xapp-…)" if token.startswith("xapp-") else (
             "a user token (xoxp-…)" if token.startswith("xoxp-") else "not a Slack bot token")
-        raise ConfigError(f"SLACK_BOT_TOKEN should be the bot token starting with xoxb-; this value is {kind}")
+        problems.append(f"SLACK_BOT_TOKEN should be the bot token starting with xoxb-; this value is {kind}")
     secret = settings.signing_secret
     if socket_mode:
         app_token = settings.app_token
         if not app_token:
-            raise ConfigError(
-                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with the "
-                "connections:write scope (Basic Information → App-Level Tokens)"
-            )
-        if not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN should be an app-level token starting with xapp-")
+            problems.append("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-…) with the "
+                            "connections:write scope (Basic Information → App-Level Tokens)")
+        elif not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN should be an app-level token starting with xapp-")
     elif not secret:
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your app's Basic Information page "
-            "(HTTP mode verifies every request with it)"
-        )
+        problems.append("SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your app's Basic Information "
+                        "page (HTTP mode verifies every request with it)")
     if secret is not None and (secret.startswith(("xoxb-", "xoxp-", "xapp-")) or not re.fullmatch(r"\S{8,}", secret)):
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET does not look like a signing secret (a 32-character hex string from "
-            "Basic Information → App Credentials), not a token"
-        )
+        problems.append("SLACK_SIGNING_SECRET does not look like a signing secret (a 32-character hex string from "
+                        "Basic Information → App Credentials), not a token")
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def check_reachable(client: WebClient) -> None:
+    """One quiet ``auth.test`` before Bolt makes its own: an unreachable ``SLACK_API_URL`` or a rejected token
+    is one clear line at start, not the SDK's logged retries first (no retries, a 10 s timeout, no log)."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    quiet = logging.getLogger("deskbot.slack.probe")
+    quiet.propagate, quiet.disabled = False, True
+    probe = WebClient(token=client.token, base_url=client.base_url, timeout=10, retry_handlers=[], logger=quiet)
+    try:
+        probe.auth_test()
+    except SlackApiError as exc:
+        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); "
+                          "reinstall the app and copy a fresh xoxb- token") from None
+    except OSError as exc:  # URLError, refused, timeout, DNS
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(f"cannot reach the Slack API at {client.base_url} ({reason}); check SLACK_API_URL "
+                          "and the network") from None
 
 
 def build_client(settings: Settings) -> WebClient:
