@@ -210,6 +210,29 @@ def _close_socket_mode(handler: Any) -> None:
         handler.close()
 
 
+def _report_connection(handler: Any, ready: Callable[[str], None] | None, every: float = 2.0) -> None:
+    """Say "connected" only once the websocket really is open: slack_sdk reconnects in the background
+    and logs "a new session has been established" even when Slack's websocket refused it."""
+    def connected() -> None:
+        log.info("deskbot connected over Socket Mode")
+        if ready is not None:
+            ready("socket mode")
+
+    if handler.client.is_connected():
+        connected()
+        return
+    log.warning("Socket Mode: could not open the websocket to Slack (refused or unreachable); retrying in the "
+                "background — check SLACK_APP_TOKEN and that outbound wss:// is allowed")
+
+    def wait_for_it() -> None:
+        waiting = threading.Event()
+        while not handler.client.is_connected():
+            waiting.wait(every)
+        connected()
+
+    threading.Thread(target=wait_for_it, name="socket-mode-connected", daemon=True).start()
+
+
 def run_socket_mode(app: DeskbotApp, app_token: str, *, clock: bool = True,
                     ready: Callable[[str], None] | None = None) -> None:
     """Connect over Socket Mode (no public URL needed) until SIGTERM / Ctrl-C."""
@@ -221,9 +244,7 @@ def run_socket_mode(app: DeskbotApp, app_token: str, *, clock: bool = True,
     _freeze_startup_objects()
     try:
         handler.connect()
-        log.info("deskbot connected over Socket Mode")
-        if ready is not None:
-            ready("socket mode")
+        _report_connection(handler, ready)
         threading.Event().wait()
     except (KeyboardInterrupt, SystemExit):
         pass

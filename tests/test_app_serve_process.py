@@ -163,6 +163,19 @@ def test_deskbot_run_answers_over_socket_mode_as_a_real_process(tmp_path, site):
         link.close()
 
 
+def test_deskbot_run_does_not_claim_a_connection_the_websocket_refused(tmp_path):
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: Slack's websocket "refuses"
+        with FakeSlackAPI(socket_mode_url=f"ws://127.0.0.1:{closed.getsockname()[1]}/link") as fake:
+            env = {**bot_env(fake, tmp_path / "deskbot.db"), "SLACK_APP_TOKEN": "xapp-1-test"}
+            warned = re.compile(r"(could not open the websocket to Slack)")
+            with server(env, tmp_path, ("run", "--no-clock", "--workers", "2"), warned) as bot:
+                bot.wait_ready()
+                assert "connected over Socket Mode" not in bot.log()
+
+
 def test_serve_without_a_token_is_a_one_line_error(tmp_path):
     with FakeSlackAPI() as fake:
         env = bot_env(fake, tmp_path / "d.db")
