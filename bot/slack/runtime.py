@@ -3,7 +3,6 @@ the hosts trusted with the token, and the wall clock (from ``bot.kb.now``)."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -51,21 +50,20 @@ def check_tokens(settings: Settings, *, socket_mode: bool = False) -> None:
 
 
 def check_reachable(client: WebClient) -> None:
-    """One quiet ``auth.test`` before Bolt makes its own: an unreachable ``SLACK_API_URL`` or a rejected token
-    is one clear line at start, not the SDK's logged retries first (no retries, a 10 s timeout, no log)."""
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
+    """Open (and close) a TCP connection to ``SLACK_API_URL`` before Bolt's ``auth.test``, so an unreachable
+    URL is one clear line at start, not the SDK's logged retries first. Skipped behind an HTTP(S) proxy,
+    which the SDK would use and a direct connection would not."""
+    import os
+    import socket
 
-    quiet = logging.getLogger("deskbot.slack.probe")
-    quiet.propagate, quiet.disabled = False, True
-    probe = WebClient(token=client.token, base_url=client.base_url, timeout=10, retry_handlers=[], logger=quiet)
+    parts = urlsplit(client.base_url)
+    if not parts.hostname or any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        probe.auth_test()
-    except SlackApiError as exc:
-        raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); "
-                          "reinstall the app and copy a fresh xoxb- token") from None
-    except OSError as exc:  # URLError, refused, timeout, DNS
-        reason = getattr(exc, "reason", None) or exc
+        socket.create_connection((parts.hostname, port), timeout=10).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
         raise ConfigError(f"cannot reach the Slack API at {client.base_url} ({reason}); check SLACK_API_URL "
                           "and the network") from None
 

@@ -108,7 +108,7 @@ def test_failures_are_readable_and_say_whether_to_retry(store, site, path, error
 def test_private_addresses_are_refused_without_the_allow_list(store, site):
     result = capture_url(store, site.url("/essay"), now=NOW)
     assert result.status == "failed"
-    assert result.error == "refused: 127.0.0.1 is a loopback address"
+    assert result.error == "refused: 127.0.0.1 is a loopback address (an intranet host can be allowed with DESKBOT_FETCH_ALLOW)"
     assert site.hits == {}
 
 
