@@ -194,9 +194,10 @@ def check_tokens(settings: Settings, *, socket_mode: bool = False) -> None:
         )
 
 
-def build_client(settings: Settings) -> WebClient:
+def build_client(settings: Settings, *, rate_limit_retries: int = 2) -> WebClient:
     """The Web API client: ``SLACK_API_URL`` as base, retrying on 429 (honouring Retry-After) and on
-    connection errors. 5xx are not retried: Slack may have acted, and a second post would double it."""
+    connection errors. 5xx are not retried: Slack may have acted, and a second post would double it.
+    A backfill waits out many 429s in a row (``rate_limit_retries``): reading history is its whole job."""
     from slack_sdk import WebClient
     from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
@@ -204,7 +205,8 @@ def build_client(settings: Settings) -> WebClient:
         token=settings.bot_token,
         base_url=settings.slack_api_url,
         timeout=30,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+                        ConnectionErrorRetryHandler(max_retry_count=2)],
     )
 
 

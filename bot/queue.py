@@ -49,7 +49,7 @@ PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
 _COLUMNS = (
     "id, key, kind, url, canonical_url, file_id, channel, ts, thread_ts, user, status, attempts, next_at,"
-    " last_error, permanent, note_id, reply_ts, created_at, updated_at"
+    " last_error, permanent, note_id, reply_ts, created_at, updated_at, batch"
 )
 
 
@@ -84,6 +84,7 @@ class JobSpec:
     url: str | None = None
     canonical_url: str | None = None
     file_id: str | None = None
+    batch: str | None = None  # the backfill it comes from (clipped quietly); None = posted live
 
     @property
     def key(self) -> str:
@@ -113,6 +114,7 @@ class Job:
     reply_ts: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    batch: str | None = None  # the backfill it comes from: no 👀 and no thread reply; None = posted live
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -120,7 +122,7 @@ def _job(row: Sequence[Any]) -> Job:
         id=row[0], key=row[1], kind=row[2], url=row[3], canonical_url=row[4], file_id=row[5], channel=row[6],
         ts=row[7], thread_ts=row[8], user=row[9], status=row[10], attempts=row[11] or 0, next_at=_parse(row[12]),
         last_error=row[13], permanent=bool(row[14]), note_id=row[15], reply_ts=row[16],
-        created_at=_parse(row[17]), updated_at=_parse(row[18]),
+        created_at=_parse(row[17]), updated_at=_parse(row[18]), batch=row[19],
     )
 
 
@@ -145,10 +147,10 @@ def enqueue(store: Store, specs: Iterable[JobSpec], *, event_id: str | None = No
         for spec in specs:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO jobs(key, kind, url, canonical_url, file_id, channel, ts, thread_ts, user,"
-                " status, attempts, next_at, permanent, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?)",
+                " status, attempts, next_at, permanent, created_at, updated_at, batch)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?,?)",
                 (spec.key, spec.kind, spec.url, spec.canonical_url, spec.file_id, spec.channel, spec.ts,
-                 spec.thread_ts, spec.user, PENDING, at, at, at),
+                 spec.thread_ts, spec.user, PENDING, at, at, at, spec.batch),
             )
             if cur.rowcount:
                 new.append(int(cur.lastrowid or 0))
@@ -165,17 +167,25 @@ def first_time(store: Store, key: str, *, now: datetime | None = None) -> bool:
         return cur.rowcount == 1
 
 
-def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None = None) -> Job | None:
+def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None = None,
+               batch: str | None = None) -> Job | None:
     """Atomically take the next due pending job (oldest first), skipping URLs another worker is clipping.
-    ``claimer`` (a capture process's pid) is recorded, so a process that dies mid-job can be cleaned up."""
+    ``claimer`` (a capture process's pid) is recorded, so a process that dies mid-job can be cleaned up.
+    Without ``batch``: links posted live first, then backfill jobs (a backfill never delays a live
+    link); with ``batch``: only that backfill's jobs (``deskbot backfill``'s own pool)."""
     at = stamp(now or utcnow())
+    due = f"j.status = '{PENDING}' AND j.next_at <= ?1 AND {_NOT_BLOCKED}"
+    if batch is not None:
+        pick = f"SELECT j.id FROM jobs j WHERE j.batch = ?3 AND {due} ORDER BY j.next_at, j.id LIMIT 1"
+    else:
+        pick = (f"coalesce((SELECT j.id FROM jobs j WHERE j.batch IS NULL AND {due} ORDER BY j.next_at, j.id"
+                f" LIMIT 1), (SELECT j.id FROM jobs j WHERE j.batch IS NOT NULL AND {due}"
+                " ORDER BY j.next_at, j.id LIMIT 1))")
     with store.write() as conn:
         row = conn.execute(
             f"UPDATE jobs SET status = '{RUNNING}', attempts = attempts + 1, updated_at = ?1, claimed_by = ?2"
-            " WHERE id = ("
-            f" SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.next_at <= ?1 AND {_NOT_BLOCKED}"
-            f" ORDER BY j.next_at, j.id LIMIT 1) RETURNING {_COLUMNS}",
-            (at, claimer),
+            f" WHERE id = ({pick}) RETURNING {_COLUMNS}",
+            (at, claimer, batch) if batch is not None else (at, claimer),
         ).fetchone()
     return _job(row) if row else None
 

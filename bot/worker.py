@@ -33,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -161,13 +161,16 @@ class Runner:
             return self.transient(job, "internal error while clipping")
 
     def _run(self, job: Job) -> str:
-        if self.react and job.attempts == 1:
+        if self.react and job.attempts == 1 and job.batch is None:
             self._react(job)
         result = self._capture_file(job) if job.kind == "file" else self._capture_url(job)
         if result.status == "failed":
             if not result.permanent and job.attempts < self.backoff.attempts:
                 return self.transient(job, result.error or "temporary failure")
             return self._fail(job, result.error, permanent=result.permanent)
+        if job.batch is not None:  # a backfill: quiet, no reply on an old message
+            queue.mark_done(self.store, job.id, note_id=result.note.id if result.note else None, reply_ts=None)
+            return result.status
         try:
             reply_ts = self._reply(job, lambda: self._reply_for(job, result))
         except SlackApiError as exc:
@@ -234,7 +237,8 @@ class Runner:
     def _fail(self, job: Job, error: str | None, *, permanent: bool) -> str:
         reply_ts = None
         try:
-            reply_ts = self._reply(job, lambda: blocks.failure_reply(job.url, error))
+            if job.batch is None:  # a backfill's failures are counted and listed by `deskbot retry`, not posted
+                reply_ts = self._reply(job, lambda: blocks.failure_reply(job.url, error))
         except (SlackApiError, OSError) as exc:
             log.warning("could not post the failure reply for job %s (%s)", job.id, type(exc).__name__)
         queue.mark_failed(self.store, job.id, error=error or "failed", permanent=permanent, reply_ts=reply_ts)
@@ -250,7 +254,7 @@ class Runner:
         from bot.capture.pipeline import capture_url
 
         return capture_url(self.store, job.url or "", channel=job.channel, user=job.user, ts=job.ts,
-                           now=self.now, options=self.capture_options)
+                           now=self._clipped_at(job), options=self.capture_options)
 
     def _capture_file(self, job: Job) -> CaptureResult:
         from bot.capture.pipeline import CaptureResult, capture_upload
@@ -274,7 +278,16 @@ class Runner:
         mimetype = str(file.get("mimetype") or content_type or "")
         name = str(file.get("name") or "upload")
         return capture_upload(self.store, data, name, mimetype, channel=job.channel, user=job.user, ts=job.ts,
-                              url=file.get("permalink"), now=self.now, options=self.capture_options)
+                              url=file.get("permalink"), now=self._clipped_at(job), options=self.capture_options)
+
+    def _clipped_at(self, job: Job) -> datetime:
+        """A backfilled link is clipped (and mentioned) when it was posted, not when the backfill ran."""
+        if job.batch is None:
+            return self.now
+        try:
+            return datetime.fromtimestamp(float(job.ts), UTC).replace(tzinfo=None, microsecond=0)
+        except (ValueError, OverflowError):
+            return self.now
 
     def _reply_for(self, job: Job, result: CaptureResult) -> dict[str, Any]:
         """The thread reply: the full note, or "already clipped" pointing at the first thread."""

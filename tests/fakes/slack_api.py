@@ -103,6 +103,30 @@ class _Fault:
     status: int
     error: str
     retry_after: int | None = None
+    extra: tuple[tuple[str, Any], ...] = ()  # more answer fields (``needed``/``provided`` of missing_scope)
+
+
+@dataclass
+class RateLimit:
+    """Slack's per-method limit as a window: at most ``calls`` per ``per`` seconds; over it, HTTP 429 with
+    ``Retry-After`` (whole seconds, as Slack sends). ``clock`` is injectable so a bench can simulate time."""
+
+    calls: int
+    per: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    served: deque[float] = field(default_factory=deque)
+    limited: int = 0  # 429s answered
+
+    def check(self) -> int | None:
+        """Seconds to wait (a 429), or None (the call is served and counted)."""
+        now = self.clock()
+        while self.served and self.served[0] <= now - self.per:
+            self.served.popleft()
+        if len(self.served) >= self.calls:
+            self.limited += 1
+            return max(1, int(-(-(self.served[0] + self.per - now) // 1)))
+        self.served.append(now)
+        return None
 
 
 @dataclass
@@ -207,6 +231,9 @@ class FakeSlackAPI:
         self._thread: threading.Thread | None = None
         self.replies_page_size = 1000
         """Most messages per ``conversations.replies`` page (Slack pages long threads; tests shrink it)."""
+        self.history_page_size = 1000
+        """Most messages per ``conversations.history`` page: 1000 (Tier 3), 15 (the 2025 reduced regime)."""
+        self._limits: dict[str, RateLimit] = {}
         self._handlers: dict[str, Callable[[_Request], dict[str, Any]]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
@@ -219,6 +246,7 @@ class FakeSlackAPI:
             "conversations.list": self._conversations_list,
             "conversations.join": self._conversations_join,
             "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "views.publish": self._views_publish,
             "files.info": self._files_info,
@@ -309,6 +337,13 @@ class FakeSlackAPI:
             self._users[user_id] = user
         return copy.deepcopy(user)
 
+    def add_history(self, channel_id: str, messages: Iterable[dict[str, Any]]) -> None:
+        """Messages already in a channel (users' posts, thread replies with ``thread_ts``), for
+        ``conversations.history`` / ``conversations.replies`` to page through."""
+        with self._cond:
+            for message in messages:
+                self._messages[(channel_id, str(message["ts"]))] = copy.deepcopy(message)
+
     def add_file(
         self,
         name: str,
@@ -368,9 +403,15 @@ class FakeSlackAPI:
         """Answer the next ``times`` calls of ``method`` with an HTTP 5xx."""
         self._inject(method, _Fault(status, "fatal_error"), times)
 
-    def fail(self, method: str, error: str, times: int = 1) -> None:
-        """Answer the next ``times`` calls with HTTP 200 ``{"ok": false, "error": error}``."""
-        self._inject(method, _Fault(200, error), times)
+    def fail(self, method: str, error: str, times: int = 1, **extra: Any) -> None:
+        """Answer the next ``times`` calls with HTTP 200 ``{"ok": false, "error": error, **extra}``."""
+        self._inject(method, _Fault(200, error, extra=tuple(extra.items())), times)
+
+    def limit(self, method: str, calls: int, per: float = 60.0, clock: Callable[[], float] = time.monotonic) -> RateLimit:
+        """Enforce a rate limit on ``method`` (e.g. Tier 3: 50 per 60 s; the reduced regime: 1 per 60 s)."""
+        with self._cond:
+            self._limits[method] = RateLimit(calls, per, clock)
+            return self._limits[method]
 
     def _inject(self, method: str, fault: _Fault, times: int) -> None:
         with self._cond:
@@ -481,7 +522,12 @@ class FakeSlackAPI:
             fault = queue.popleft() if queue else None
         if fault is not None:
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return _Reply(fault.status, {"ok": False, "error": fault.error}, headers=extra)
+            return _Reply(fault.status, {"ok": False, "error": fault.error, **dict(fault.extra)}, headers=extra)
+        with self._cond:
+            limit = self._limits.get(method)
+            wait = limit.check() if limit is not None else None
+        if wait is not None:
+            return _Reply(429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": str(wait)})
         handler = self._handlers.get(method)
         if handler is None:
             return _Reply(200, {"ok": False, "error": "unknown_method"})
@@ -678,6 +724,31 @@ class FakeSlackAPI:
         page, more = messages[start:start + size], start + size < len(messages)
         return {"ok": True, "messages": page, "has_more": more,
                 "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
+
+    def _conversations_history(self, req: _Request) -> dict[str, Any]:
+        """The channel's top-level messages (and thread broadcasts), newest first, between ``oldest`` and
+        ``latest``, paged by ``limit`` (capped at :attr:`history_page_size`) and cursor, as Slack does."""
+        channel = str(req.params.get("channel") or "")
+        if not channel or channel not in self._channels and not any(c == channel for c, _ in self._messages):
+            return {"ok": False, "error": "channel_not_found"}
+        inclusive = str(req.params.get("inclusive", "")).lower() in ("1", "true")
+        oldest = float(req.params.get("oldest") or 0)
+        latest = float(req.params.get("latest") or 9e12)
+        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = []
+        for (where, ts), message in sorted(self._messages.items(), key=lambda kv: -float(kv[0][1])):
+            top = message.get("thread_ts") in (None, ts) or message.get("subtype") == "thread_broadcast"
+            inside = oldest <= float(ts) <= latest if inclusive else oldest < float(ts) < latest
+            if where == channel and top and inside:
+                message = copy.deepcopy(message)
+                if not with_metadata:
+                    message.pop("metadata", None)
+                shown.append(message)
+        size = min(int(req.params.get("limit") or 100), self.history_page_size)
+        start = int(str(req.params.get("cursor") or "0").removeprefix("bmV4dF90czo") or 0)
+        page, more = shown[start:start + size], start + size < len(shown)
+        return {"ok": True, "messages": page, "has_more": more, "pin_count": 0,
+                "response_metadata": {"next_cursor": f"bmV4dF90czo{start + size}" if more else ""}}
 
     def _user_from_template(self, user_id: str, name: str) -> dict[str, Any]:
         user = copy.deepcopy(_load_template("users.list_with_bots.json")["members"][0])
