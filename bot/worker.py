@@ -169,6 +169,11 @@ class Runner:
                 return self.transient(job, result.error or "temporary failure")
             return self._fail(job, result.error, permanent=result.permanent)
         if job.batch is not None:  # a backfill: quiet, no reply on an old message
+            if result.status == "duplicate" and result.note is not None:
+                from bot.slack.backfill import adopt_earlier_posting
+
+                adopt_earlier_posting(self.store, result.note.id, user=job.user, channel=job.channel, ts=job.ts,
+                                      posted=self._clipped_at(job))
             queue.mark_done(self.store, job.id, note_id=result.note.id if result.note else None, reply_ts=None)
             return result.status
         try:

@@ -89,6 +89,20 @@ def epoch(moment: datetime) -> str:
     return f"{moment.timestamp():.6f}"
 
 
+def adopt_earlier_posting(store: Store, note_id: str, *, user: str | None, channel: str, ts: str,
+                          posted: datetime) -> bool:
+    """A backfill found a posting older than the note's: the note's owner becomes that poster and its
+    ``clipped`` that time (its decay restarts from there unless validated since). History is read
+    newest first, so without this a link's owner would be whoever posted it *last*."""
+    note = store.get_note(note_id)
+    if note is None or (note.clipped is not None and note.clipped <= posted):
+        return False
+    note.owner, note.clipped, note.channel = user, posted, channel
+    note.extra["slack_ts"] = ts
+    store.upsert_note(note)
+    return True
+
+
 # --------------------------------------------------------------------------- reading
 
 

@@ -89,7 +89,11 @@ class History:
         """A channel id as is; a name (``#research`` or ``research``) looked up with ``conversations.list``."""
         name = given.strip().lstrip("#")
         if _CHANNEL_ID.match(name):
-            return Channel(name, None)
+            try:  # its name, for what the user reads; the history call says whether the id is right
+                found = self.client.conversations_info(channel=name).get("channel") or {}
+            except (SlackApiError, SlackClientError, OSError):
+                found = {}
+            return Channel(name, found.get("name") or None)
         cursor = None
         while True:
             page = self._call(f"#{name}", "conversations_list", types="public_channel,private_channel",

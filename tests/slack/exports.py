@@ -42,3 +42,30 @@ def build_export(target: Path, site_base: str, *, extra: dict[str, bytes] | None
         for name, data in (extra or {}).items():
             zf.writestr(name, data)
     return target
+
+
+def channel_messages(site_base: str, folder: str = "research") -> list[dict]:
+    """The channel's messages as ``conversations.history`` holds them (the export's day files, merged)."""
+    import json
+
+    messages: list[dict] = []
+    for day in sorted((EXPORT / folder).glob("*.json")):
+        messages += json.loads(day.read_text(encoding="utf-8").replace(SITE, site_base))
+    return messages
+
+
+def link_messages(site_base: str, paths: list[str], *, start_ts: int, users: tuple[str, ...] = (ANA, BEN, CHO)
+                  ) -> list[dict]:
+    """More user posts shaped like the fixture's first message, one link each (for bigger runs)."""
+    import copy
+    import json
+
+    template = json.loads((EXPORT / "research" / "2025-03-03.json").read_text(encoding="utf-8"))[0]
+    out = []
+    for n, path in enumerate(paths):
+        message = copy.deepcopy(template)
+        url = f"{site_base}{path}"
+        message.update(ts=f"{start_ts + 60 * n}.000100", user=users[n % len(users)], text=f"<{url}>")
+        message["blocks"][0]["elements"][0]["elements"] = [{"type": "link", "url": url}]
+        out.append(message)
+    return out
