@@ -313,6 +313,9 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     digest = build_digest(ClockDeps(store=store), settings, digest_now, period=digest_period(digest_now, settings),
                           recheck=False)
     click.echo(render_digest_text(digest, store.decay_table))
+    click.echo("")
+    click.echo("== links your channel already holds: deskbot backfill '#research' (from Slack's history; quiet, "
+               "resumable) or deskbot import-slack-export export.zip --channel research (an admin's export)")
 
 
 def format_capture(result: Any) -> str:
