@@ -192,12 +192,6 @@ def release_dead_claims(store: Store, run_id: str) -> int:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # this process has just started: nothing it runs is in the table yet
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from bot.worker import _alive as running
+
+    return pid != os.getpid() and running(pid)  # our own pid: a reused number, nothing of ours is running yet

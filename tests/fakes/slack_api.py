@@ -711,19 +711,9 @@ class FakeSlackAPI:
             return {"ok": False, "error": "channel_not_found"}
         if not ts:
             return {"ok": False, "error": "thread_not_found"}
-        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
-        messages = []
-        for (where, message_ts), message in sorted(self._messages.items(), key=lambda kv: float(kv[0][1])):
-            if where == channel and (message_ts == ts or message.get("thread_ts") == ts):
-                shown = copy.deepcopy(message)
-                if not with_metadata:
-                    shown.pop("metadata", None)
-                messages.append(shown)
-        size = min(int(req.params.get("limit") or 1000), self.replies_page_size)
-        start = int(str(req.params.get("cursor") or "0").removeprefix("page:") or 0)
-        page, more = messages[start:start + size], start + size < len(messages)
-        return {"ok": True, "messages": page, "has_more": more,
-                "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
+        messages = self._shown(req, lambda where, message_ts, message: where == channel and (
+            message_ts == ts or message.get("thread_ts") == ts), newest_first=False)
+        return _paged(messages, req, self.replies_page_size, default=1000, prefix="page:")
 
     def _conversations_history(self, req: _Request) -> dict[str, Any]:
         """The channel's top-level messages (and thread broadcasts), newest first, between ``oldest`` and
@@ -734,21 +724,29 @@ class FakeSlackAPI:
         inclusive = str(req.params.get("inclusive", "")).lower() in ("1", "true")
         oldest = float(req.params.get("oldest") or 0)
         latest = float(req.params.get("latest") or 9e12)
-        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
-        shown = []
-        for (where, ts), message in sorted(self._messages.items(), key=lambda kv: -float(kv[0][1])):
+
+        def wanted(where: str, ts: str, message: dict[str, Any]) -> bool:
             top = message.get("thread_ts") in (None, ts) or message.get("subtype") == "thread_broadcast"
             inside = oldest <= float(ts) <= latest if inclusive else oldest < float(ts) < latest
-            if where == channel and top and inside:
+            return where == channel and top and inside
+
+        answer = _paged(self._shown(req, wanted, newest_first=True), req, self.history_page_size, default=100,
+                        prefix="bmV4dF90czo")
+        return {**answer, "pin_count": 0}
+
+    def _shown(self, req: _Request, wanted: Callable[[str, str, dict[str, Any]], bool], *,
+               newest_first: bool) -> list[dict[str, Any]]:
+        """Stored messages ``wanted`` keeps, by time; ``metadata`` only with ``include_all_metadata``."""
+        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
+        shown = []
+        for (where, ts), message in sorted(self._messages.items(), key=lambda kv: float(kv[0][1]),
+                                           reverse=newest_first):
+            if wanted(where, ts, message):
                 message = copy.deepcopy(message)
                 if not with_metadata:
                     message.pop("metadata", None)
                 shown.append(message)
-        size = min(int(req.params.get("limit") or 100), self.history_page_size)
-        start = int(str(req.params.get("cursor") or "0").removeprefix("bmV4dF90czo") or 0)
-        page, more = shown[start:start + size], start + size < len(shown)
-        return {"ok": True, "messages": page, "has_more": more, "pin_count": 0,
-                "response_metadata": {"next_cursor": f"bmV4dF90czo{start + size}" if more else ""}}
+        return shown
 
     def _user_from_template(self, user_id: str, name: str) -> dict[str, Any]:
         user = copy.deepcopy(_load_template("users.list_with_bots.json")["members"][0])
@@ -799,6 +797,15 @@ class FakeSlackAPI:
 
     def _apps_connections_open(self, req: _Request) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_mode_url}
+
+
+def _paged(messages: list[dict[str, Any]], req: _Request, cap: int, *, default: int, prefix: str) -> dict[str, Any]:
+    """One page of ``messages`` by ``limit`` (at most ``cap``) and an opaque-looking offset cursor."""
+    size = min(int(req.params.get("limit") or default), cap)
+    start = int(str(req.params.get("cursor") or "0").removeprefix(prefix) or 0)
+    page, more = messages[start:start + size], start + size < len(messages)
+    return {"ok": True, "messages": page, "has_more": more,
+            "response_metadata": {"next_cursor": f"{prefix}{start + size}" if more else ""}}
 
 
 def _bearer(value: str | None) -> str | None:
