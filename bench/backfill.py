@@ -295,7 +295,7 @@ def main() -> None:
         print(f"  baseline: one `deskbot ingest` process per link: {per:.2f} s/link over a sample of "
               f"{args.baseline_sample} → {per * args.links / 60:.1f} min for {args.links:,} links (extrapolated), "
               f"{1 / per:.1f} links/s — backfill is {ex['rate'] * per:.0f}x faster")
-        threads = max(1, args.api_links // 10)
+        threads = max(1, args.api_links // 2)  # enough calls that Tier 3's 50 a minute binds too
         print(f"\nAPI path: `deskbot backfill` against the stand-in's rate limits, {args.api_links} links in "
               f"{args.api_links * 3 + threads} messages ({threads} threads); simulated time (see the docstring)")
         for n, regime in enumerate(("tier3", "reduced")):
@@ -304,11 +304,13 @@ def main() -> None:
             name = "Tier 3 (50 calls/min, 200 a page)" if regime == "tier3" else "reduced (1 call/min, 15 a page)"
             print(f"  {name}: read {run['messages']} messages in {run['calls']} calls, {run['limited']} answered "
                   f"429; simulated {run['simulated_min']:.1f} min; real {run['seconds']:.1f} s")
-            print(f"    {run['summary']}")
+            print(f"    {run['summary']} · {run['links'] / run['seconds']:.1f} links/s real")
             points = run["curve"]
             marks = sorted({min(len(points) - 1, int(len(points) * q)) for q in (0.1, 0.25, 0.5, 0.75, 1.0)})
             print("    curve (simulated min → messages read): " + "  ".join(
                 f"{points[i][0] / 60:.1f}→{points[i][1]}" for i in marks))
+        print(f"  peak RSS of this process (site, stand-in and both backfills in it): "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
         tier3, reduced = year_cost(args.links * 3, args.links // 10)
         print(f"\na year of a channel like the export's ({args.links * 3:,} messages, {args.links // 10} threads):"
               f" Tier 3 ≈ {tier3:.1f} min of reading; reduced ≈ {reduced / 60:.1f} h ({reduced / 60 / 24:.1f} days)")

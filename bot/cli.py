@@ -434,7 +434,8 @@ def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
 @click.argument("job_ids", metavar="[JOB]...", nargs=-1, type=int)
 @db_option
 def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
-    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up."""
+    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up (a
+    backfill's: the same backfill command, run again)."""
     from bot import queue
 
     store = _open_store(db)
@@ -446,8 +447,8 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
     count = queue.requeue_failed(store, job_ids)
     click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
     if quiet:
-        click.echo(f"{quiet} of them from a backfill: clipped quietly (no thread reply) by the running bot, "
-                   "or by running the same backfill command again")
+        click.echo(f"{quiet} of them from a backfill: run the same backfill or import-slack-export command again "
+                   "to clip them (quietly; nothing is read again)")
 
 
 # ------------------------------------------------------------------ the channel's past
@@ -664,8 +665,8 @@ def import_slack_export_cmd(export_path: str, channel_name: str | None, dry_run:
             digest = export.digest()
             plans = []
             for ch in channels:  # every selected day file is parsed before anything is written
-                before = backfills.get(store, export_run_id(digest, ch.id))
-                after = before.position if before is not None and before.finished_at is None else None
+                before = backfills.resumable(store, export_run_id(digest, ch.id))
+                after = before.position if before is not None else None
                 days, found = scan_export(export, ch, after=after)
                 plans.append((ch, days, found))
     except ExportError as exc:

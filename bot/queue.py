@@ -171,16 +171,12 @@ def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None
                batch: str | None = None) -> Job | None:
     """Atomically take the next due pending job (oldest first), skipping URLs another worker is clipping.
     ``claimer`` (a capture process's pid) is recorded, so a process that dies mid-job can be cleaned up.
-    Without ``batch``: links posted live first, then backfill jobs (a backfill never delays a live
-    link); with ``batch``: only that backfill's jobs (``deskbot backfill``'s own pool)."""
+    Without ``batch``: only links posted live (the bot's consumers: a backfill's slow sites never hold
+    them); with ``batch``: only that backfill's jobs (its own polite pool, ``bot.slack.backfill``)."""
     at = stamp(now or utcnow())
-    due = f"j.status = '{PENDING}' AND j.next_at <= ?1 AND {_NOT_BLOCKED}"
-    if batch is not None:
-        pick = f"SELECT j.id FROM jobs j WHERE j.batch = ?3 AND {due} ORDER BY j.next_at, j.id LIMIT 1"
-    else:
-        pick = (f"coalesce((SELECT j.id FROM jobs j WHERE j.batch IS NULL AND {due} ORDER BY j.next_at, j.id"
-                f" LIMIT 1), (SELECT j.id FROM jobs j WHERE j.batch IS NOT NULL AND {due}"
-                " ORDER BY j.next_at, j.id LIMIT 1))")
+    mine = "j.batch = ?3" if batch is not None else "j.batch IS NULL"
+    pick = (f"SELECT j.id FROM jobs j WHERE {mine} AND j.status = '{PENDING}' AND j.next_at <= ?1"
+            f" AND {_NOT_BLOCKED} ORDER BY j.next_at, j.id LIMIT 1")
     with store.write() as conn:
         row = conn.execute(
             f"UPDATE jobs SET status = '{RUNNING}', attempts = attempts + 1, updated_at = ?1, claimed_by = ?2"
@@ -197,10 +193,10 @@ _NOT_BLOCKED = (
 
 
 def next_due(store: Store) -> datetime | None:
-    """When the earliest claimable pending job becomes due (None: nothing pending, or only jobs waiting
-    for a clip of the same URL to finish — whoever finishes that one rings the consumers' bell)."""
+    """When the earliest claimable pending live job becomes due (None: nothing pending, or only jobs
+    waiting for a clip of the same URL to finish — whoever finishes that one rings the consumers' bell)."""
     row = store.conn.execute(
-        f"SELECT min(j.next_at) FROM jobs j WHERE j.status = '{PENDING}' AND {_NOT_BLOCKED}"
+        f"SELECT min(j.next_at) FROM jobs j WHERE j.batch IS NULL AND j.status = '{PENDING}' AND {_NOT_BLOCKED}"
     ).fetchone()
     return _parse(row[0]) if row else None
 
@@ -240,10 +236,11 @@ def retry_later(store: Store, job_id: int, *, delay: timedelta, error: str, now:
 
 
 def resume(store: Store, *, now: datetime | None = None) -> int:
-    """After a restart: jobs left ``running`` by a dead process become pending again. Returns how many."""
+    """After a restart: live jobs left ``running`` by a dead process become pending again (a backfill
+    hands back its own: ``bot.slack.backfills.release_dead_claims``). Returns how many."""
     with store.write() as conn:
         cur = conn.execute(
-            f"UPDATE jobs SET status = '{PENDING}', updated_at = ? WHERE status = '{RUNNING}'",
+            f"UPDATE jobs SET status = '{PENDING}', updated_at = ? WHERE status = '{RUNNING}' AND batch IS NULL",
             (stamp(now or utcnow()),),
         )
         return cur.rowcount
@@ -258,9 +255,10 @@ def claimed(store: Store, claimer: int) -> list[Job]:
 
 
 def claimers(store: Store) -> list[int]:
-    """The processes holding running jobs."""
+    """The processes holding running live jobs (a backfill's are its own)."""
     rows = store.conn.execute(
         f"SELECT DISTINCT claimed_by FROM jobs WHERE status = '{RUNNING}' AND claimed_by IS NOT NULL"
+        " AND batch IS NULL"
     ).fetchall()
     return [int(r[0]) for r in rows]
 
@@ -309,9 +307,10 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def open_count(store: Store) -> int:
-    """Jobs not finished yet (pending, including those waiting for a retry, or running)."""
+    """Live jobs not finished yet (pending, including those waiting for a retry, or running); a
+    backfill's jobs are its own command's business (``bot.slack.backfills.counts``)."""
     return store.conn.execute(
-        f"SELECT count(*) FROM jobs WHERE status IN ('{PENDING}', '{RUNNING}')"
+        f"SELECT count(*) FROM jobs WHERE batch IS NULL AND status IN ('{PENDING}', '{RUNNING}')"
     ).fetchone()[0]
 
 

@@ -73,15 +73,25 @@ def get(store: Store, run_id: str) -> Run | None:
     return _run(row) if row else None
 
 
+def resumable(store: Store, run_id: str) -> Run | None:
+    """The run the same command continues: one not finished, or a finished one whose failed jobs
+    `deskbot retry` re-queued (they are clipped without reading anything again)."""
+    run = get(store, run_id)
+    if run is None or (run.finished_at is not None and counts(store, run_id).open == 0):
+        return None
+    return run
+
+
 def start(store: Store, run_id: str, *, source: str, channel: str, label: str | None, latest: str | None = None,
           now: datetime | None = None) -> tuple[Run, bool]:
-    """The run to continue, or a new one; a finished run is started over (a second pass: keys dedupe).
-    Returns (run, resumed)."""
+    """The run to continue (:func:`resumable`), or a new one; a finished run is started over (a second
+    pass: keys dedupe). Returns (run, resumed)."""
     at = stamp(now or utcnow())
     with store.write() as conn:
+        if (ongoing := resumable(store, run_id)) is not None:
+            conn.execute("UPDATE backfills SET finished_at = NULL WHERE id = ?", (run_id,))
+            return dataclasses.replace(ongoing, finished_at=None), True
         row = conn.execute(f"SELECT {_FIELDS} FROM backfills WHERE id = ?", (run_id,)).fetchone()
-        if row is not None and row[13] is None:
-            return _run(row), True
         if row is not None:
             conn.execute("DELETE FROM backfill_threads WHERE backfill = ?", (run_id,))
             conn.execute("DELETE FROM backfills WHERE id = ?", (run_id,))

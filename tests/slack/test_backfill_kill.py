@@ -3,6 +3,7 @@ every link clipped once, no note, mention or job doubled or lost. Real processes
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -16,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from tests.fakes.web import loopback_server
-from tests.listeners.harness import article_html
+from tests.listeners.harness import article_html, envelope, link_event, running_bot, serve_articles
 from tests.slack.exports import CLIPPED, RESEARCH, build_export, channel_messages, link_messages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +113,7 @@ def test_an_export_import_killed_twice_resumes_to_an_exact_result(deskbot, tmp_p
     with holding_site() as site:
         more = link_messages(site.base, EXTRA, start_ts=1741300000)
         export = build_export(tmp_path / "export.zip", site.base,
-                              extra={"research/2025-03-07.json": __import__("json").dumps(more).encode()})
+                              extra={"research/2025-03-07.json": json.dumps(more).encode()})
         posts = CLIPPED + [(path, m["ts"], m["user"]) for path, m in zip(EXTRA, more, strict=True)]
         args = ("import-slack-export", str(export), "--channel", "research", "--workers", "3")
 
@@ -164,3 +165,23 @@ def test_a_history_backfill_killed_mid_read_resumes_from_its_cursor(deskbot, fak
     conn.execute("DELETE FROM jobs WHERE kind = 'file'")
     conn.commit()
     _assert_exact(deskbot.db, posts)
+
+
+def test_live_capture_goes_on_while_a_backfill_waits_on_a_slow_site(deskbot, fake, tmp_path):
+    with holding_site() as held, serve_articles() as live_site:
+        more = link_messages(held.base, EXTRA, start_ts=1741300000)
+        export = build_export(tmp_path / "export.zip", held.base,
+                              extra={"research/2025-03-07.json": json.dumps(more).encode()})
+        held.hold(0)
+        backfill = _start(deskbot, "import-slack-export", str(export), "--channel", "research", "--workers", "4")
+        held.wait_hits(2)  # two fetches in flight to that host, held: its other links wait in the backfill
+        with running_bot(fake, tmp_path, channels=(RESEARCH,)) as bot:
+            bot.event(envelope(link_event(live_site.url(1), channel=RESEARCH)))
+            reply = fake.wait_for("chat.postMessage", 1, timeout=30)[0]
+            assert "The case for slow notes, part 1" in str(reply.params)  # clipped and answered meanwhile
+            assert held.hits == 2 and backfill.poll() is None  # politeness: never a third request to that host
+        held.hold(float("inf"))
+        out, err = backfill.communicate(timeout=120)
+        assert backfill.returncode == 0, err
+        assert "→ 36 notes; 0 failed" in out
+        assert len(fake.calls("chat.postMessage")) == 1

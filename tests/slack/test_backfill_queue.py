@@ -1,5 +1,5 @@
-"""Backfill jobs in the shared queue: live links first, quiet clipping by the running bot, `deskbot retry`
-for a backfill's failures, and the progress a user sees."""
+"""Backfill jobs in the shared queue: the bot's consumers never take them, `deskbot retry` re-queues a
+backfill's failures for the same command, and the progress a user sees."""
 
 from __future__ import annotations
 
@@ -17,17 +17,18 @@ def _spec(n: int, batch: str | None) -> JobSpec:
                    user=ANA, url=url, canonical_url=url, batch=batch)
 
 
-def test_a_live_link_is_claimed_before_a_backfill_backlog(store):
+def test_the_bots_consumers_take_live_links_and_a_backfill_only_its_own(store):
     queue.enqueue(store, [_spec(n, "history:C1::") for n in range(10)])
     queue.enqueue(store, [_spec(50, None)])
-    assert queue.claim_next(store).url == "https://example.org/50"  # posted last, clipped first
-    backlog = queue.claim_next(store)
-    assert backlog.batch == "history:C1::" and backlog.url == "https://example.org/0"
+    assert queue.open_count(store) == 1 and queue.next_due(store) is not None
+    assert queue.claim_next(store).url == "https://example.org/50"  # posted last, clipped at once
+    assert queue.claim_next(store) is None  # a backlog never occupies the bot's consumers
+    assert queue.next_due(store) is None and queue.open_count(store) == 1  # no busy wake-ups for it either
     assert queue.claim_next(store, batch="export:x:C1") is None  # a pool takes only its own run's jobs
-    assert queue.claim_next(store, batch="history:C1::").url == "https://example.org/1"
+    assert queue.claim_next(store, batch="history:C1::").url == "https://example.org/0"
 
 
-def test_retry_covers_a_backfills_failures_and_the_bot_clips_them_quietly(deskbot, fake, site, tmp_path):
+def test_retry_covers_a_backfills_failures_and_the_same_command_clips_them(deskbot, fake, site, tmp_path):
     site.status_for["/a/3"] = 404
     export = build_export(tmp_path / "export.zip", site.base)
     result = deskbot.invoke("import-slack-export", str(export), "--channel", "research")
@@ -37,10 +38,16 @@ def test_retry_covers_a_backfills_failures_and_the_bot_clips_them_quietly(deskbo
 
     retried = deskbot.invoke("retry")
     assert f"job {failed[0].id}: {site.url(3)} — HTTP 404 Not Found" in retried.output
-    assert "re-queued 1 failed job\n1 of them from a backfill: clipped quietly" in retried.output
+    assert "re-queued 1 failed job\n1 of them from a backfill: run the same backfill" in retried.output
     del site.status_for["/a/3"]
-    with running_bot(fake, tmp_path, channels=(RESEARCH,)) as bot:
-        assert bot.app.worker.wait_idle(20)
+    with running_bot(fake, tmp_path, channels=(RESEARCH,)) as bot:  # the bot leaves it alone
+        assert bot.app.worker.wait_idle(10)
+        assert queue.get(deskbot.store(), failed[0].id).status == "pending"
+    hits = site.total()
+    again = deskbot.invoke("import-slack-export", str(export), "--channel", "research")
+    assert "resuming the import of #research" in again.output
+    assert "15 messages, 9 links → 6 notes; 0 failed" in again.output  # the run's totals, nothing read twice
+    assert site.total() == hits + 1  # only the re-queued link was fetched
     job = queue.get(deskbot.store(), failed[0].id)
     assert (job.status, job.reply_ts) == ("done", None)
     assert fake.calls("chat.postMessage") == [] and fake.calls("reactions.add") == []
