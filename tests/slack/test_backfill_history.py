@@ -120,3 +120,15 @@ def test_announce_posts_one_summary_once(deskbot, fake, site, channel):
     again = deskbot.invoke("backfill", RESEARCH, "--announce")  # a second pass finds its earlier post
     assert again.exit_code == 0
     assert len(fake.calls("chat.postMessage")) == 1
+
+
+def test_without_a_token_or_a_reachable_slack(deskbot, fake, channel):
+    deskbot.env["SLACK_BOT_TOKEN"] = ""
+    result = deskbot.invoke("backfill", RESEARCH)
+    assert result.exit_code == 1 and "SLACK_BOT_TOKEN is not set" in result.output
+    assert "deskbot import-slack-export EXPORT.zip" in result.output
+    deskbot.env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL="http://127.0.0.1:9/api/")
+    result = deskbot.invoke("backfill", RESEARCH)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot reach Slack at http://127.0.0.1:9/api/")
+    assert "run the same command again" in result.output and result.output.count("\n") == 1
