@@ -613,6 +613,8 @@ def backfill_cmd(channel: str, since: str | None, until: str | None, dry_run: bo
     except HistoryError as exc:
         backfills.forget_if_empty(store, run_id)
         raise click.ClickException(str(exc)) from None
+    if counts.open:
+        raise click.ClickException(f"stopped with {counts.open} links still to clip; run the same command again")
     backfills.finish(store, run_id)
     click.echo(_summary(store, run_id, found_channel.label, counts))
     if announce:
@@ -671,7 +673,7 @@ def import_slack_export_cmd(export_path: str, channel_name: str | None, dry_run:
                 plans.append((ch, days, found))
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
-    runner = _backfill_runner(store, settings, None)
+    runner = _backfill_runner(store, settings, None)  # an export makes no Slack call: no client
     for ch, days, found in plans:
         label = f"#{ch.name}"
         run, resumed = backfills.start(store, export_run_id(digest, ch.id), source="export", channel=ch.id,
@@ -684,6 +686,9 @@ def import_slack_export_cmd(export_path: str, channel_name: str | None, dry_run:
             record_export(store, run, days, stop)
 
         counts = _clip_run(store, runner, run, reader, label, workers)
+        if counts.open:
+            raise click.ClickException(f"stopped with {counts.open} links of {label} still to clip; "
+                                       "run the same command again")
         backfills.finish(store, run.id)
         line = _summary(store, run.id, label, counts)
         if found.files_skipped:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -252,7 +253,12 @@ class ClipPool:
     def _clip(self) -> None:
         pid = os.getpid()
         while not self.stop.is_set():
-            job = queue.claim_next(self.store, claimer=pid, batch=self.run_id)
+            try:
+                job = queue.claim_next(self.store, claimer=pid, batch=self.run_id)
+            except sqlite3.OperationalError as exc:  # locked past the busy timeout: try again, do not die
+                log.warning("could not claim a backfill job (%s); trying again", exc)
+                self.stop.wait(1.0)
+                continue
             if job is not None:
                 self.runner.run(job, self.clock())
                 self.poke()
@@ -261,10 +267,9 @@ class ClipPool:
                 if self._reading.is_set() and backfills.counts(self.store, self.run_id).open == 0:
                     self.poke()
                     return
-                due = backfills.next_due(self.store, self.run_id)
-                wait = 0.5 if due is None else min(5.0, max(0.5, (due - utcnow()).total_seconds()))
-                if due is not None and due <= utcnow():
-                    wait = 0.5  # blocked behind the same URL clipping elsewhere: a finish pokes us sooner
+                due, now = backfills.next_due(self.store, self.run_id), utcnow()
+                # nothing pending yet, or blocked behind the same URL clipping: a page or a finish pokes us
+                wait = 0.5 if due is None or due <= now else min(5.0, (due - now).total_seconds())
                 self._cond.wait(wait)
 
 
