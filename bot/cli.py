@@ -340,6 +340,8 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
                           recheck=False)
     click.echo(render_digest_text(digest, store.decay_table))
     click.echo("")
+    click.echo("== links your channel already holds: deskbot backfill '#research' (from Slack's history; quiet, "
+               "resumable) or deskbot import-slack-export export.zip --channel research (an admin's export)")
     click.echo(f"== The seed notes are in your database too ({mine.path}): try `deskbot claim rlvr`. The sample")
     click.echo(f"   clip stayed in the scratch database {DEMO_DB_NAME}.")
     store.close()
@@ -483,7 +485,8 @@ def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
 @click.argument("job_ids", metavar="[JOB]...", nargs=-1, type=int)
 @db_option
 def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
-    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up."""
+    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up (a
+    backfill's: the same backfill command, run again)."""
     from bot.slack import queue
 
     store = _open_store(db)
@@ -498,10 +501,259 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
             problems.append(f"no job {job_id}")
         elif job.status != queue.FAILED:
             problems.append(f"job {job_id} is {job.status}, not failed")
+    quiet = sum(1 for job in failed if job.batch is not None and (not job_ids or job.id in job_ids))
     count = queue.requeue_failed(store, job_ids)
     click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
+    if quiet:
+        click.echo(f"{quiet} of them from a backfill: run the same backfill or import-slack-export command again "
+                   "to clip them (quietly; nothing is read again)")
     if problems:
         raise click.ClickException("; ".join(problems))
+
+
+# ------------------------------------------------------------------ the channel's past
+
+
+class BackfillProgress:
+    """Progress of a backfill: a bar on a terminal (links found, clipped, failed, rate, ETA), else one
+    plain line every ``every`` seconds (logs, CI). Called by the clip pool with the run's counts."""
+
+    def __init__(self, label: str, *, every: float = 10.0, tty: bool | None = None) -> None:
+        import time
+
+        self.label = label
+        self.every = every
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self._time = time.monotonic
+        self._start = self._time()
+        self._last = self._start
+        self._first: int | None = None  # links finished before this process started (a resumed run)
+        self._bar: Any = None
+
+    def __call__(self, counts: Any) -> None:
+        finished = counts.done + counts.failed
+        if self._first is None:
+            self._first = finished
+        elapsed = max(1e-6, self._time() - self._start)
+        rate = (finished - self._first) / elapsed
+        text = (f"{counts.jobs} links found · {counts.done} clipped · {counts.failed} failed · {rate:.1f}/s")
+        if self.tty:
+            if self._bar is None:
+                self._bar = click.progressbar(length=max(1, counts.jobs), label=f"backfill {self.label}",
+                                              file=sys.stderr, show_eta=True, item_show_func=lambda item: item)
+                self._bar.__enter__()
+            self._bar.length = max(1, counts.jobs)
+            self._bar.update(finished - self._bar.pos, text)
+        elif self._time() - self._last >= self.every:
+            self._last = self._time()
+            left = counts.open / rate if rate > 0 else None
+            eta = f" · ETA {int(left) // 60}:{int(left) % 60:02d}" if left is not None else ""
+            click.echo(f"backfill {self.label}: {text}{eta}", err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _backfill_runner(store: Store, settings: Settings, client: Any) -> Any:
+    """The live path's Runner, fetching politely (2 requests per host at most, Retry-After honoured)."""
+    from bot.capture.fetch import fetch
+    from bot.capture.pipeline import options_from_settings
+    from bot.capture.politeness import HostGate
+    from bot.slack.app import trusted_file_host
+    from bot.slack.worker import Backoff, Runner
+
+    options = options_from_settings(settings)
+    options.fetcher = HostGate(options.fetcher or fetch, per_host=2)
+    return Runner(store, client, capture_options=options, backoff=Backoff(),
+                  trusted_file_host=trusted_file_host(settings), react=False)
+
+
+def _day_ts(text: str | None, *, end: bool = False) -> str | None:
+    """--since DATE: from its start; --until DATE: to its end (UTC), as a Slack ts."""
+    from datetime import timedelta
+
+    from bot.slack.backfill import epoch
+
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+    moment = datetime(day.year, day.month, day.day) + (timedelta(days=1) if end else timedelta(0))
+    return epoch(moment)
+
+
+def _clip_run(store: Store, runner: Any, run: Any, reader: Any, label: str, workers: int) -> Any:
+    """Run the clip pool with a progress display; Ctrl-C stops cleanly (the same command resumes)."""
+    from bot.slack.backfill import ClipPool
+
+    progress = BackfillProgress(label)
+    pool = ClipPool(store, runner, run.id, workers=workers)
+    try:
+        return pool.run(reader, progress, every=0.5 if progress.tty else 2.0)
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted; run the same command again to resume where it stopped") from None
+    finally:
+        progress.close()
+
+
+def _summary(store: Store, run_id: str, label: str, counts: Any) -> str:
+    from bot.slack import backfills
+
+    run = backfills.get(store, run_id)
+    assert run is not None
+    known = max(0, run.links - counts.jobs)
+    line = (f"backfill {label}: {run.messages} messages, {run.links} links"
+            + (f" ({known} already clipped live)" if known else "")
+            + f" → {counts.notes} notes; {counts.failed} failed")
+    if counts.failed:
+        line += " (deskbot retry re-queues them)"
+    return line
+
+
+workers_backfill_option = click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True,
+                                       help="Clipping threads in this process (each host gets 2 requests at most).")
+
+
+@cli.command("backfill")
+@click.argument("channel")
+@click.option("--since", metavar="DATE", help="Only messages from DATE on (YYYY-MM-DD, UTC).")
+@click.option("--until", metavar="DATE", help="Only messages up to DATE, included (YYYY-MM-DD, UTC).")
+@click.option("--dry-run", is_flag=True, help="Read the history and count its links; clip and store nothing.")
+@click.option("--announce", is_flag=True, help="At the end, post one summary message in the channel.")
+@workers_backfill_option
+@db_option
+def backfill_cmd(channel: str, since: str | None, until: str | None, dry_run: bool, announce: bool, workers: int,
+                 db: str | None) -> None:
+    """Clip the links CHANNEL (#name or id) already holds, from Slack's history; quiet (no thread replies),
+    resumable (stop it any time, run it again)."""
+    import threading
+
+    from bot.slack import backfills
+    from bot.slack.app import build_client
+    from bot.slack.backfill import announce as post_summary
+    from bot.slack.backfill import history_run_id, read_history
+    from bot.slack.history import History, HistoryError
+
+    settings = _settings()
+    if not settings.bot_token:
+        raise click.ClickException("SLACK_BOT_TOKEN is not set: backfill reads the channel's history from Slack "
+                                   "(an admin's export needs no token: deskbot import-slack-export EXPORT.zip)")
+    oldest, until_ts = _day_ts(since), _day_ts(until, end=True)
+    client = build_client(settings, rate_limit_retries=100)
+    history = History(client)
+    try:
+        found_channel = history.resolve(channel)
+        bot_user = history.bot_user_id()
+        if dry_run:
+            found = read_history(None, history, None, found_channel, oldest=oldest, latest=until_ts,
+                                 bot_user_id=bot_user, stop=threading.Event())
+            click.echo(f"dry run, {found_channel.label}: {found.messages} messages, {found.links} links, "
+                       f"{found.files} files would be clipped; nothing was stored")
+            return
+    except HistoryError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = _open_store(db)
+    run_id = history_run_id(found_channel.id, oldest, until_ts)
+    run, resumed = backfills.start(store, run_id, source="history", channel=found_channel.id,
+                                   label=found_channel.label, latest=until_ts or f"{datetime.now(UTC).timestamp():.6f}")
+    if resumed:
+        click.echo(f"resuming the backfill of {found_channel.label} ({run.messages} messages read so far)", err=True)
+    runner = _backfill_runner(store, settings, client)
+
+    def reader() -> None:
+        read_history(store, history, run, found_channel, oldest=oldest, latest=run.latest, bot_user_id=bot_user,
+                     stop=threading.Event(), on_page=lambda: None)
+
+    try:
+        counts = _clip_run(store, runner, run, reader, found_channel.label, workers)
+    except HistoryError as exc:
+        backfills.forget_if_empty(store, run_id)
+        raise click.ClickException(str(exc)) from None
+    if counts.open:
+        raise click.ClickException(f"stopped with {counts.open} links still to clip; run the same command again")
+    backfills.finish(store, run_id)
+    click.echo(_summary(store, run_id, found_channel.label, counts))
+    if announce:
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
+        try:
+            post_summary(store, client, history, backfills.get(store, run_id) or run, found_channel)
+        except (HistoryError, SlackApiError, SlackClientError, OSError) as exc:
+            why = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+            raise click.ClickException(f"the backfill is done, but the summary could not be posted ({why})") from None
+        click.echo(f"posted the summary in {found_channel.label}")
+
+
+@cli.command("import-slack-export")
+@click.argument("export_path", metavar="EXPORT.zip", type=click.Path())
+@click.option("--channel", "channel_name", metavar="NAME",
+              help="The channel to import (default: DESKBOT_CHANNELS found in the export).")
+@click.option("--dry-run", is_flag=True, help="Read the export and count its links; clip and store nothing.")
+@workers_backfill_option
+@db_option
+def import_slack_export_cmd(export_path: str, channel_name: str | None, dry_run: bool, workers: int,
+                            db: str | None) -> None:
+    """Clip the links of a workspace admin's Slack export (ZIP) — no Slack call; quiet and resumable."""
+    import threading
+
+    from bot.slack import backfills
+    from bot.slack.backfill import export_run_id, record_export, scan_export
+    from bot.slack.export import ExportError, SlackExport
+
+    settings = _settings()
+    try:
+        with SlackExport(export_path) as export:
+            if channel_name:
+                channels = [export.channel(channel_name)]
+            elif settings.channels:
+                channels = [c for c in export.channels if c.id in settings.channels or c.name in settings.channels]
+            else:
+                names = ", ".join(sorted(c.name for c in export.channels)[:20])
+                raise click.UsageError(f"say which channel: --channel NAME (the export has: {names})")
+            if not channels:
+                raise click.ClickException(f"none of DESKBOT_CHANNELS ({', '.join(settings.channels)}) is in "
+                                           f"{Path(export_path).name}; give --channel NAME")
+            if dry_run:
+                for ch in channels:
+                    found = scan_export(export, ch)[1]
+                    click.echo(f"dry run, #{ch.name}: {found.days} days, {found.messages} messages, {found.links} "
+                               f"links would be clipped ({found.files_skipped} file shares skipped); nothing stored")
+                return
+            store = _open_store(db)
+            digest = export.digest()
+            plans = []
+            for ch in channels:  # every selected day file is parsed before anything is written
+                before = backfills.resumable(store, export_run_id(digest, ch.id))
+                after = before.position if before is not None else None
+                days, found = scan_export(export, ch, after=after)
+                plans.append((ch, days, found))
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    runner = _backfill_runner(store, settings, None)  # an export makes no Slack call: no client
+    for ch, days, found in plans:
+        label = f"#{ch.name}"
+        run, resumed = backfills.start(store, export_run_id(digest, ch.id), source="export", channel=ch.id,
+                                       label=label)
+        if resumed:
+            click.echo(f"resuming the import of {label} ({run.messages} messages recorded so far)", err=True)
+        stop = threading.Event()
+
+        def reader(run: Any = run, days: Any = days, stop: threading.Event = stop) -> None:
+            record_export(store, run, days, stop)
+
+        counts = _clip_run(store, runner, run, reader, label, workers)
+        if counts.open:
+            raise click.ClickException(f"stopped with {counts.open} links of {label} still to clip; "
+                                       "run the same command again")
+        backfills.finish(store, run.id)
+        line = _summary(store, run.id, label, counts)
+        if found.files_skipped:
+            line += f"; {found.files_skipped} file shares skipped (an export holds no file contents)"
+        click.echo(line)
 
 
 # ------------------------------------------------------------------ the clock

@@ -37,6 +37,7 @@ def test_demo_shows_rlvr_claims_and_the_stale_digest(run):
     assert "Thoughts on AI Progress (Dec 2025) (summary) · https://www.dwarkesh.com/p/thoughts-on-ai-progress-dec-2025" in claims
     assert "* Thoughts on AI Progress (Dec 2025) — stale since 2026-10-03 (52 days overdue)" in stale
     assert "slow decay · last validated 2026-04-06" in stale
+    assert "deskbot backfill '#research'" in out and "deskbot import-slack-export export.zip" in out
     # running it twice prints the same, and the made-up sample clip never reaches the user's database
     again = run("demo", "--as-of", "2026-11-24")
     assert again.output == out

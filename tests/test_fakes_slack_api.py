@@ -392,3 +392,25 @@ def test_bolt_event_reply_reaches_fake_slack(fake_slack: FakeSlackAPI, bolt_url:
     assert call.params["channel"] == "C111" and call.params["thread_ts"] == event["ts"]
     assert call.params["text"] == "you said: <@W111> Hi there!"
     assert call.token == "xoxb-test"
+
+
+def test_a_rate_limit_answers_429_with_retry_after_until_the_window_moves():
+    now = [1000.0]
+    with FakeSlackAPI() as fake:
+        fake.limit("conversations.history", calls=2, per=60.0, clock=lambda: now[0])
+        fake.add_history("C1", [{"type": "message", "user": "U1", "text": "hi", "ts": f"170000000{n}.000100"}
+                                for n in range(3)])
+        client = fake.client(retry_handlers=[])
+        for _ in range(2):
+            assert client.conversations_history(channel="C1", limit=1)["ok"]
+        with pytest.raises(SlackApiError) as refused:
+            client.conversations_history(channel="C1", limit=1)
+        assert refused.value.response.status_code == 429
+        assert refused.value.response.headers["Retry-After"] == "60"
+        now[0] += 45
+        with pytest.raises(SlackApiError):
+            client.conversations_history(channel="C1", limit=1)
+        now[0] += 15
+        page = client.conversations_history(channel="C1", limit=2)
+        assert [m["ts"] for m in page["messages"]] == ["1700000002.000100", "1700000001.000100"]
+        assert page["has_more"] and page["response_metadata"]["next_cursor"]

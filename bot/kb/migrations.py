@@ -255,6 +255,26 @@ def _owner_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_notes_owner_due ON notes(owner COLLATE NOCASE, due) WHERE covered_by IS NULL")
 
 
+def _backfills(conn: sqlite3.Connection) -> None:
+    """A channel's past (``deskbot backfill``, ``deskbot import-slack-export``): jobs carry the backfill they
+    belong to (``batch``; NULL = posted live), so they are clipped quietly and counted per run, and each
+    run's reading position (history cursor / export day file) and threads still to read survive a
+    ``kill -9``. Live jobs are claimed first through their own partial index."""
+    conn.execute("ALTER TABLE jobs ADD COLUMN batch TEXT")
+    conn.execute("CREATE INDEX idx_jobs_live_due ON jobs(status, next_at) WHERE batch IS NULL")
+    conn.execute("CREATE INDEX idx_jobs_batch_due ON jobs(batch, status, next_at) WHERE batch IS NOT NULL")
+    conn.execute(
+        "CREATE TABLE backfills (id TEXT PRIMARY KEY, source TEXT NOT NULL, channel TEXT NOT NULL, label TEXT,"
+        " latest TEXT, cursor TEXT, position TEXT, read_done INTEGER NOT NULL DEFAULT 0, announced_ts TEXT,"
+        " messages INTEGER NOT NULL DEFAULT 0, links INTEGER NOT NULL DEFAULT 0,"
+        " started_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT)"
+    )
+    conn.execute(
+        "CREATE TABLE backfill_threads (backfill TEXT NOT NULL, thread_ts TEXT NOT NULL, cursor TEXT,"
+        " done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (backfill, thread_ts)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -262,6 +282,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("005_due_counts_for_the_digest", _due_counts),
     ("006_jobs_claimed_by", _jobs_claimed_by),
     ("007_notes_owner_due_index", _owner_index),
+    ("012_backfills_and_quiet_jobs", _backfills),
 ]
 
 

@@ -1,1 +1,2 @@
-"""The Slack wing: the app, its listeners, the queue and the processes that answer (see README layout)."""
+"""The Slack wing: the app, its listeners, the capture queue, the processes that answer, and reading a
+channel's past (see docs/architecture.md)."""

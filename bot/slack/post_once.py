@@ -47,10 +47,10 @@ class ReadRetryHandler(ConnectionErrorRetryHandler):
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-def retry_handlers() -> list[RetryHandler]:
+def retry_handlers(rate_limit_retries: int = 2) -> list[RetryHandler]:
     """Every deskbot WebClient's: 429 waited out (Slack did nothing), connections retried for reads only.
     5xx never retried on the spot (Slack may have acted): the caller decides."""
-    return [RateLimitErrorRetryHandler(max_retry_count=2), ReadRetryHandler(max_retry_count=2)]
+    return [RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries), ReadRetryHandler(max_retry_count=2)]
 
 
 def webhook(url: str) -> WebhookClient:

@@ -22,6 +22,7 @@ Times are UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` strings, so SQL compares them as te
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,7 @@ PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 
 _COLUMNS = (
     "id, key, kind, url, canonical_url, file_id, channel, ts, thread_ts, user, status, attempts, next_at,"
-    " last_error, permanent, note_id, reply_ts, created_at, updated_at"
+    " last_error, permanent, note_id, reply_ts, created_at, updated_at, batch"
 )
 
 
@@ -66,6 +67,7 @@ class JobSpec:
     url: str | None = None
     canonical_url: str | None = None
     file_id: str | None = None
+    batch: str | None = None  # the backfill it comes from (clipped quietly); None = posted live
 
     @property
     def key(self) -> str:
@@ -95,6 +97,7 @@ class Job:
     reply_ts: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    batch: str | None = None  # the backfill it comes from: no 👀 and no thread reply; None = posted live
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -102,7 +105,7 @@ def _job(row: Sequence[Any]) -> Job:
         id=row[0], key=row[1], kind=row[2], url=row[3], canonical_url=row[4], file_id=row[5], channel=row[6],
         ts=row[7], thread_ts=row[8], user=row[9], status=row[10], attempts=row[11] or 0, next_at=_parse(row[12]),
         last_error=row[13], permanent=bool(row[14]), note_id=row[15], reply_ts=row[16],
-        created_at=_parse(row[17]), updated_at=_parse(row[18]),
+        created_at=_parse(row[17]), updated_at=_parse(row[18]), batch=row[19],
     )
 
 
@@ -127,10 +130,10 @@ def enqueue(store: Store, specs: Iterable[JobSpec], *, event_id: str | None = No
         for spec in specs:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO jobs(key, kind, url, canonical_url, file_id, channel, ts, thread_ts, user,"
-                " status, attempts, next_at, permanent, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?)",
+                " status, attempts, next_at, permanent, created_at, updated_at, batch)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?,?)",
                 (spec.key, spec.kind, spec.url, spec.canonical_url, spec.file_id, spec.channel, spec.ts,
-                 spec.thread_ts, spec.user, PENDING, at, at, at),
+                 spec.thread_ts, spec.user, PENDING, at, at, at, spec.batch),
             )
             if cur.rowcount:
                 new.append(int(cur.lastrowid or 0))
@@ -147,17 +150,21 @@ def first_time(store: Store, key: str, *, now: datetime | None = None) -> bool:
         return cur.rowcount == 1
 
 
-def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None = None) -> Job | None:
+def claim_next(store: Store, *, now: datetime | None = None, claimer: int | None = None,
+               batch: str | None = None) -> Job | None:
     """Atomically take the next due pending job (oldest first), skipping URLs another worker is clipping.
-    ``claimer`` (a capture process's pid) is recorded, so a process that dies mid-job can be cleaned up."""
+    ``claimer`` (a capture process's pid) is recorded, so a process that dies mid-job can be cleaned up.
+    Without ``batch``: only links posted live (the bot's consumers: a backfill's slow sites never hold
+    them); with ``batch``: only that backfill's jobs (its own polite pool, ``bot.slack.backfill``)."""
     at = stamp(now or naive_utc_now())
+    mine = "j.batch = ?3" if batch is not None else "j.batch IS NULL"
+    pick = (f"SELECT j.id FROM jobs j WHERE {mine} AND j.status = '{PENDING}' AND j.next_at <= ?1"
+            f" AND {_NOT_BLOCKED} ORDER BY j.next_at, j.id LIMIT 1")
     with store.write() as conn:
         row = conn.execute(
             f"UPDATE jobs SET status = '{RUNNING}', attempts = attempts + 1, updated_at = ?1, claimed_by = ?2"
-            " WHERE id = ("
-            f" SELECT j.id FROM jobs j WHERE j.status = '{PENDING}' AND j.next_at <= ?1 AND {_NOT_BLOCKED}"
-            f" ORDER BY j.next_at, j.id LIMIT 1) RETURNING {_COLUMNS}",
-            (at, claimer),
+            f" WHERE id = ({pick}) RETURNING {_COLUMNS}",
+            (at, claimer, batch) if batch is not None else (at, claimer),
         ).fetchone()
     return _job(row) if row else None
 
@@ -169,10 +176,10 @@ _NOT_BLOCKED = (
 
 
 def next_due(store: Store) -> datetime | None:
-    """When the earliest claimable pending job becomes due (None: nothing pending, or only jobs waiting
-    for a clip of the same URL to finish — whoever finishes that one rings the consumers' bell)."""
+    """When the earliest claimable pending live job becomes due (None: nothing pending, or only jobs
+    waiting for a clip of the same URL to finish — whoever finishes that one rings the consumers' bell)."""
     row = store.conn.execute(
-        f"SELECT min(j.next_at) FROM jobs j WHERE j.status = '{PENDING}' AND {_NOT_BLOCKED}"
+        f"SELECT min(j.next_at) FROM jobs j WHERE j.batch IS NULL AND j.status = '{PENDING}' AND {_NOT_BLOCKED}"
     ).fetchone()
     return _parse(row[0]) if row else None
 
@@ -212,10 +219,11 @@ def retry_later(store: Store, job_id: int, *, delay: timedelta, error: str, now:
 
 
 def resume(store: Store, *, now: datetime | None = None) -> int:
-    """After a restart: jobs left ``running`` by a dead process become pending again. Returns how many."""
+    """After a restart: live jobs left ``running`` by a dead process become pending again (a backfill
+    hands back its own: ``bot.slack.backfills.release_dead_claims``). Returns how many."""
     with store.write() as conn:
         cur = conn.execute(
-            f"UPDATE jobs SET status = '{PENDING}', updated_at = ? WHERE status = '{RUNNING}'",
+            f"UPDATE jobs SET status = '{PENDING}', updated_at = ? WHERE status = '{RUNNING}' AND batch IS NULL",
             (stamp(now or naive_utc_now()),),
         )
         return cur.rowcount
@@ -230,9 +238,10 @@ def claimed(store: Store, claimer: int) -> list[Job]:
 
 
 def claimers(store: Store) -> list[int]:
-    """The processes holding running jobs."""
+    """The processes holding running live jobs (a backfill's are its own)."""
     rows = store.conn.execute(
         f"SELECT DISTINCT claimed_by FROM jobs WHERE status = '{RUNNING}' AND claimed_by IS NOT NULL"
+        " AND batch IS NULL"
     ).fetchall()
     return [int(r[0]) for r in rows]
 
@@ -281,9 +290,10 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def open_count(store: Store) -> int:
-    """Jobs not finished yet (pending, including those waiting for a retry, or running)."""
+    """Live jobs not finished yet (pending, including those waiting for a retry, or running); a
+    backfill's jobs are its own command's business (``bot.slack.backfills.counts``)."""
     return store.conn.execute(
-        f"SELECT count(*) FROM jobs WHERE status IN ('{PENDING}', '{RUNNING}')"
+        f"SELECT count(*) FROM jobs WHERE batch IS NULL AND status IN ('{PENDING}', '{RUNNING}')"
     ).fetchone()[0]
 
 
@@ -292,3 +302,14 @@ def prune_seen(store: Store, *, older_than: timedelta = timedelta(days=2), now: 
     cutoff = stamp((now or naive_utc_now()) - older_than)
     with store.write() as conn:
         return conn.execute("DELETE FROM seen_events WHERE at < ?", (cutoff,)).rowcount
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a claimer's process still exists (a pid taken over by another user's process counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

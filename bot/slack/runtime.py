@@ -68,10 +68,11 @@ def check_reachable(client: WebClient) -> None:
                           "and the network") from None
 
 
-def build_client(settings: Settings) -> WebClient:
+def build_client(settings: Settings, *, rate_limit_retries: int = 2) -> WebClient:
     """The Web API client: ``SLACK_API_URL`` as base, retrying on 429 (honouring Retry-After) and, for
     calls that do not post, on connection errors (``bot.slack.post_once``). 5xx are not retried: Slack
-    may have acted, and a second post would double it."""
+    may have acted, and a second post would double it. A backfill waits out many 429s in a row
+    (``rate_limit_retries``): reading history is its whole job."""
     from slack_sdk import WebClient
 
     from bot.slack.post_once import retry_handlers
@@ -79,7 +80,7 @@ def build_client(settings: Settings) -> WebClient:
     if not settings.bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set: the bot token (xoxb-…) from your app's OAuth & Permissions page")
     return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=30,
-                     retry_handlers=retry_handlers())
+                     retry_handlers=retry_handlers(rate_limit_retries))
 
 
 def trusted_file_host(settings: Settings) -> Callable[[str], bool]:

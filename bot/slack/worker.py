@@ -33,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -163,13 +163,21 @@ class Runner:
             return self.transient(job, "internal error while clipping")
 
     def _run(self, job: Job) -> str:
-        if self.react and job.attempts == 1:
+        if self.react and job.attempts == 1 and job.batch is None:
             self._react(job)
         result = self._capture_file(job) if job.kind == "file" else self._capture_url(job)
         if result.status == "failed":
             if not result.permanent and job.attempts < self.backoff.attempts:
                 return self.transient(job, result.error or "temporary failure")
             return self._fail(job, result.error, permanent=result.permanent)
+        if job.batch is not None:  # a backfill: quiet, no reply on an old message
+            if result.status == "duplicate" and result.note is not None:
+                from bot.slack.backfills import adopt_earlier_posting
+
+                adopt_earlier_posting(self.store, result.note.id, user=job.user, channel=job.channel, ts=job.ts,
+                                      posted=self._clipped_at(job))
+            queue.mark_done(self.store, job.id, note_id=result.note.id if result.note else None, reply_ts=None)
+            return result.status
         try:
             reply_ts = self._reply(job, lambda: self._reply_for(job, result))
         except SlackApiError as exc:
@@ -253,7 +261,8 @@ class Runner:
     def _fail(self, job: Job, error: str | None, *, permanent: bool) -> str:
         reply_ts = None
         try:
-            reply_ts = self._reply(job, lambda: blocks.failure_reply(job.url, error))
+            if job.batch is None:  # a backfill's failures are counted and listed by `deskbot retry`, not posted
+                reply_ts = self._reply(job, lambda: blocks.failure_reply(job.url, error))
         except (SlackApiError, OSError) as exc:
             log.warning("could not post the failure reply for job %s (%s)", job.id, type(exc).__name__)
         queue.mark_failed(self.store, job.id, error=error or "failed", permanent=permanent, reply_ts=reply_ts)
@@ -269,7 +278,7 @@ class Runner:
         from bot.capture.pipeline import capture_url
 
         return capture_url(self.store, job.url or "", channel=job.channel, user=job.user, ts=job.ts,
-                           now=self.now, options=self.capture_options)
+                           now=self._clipped_at(job), options=self.capture_options)
 
     def _capture_file(self, job: Job) -> CaptureResult:
         from bot.capture.pipeline import CaptureResult, capture_upload
@@ -293,7 +302,16 @@ class Runner:
         mimetype = str(file.get("mimetype") or content_type or "")
         name = str(file.get("name") or "upload")
         return capture_upload(self.store, data, name, mimetype, channel=job.channel, user=job.user, ts=job.ts,
-                              url=file.get("permalink"), now=self.now, options=self.capture_options)
+                              url=file.get("permalink"), now=self._clipped_at(job), options=self.capture_options)
+
+    def _clipped_at(self, job: Job) -> datetime:
+        """A backfilled link is clipped (and mentioned) when it was posted, not when the backfill ran."""
+        if job.batch is None:
+            return self.now
+        try:
+            return datetime.fromtimestamp(float(job.ts), UTC).replace(tzinfo=None, microsecond=0)
+        except (ValueError, OverflowError):
+            return self.now
 
     def _reply_for(self, job: Job, result: CaptureResult) -> dict[str, Any]:
         """The thread reply: the full note, or "already clipped" pointing at the first thread."""
@@ -482,16 +500,6 @@ def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
     store.close()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class _Spawner:
     """The one thread that starts every capture process. ``PR_SET_PDEATHSIG`` fires when the *thread*
     that forked a child ends, not the process; so no child may be started by a thread that can end
@@ -629,7 +637,7 @@ class CaptureProcesses:
                 log.warning("capture process %d has run one job for over %.0f s; replacing it", pid, self.job_timeout)
                 wedged.kill()
         for pid in queue.claimers(self._store):
-            if pid not in self.pids() and not _alive(pid):  # died, and handing its jobs back failed then
+            if pid not in self.pids() and not queue.process_alive(pid):  # died, and handing its jobs back failed then
                 self._release(pid, "the capture process stopped")
 
     def _release(self, pid: int, why: str) -> None:

@@ -115,6 +115,30 @@ class _Fault:
     hold: threading.Event | None = None
     """With ``drop="after"``: wait for this event (or ``hold_timeout``) before resetting, so a test can
     kill the caller between "Slack acted" and "the caller heard"."""
+    extra: tuple[tuple[str, Any], ...] = ()  # more answer fields (``needed``/``provided`` of missing_scope)
+
+
+@dataclass
+class RateLimit:
+    """Slack's per-method limit as a window: at most ``calls`` per ``per`` seconds; over it, HTTP 429 with
+    ``Retry-After`` (whole seconds, as Slack sends). ``clock`` is injectable so a bench can simulate time."""
+
+    calls: int
+    per: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    served: deque[float] = field(default_factory=deque)
+    limited: int = 0  # 429s answered
+
+    def check(self) -> int | None:
+        """Seconds to wait (a 429), or None (the call is served and counted)."""
+        now = self.clock()
+        while self.served and self.served[0] <= now - self.per:
+            self.served.popleft()
+        if len(self.served) >= self.calls:
+            self.limited += 1
+            return max(1, int(-(-(self.served[0] + self.per - now) // 1)))
+        self.served.append(now)
+        return None
 
 
 @dataclass
@@ -221,6 +245,9 @@ class FakeSlackAPI:
         self._thread: threading.Thread | None = None
         self.replies_page_size = 1000
         """Most messages per ``conversations.replies`` page (Slack pages long threads; tests shrink it)."""
+        self.history_page_size = 1000
+        """Most messages per ``conversations.history`` page: 1000 (Tier 3), 15 (the 2025 reduced regime)."""
+        self._limits: dict[str, RateLimit] = {}
         self._handlers: dict[str, Callable[[_Request], dict[str, Any]]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
@@ -325,6 +352,13 @@ class FakeSlackAPI:
             self._users[user_id] = user
         return copy.deepcopy(user)
 
+    def add_history(self, channel_id: str, messages: Iterable[dict[str, Any]]) -> None:
+        """Messages already in a channel (users' posts, thread replies with ``thread_ts``), for
+        ``conversations.history`` / ``conversations.replies`` to page through."""
+        with self._cond:
+            for message in messages:
+                self._messages[(channel_id, str(message["ts"]))] = copy.deepcopy(message)
+
     def add_file(
         self,
         name: str,
@@ -384,9 +418,15 @@ class FakeSlackAPI:
         """Answer the next ``times`` calls of ``method`` with an HTTP 5xx."""
         self._inject(method, _Fault(status, "fatal_error"), times)
 
-    def fail(self, method: str, error: str, times: int = 1) -> None:
-        """Answer the next ``times`` calls with HTTP 200 ``{"ok": false, "error": error}``."""
-        self._inject(method, _Fault(200, error), times)
+    def fail(self, method: str, error: str, times: int = 1, **extra: Any) -> None:
+        """Answer the next ``times`` calls with HTTP 200 ``{"ok": false, "error": error, **extra}``."""
+        self._inject(method, _Fault(200, error, extra=tuple(extra.items())), times)
+
+    def limit(self, method: str, calls: int, per: float = 60.0, clock: Callable[[], float] = time.monotonic) -> RateLimit:
+        """Enforce a rate limit on ``method`` (e.g. Tier 3: 50 per 60 s; the reduced regime: 1 per 60 s)."""
+        with self._cond:
+            self._limits[method] = RateLimit(calls, per, clock)
+            return self._limits[method]
 
     def disconnect(self, method: str, *, after: bool = True, times: int = 1,
                    hold: threading.Event | None = None) -> None:
@@ -513,11 +553,16 @@ class FakeSlackAPI:
             return _Reply(0, None, drop="before")
         if fault is not None and fault.drop is None:
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return _Reply(fault.status, {"ok": False, "error": fault.error}, headers=extra)
+            return _Reply(fault.status, {"ok": False, "error": fault.error, **dict(fault.extra)}, headers=extra)
         if fault is not None:  # after: act, then drop
             reply = self._answer(method, req)
             reply.drop, reply.hold = "after", fault.hold
             return reply
+        with self._cond:
+            limit = self._limits.get(method)
+            wait = limit.check() if limit is not None else None
+        if wait is not None:
+            return _Reply(429, {"ok": False, "error": "ratelimited"}, headers={"Retry-After": str(wait)})
         return self._answer(method, req)
 
     def _answer(self, method: str, req: _Request) -> _Reply:
@@ -717,41 +762,42 @@ class FakeSlackAPI:
             return {"ok": False, "error": "channel_not_found"}
         if not ts:
             return {"ok": False, "error": "thread_not_found"}
-        with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
-        messages = []
-        for (where, message_ts), message in sorted(self._messages.items(), key=lambda kv: float(kv[0][1])):
-            if where == channel and (message_ts == ts or message.get("thread_ts") == ts):
-                shown = copy.deepcopy(message)
-                if not with_metadata:
-                    shown.pop("metadata", None)
-                messages.append(shown)
-        size = min(int(req.params.get("limit") or 1000), self.replies_page_size)
-        start = int(str(req.params.get("cursor") or "0").removeprefix("page:") or 0)
-        page, more = messages[start:start + size], start + size < len(messages)
-        return {"ok": True, "messages": page, "has_more": more,
-                "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
+        messages = self._shown(req, lambda where, message_ts, message: where == channel and (
+            message_ts == ts or message.get("thread_ts") == ts), newest_first=False)
+        return _paged(messages, req, self.replies_page_size, default=1000, prefix="page:")
 
     def _conversations_history(self, req: _Request) -> dict[str, Any]:
-        """The channel's top-level messages posted through this stand-in, newest first, within
-        ``oldest``/``latest``; ``metadata`` only with ``include_all_metadata``, as Slack does."""
+        """The channel's top-level messages (and thread broadcasts), newest first, between ``oldest`` and
+        ``latest``, paged by ``limit`` (capped at :attr:`history_page_size`) and cursor, as Slack does."""
         channel = str(req.params.get("channel") or "")
-        if not channel:
+        if not channel:  # any channel id reads as an empty history until something is posted there
             return {"ok": False, "error": "channel_not_found"}
-        oldest, latest = float(req.params.get("oldest") or 0), float(req.params.get("latest") or "inf")
+        inclusive = str(req.params.get("inclusive", "")).lower() in ("1", "true")
+        oldest = float(req.params.get("oldest") or 0)
+        latest = float(req.params.get("latest") or 9e12)
+
+        def wanted(where: str, ts: str, message: dict[str, Any]) -> bool:
+            top = message.get("thread_ts") in (None, ts) or message.get("subtype") == "thread_broadcast"
+            inside = oldest <= float(ts) <= latest if inclusive else oldest < float(ts) < latest
+            return where == channel and top and inside
+
+        answer = _paged(self._shown(req, wanted, newest_first=True), req, self.history_page_size, default=100,
+                        prefix="bmV4dF90czo")
+        return {**answer, "pin_count": 0}
+
+    def _shown(self, req: _Request, wanted: Callable[[str, str, dict[str, Any]], bool], *,
+               newest_first: bool) -> list[dict[str, Any]]:
+        """Stored messages ``wanted`` keeps, by time; ``metadata`` only with ``include_all_metadata``."""
         with_metadata = str(req.params.get("include_all_metadata", "")).lower() in ("1", "true")
-        messages = []
-        for (where, message_ts), message in sorted(self._messages.items(), key=lambda kv: -float(kv[0][1])):
-            top_level = message.get("thread_ts") in (None, message_ts)
-            if where == channel and top_level and oldest < float(message_ts) < latest:
-                shown = copy.deepcopy(message)
+        shown = []
+        for (where, ts), message in sorted(self._messages.items(), key=lambda kv: float(kv[0][1]),
+                                           reverse=newest_first):
+            if wanted(where, ts, message):
+                message = copy.deepcopy(message)
                 if not with_metadata:
-                    shown.pop("metadata", None)
-                messages.append(shown)
-        size = min(int(req.params.get("limit") or 100), self.replies_page_size)
-        start = int(str(req.params.get("cursor") or "0").removeprefix("page:") or 0)
-        page, more = messages[start:start + size], start + size < len(messages)
-        return {"ok": True, "messages": page, "has_more": more, "pin_count": 0,
-                "response_metadata": {"next_cursor": f"page:{start + size}" if more else ""}}
+                    message.pop("metadata", None)
+                shown.append(message)
+        return shown
 
     def _conversations_open(self, req: _Request) -> dict[str, Any]:
         users = str(req.params.get("users") or "")
@@ -828,6 +874,15 @@ def _reset(handler: _Handler) -> None:
     with contextlib.suppress(OSError):
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         handler.connection.close()
+
+
+def _paged(messages: list[dict[str, Any]], req: _Request, cap: int, *, default: int, prefix: str) -> dict[str, Any]:
+    """One page of ``messages`` by ``limit`` (at most ``cap``) and an opaque-looking offset cursor."""
+    size = min(int(req.params.get("limit") or default), cap)
+    start = int(str(req.params.get("cursor") or "0").removeprefix(prefix) or 0)
+    page, more = messages[start:start + size], start + size < len(messages)
+    return {"ok": True, "messages": page, "has_more": more,
+            "response_metadata": {"next_cursor": f"{prefix}{start + size}" if more else ""}}
 
 
 def _bearer(value: str | None) -> str | None:
