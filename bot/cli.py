@@ -313,6 +313,7 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     digest = build_digest(ClockDeps(store=store), settings, digest_now, period=digest_period(digest_now, settings),
                           recheck=False)
     click.echo(render_digest_text(digest, store.decay_table))
+    click.echo(f"\n== browse it: deskbot web --db {store.path}   (then open http://127.0.0.1:8001/)")
 
 
 def format_capture(result: Any) -> str:
@@ -441,6 +442,40 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
             click.echo(f"  job {job.id}: {job.url or job.file_id} — {job.last_error or 'failed'}")
     count = queue.requeue_failed(store, job_ids)
     click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
+
+
+@cli.command("web")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="HTTP port (0 = any free).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface; anything but loopback needs DESKBOT_WEB_PASSWORD_HASH.")
+@click.option("--slack-url", envvar="DESKBOT_SLACK_URL", metavar="URL",
+              help="Your workspace (https://acme.slack.com): note pages link to the Slack threads.")
+@click.option("--hash-password", is_flag=True, help="Print a DESKBOT_WEB_PASSWORD_HASH for a password, then exit.")
+@db_option
+def web_cmd(port: int, host: str, slack_url: str | None, hash_password: bool, db: str | None) -> None:
+    """Browse the knowledge base in a web browser: Datasette over the database, read-only."""
+    import os
+
+    from bot.web import app as web
+
+    if hash_password:
+        from datasette_auth_passwords.utils import hash_password as make_hash
+
+        click.echo(make_hash(click.prompt("Password", hide_input=True, confirmation_prompt=True)))
+        return
+    settings = _settings()
+    path = Path(db or settings.db_path).expanduser()
+    try:
+        auth = web.Auth.from_env(dict(os.environ))
+        web.check_host(host, auth)
+        web.prepare(path, settings.decay_table)
+        sock = web.listen(host, port)
+    except web.WebError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"deskbot web: {web.url_of(sock)} (database {path}; Ctrl-C stops)")
+    sys.stdout.flush()
+    web.serve(web.build(path, slack_url=slack_url, auth=auth), sock)
 
 
 # ------------------------------------------------------------------ the clock
