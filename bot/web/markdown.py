@@ -23,7 +23,8 @@ ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan", "rows
 _md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
 
 
-def _image_as_link(tokens, idx, options, env) -> str:  # markdown images: a link to the image, never loaded
+def _image_as_link(self, tokens, idx, options, env) -> str:  # noqa: ANN001 - markdown-it's render-rule signature
+    """A markdown image becomes a link to it: never loaded by the page."""
     token = tokens[idx]
     src = token.attrGet("src") or ""
     alt = token.content or "image"

@@ -57,7 +57,7 @@ async def _page(
 
 
 def _json_url(request: Request) -> str:
-    path = request.path.rstrip("/") or ""
+    path = request.path.rstrip("/") or "/"
     return f"{path}.json" + (f"?{request.query_string}" if request.query_string else "")
 
 
