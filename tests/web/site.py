@@ -94,9 +94,13 @@ def serve(path: Path, *, today: date = TODAY, slack_url: str | None = SLACK_URL,
     web.prepare(path)
     ds = web.build(path, today=lambda: today, slack_url=slack_url, auth=auth)
     sock = web.listen("127.0.0.1", 0)
-    asyncio.run(ds.invoke_startup())
     server = uvicorn.Server(uvicorn.Config(ds.app(), log_level="warning", access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    def run() -> None:  # in the thread: the caller may have an event loop of its own (Playwright's)
+        asyncio.run(ds.invoke_startup())
+        server.run(sockets=[sock])
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield web.url_of(sock)
