@@ -41,7 +41,8 @@ def test_a_researcher_searches_opens_a_note_and_follows_a_tag(site, page, tmp_pa
     page.get_by_role("link", name="#sepsis").click()
     page.wait_for_url(re.compile(r"/kb/notes_browse\?"))
     titles = page.locator("table.rows-and-columns td.col-title").all_inner_texts()
-    assert sorted(titles) == sorted(["Sepsis prediction in the ICU", "Sepsis scores <img src=x onerror=alert('title')>"])
+    assert sorted(titles) == sorted(["Sepsis prediction in the ICU",
+                                     "Sepsis scores <img src=x onerror=alert('title')>"])
     # the tags facet on that page narrows to one tag's notes
     page.locator(".facet-info[data-column='tags'] a", has_text="icu").first.click()
     page.wait_for_url(re.compile(r"tags__arraycontains=icu"))
