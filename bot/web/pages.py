@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from bot import decay
 from bot.answers import claim_lookup
@@ -34,11 +35,9 @@ class Links:
     slack_url: str | None = None  # the workspace, e.g. https://acme.slack.com: thread links when set
 
     def note(self, note_id: str) -> str:
-        return f"{self.base}note/{note_id}"
+        return f"{self.base}note/{quote(note_id, safe='')}"
 
     def tag(self, tag: str) -> str:
-        from urllib.parse import quote
-
         return f"{self.base}kb/notes_browse?_facet_array=tags&tags__arraycontains={quote(tag)}"
 
     def thread(self, channel: str | None, ts: str | None) -> str | None:

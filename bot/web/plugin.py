@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
+from urllib.parse import unquote
 from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from bot.store import Store
 from bot.web import pages
@@ -92,7 +93,7 @@ async def stale_view(datasette: Any, request: Request) -> Response:
 
 async def note_view(datasette: Any, request: Request) -> Response:
     site = SITES[datasette]
-    note_id = request.url_vars["note_id"]
+    note_id = unquote(request.url_vars["note_id"])
     data = await _read(datasette, pages.note, site.store, note_id, site.today(), site.links)
     if data is None:
         return await _page(datasette, request, "deskbot_missing.html",
@@ -108,7 +109,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
         (r"^/(?P<fmt>\.json)?$", home_view),
         (r"^/claims(?P<fmt>\.json)?$", claims_view),
         (r"^/stale(?P<fmt>\.json)?$", stale_view),
-        (r"^/note/(?P<note_id>[0-9A-Za-z_-]{1,64}?)(?P<fmt>\.json)?$", note_view),
+        (r"^/note/(?P<note_id>[^/]{1,200}?)(?P<fmt>\.json)?$", note_view),
     ]
 
 
@@ -131,8 +132,3 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
                                 for t in tags if isinstance(t, str))
     return None
 
-
-@hookimpl
-def extra_template_vars(datasette: Any) -> dict[str, Any]:
-    site = SITES.get(datasette)
-    return {"deskbot_base": site.links.base if site else "/", "escape": escape}

@@ -187,3 +187,13 @@ def test_pages_follow_what_the_running_bot_writes(kb, tmp_path):
     store.validate(CLIP_ID, by="cat", at=datetime(2026, 11, 29, 8, 0))
     after = as_json(url + f"note/{CLIP_ID}.json")["validations"]
     assert len(after) == len(before) + 1 and after[-1]["by"] == "cat"
+
+
+def test_a_note_id_with_dots_and_spaces_has_a_page(kb):
+    from bot.notes import Note
+
+    url, store, _ = kb
+    store.upsert_note(Note(id="paper.v2 draft", title="An oddly named note"), today=TODAY)
+    data = as_json(url + "note/paper.v2%20draft.json")
+    assert data["title"] == "An oddly named note" and data["id"] == "paper.v2 draft"
+    assert "An oddly named note" in text_of(page(url + "note/paper.v2%20draft"))
