@@ -187,6 +187,13 @@ def test_pages_follow_what_the_running_bot_writes(kb, tmp_path):
     store.validate(CLIP_ID, by="cat", at=datetime(2026, 11, 29, 8, 0))
     after = as_json(url + f"note/{CLIP_ID}.json")["validations"]
     assert len(after) == len(before) + 1 and after[-1]["by"] == "cat"
+    from bot.notes import Claim, Note
+
+    notes = as_json(url + ".json")["counts"]["notes"]
+    assert as_json(url + ".json")["counts"]["notes"] == notes  # counted once, then remembered
+    store.upsert_note(Note(id="cafe0000cafe0000", title="Late arrival", claims=[Claim(text="a claim")]), today=TODAY)
+    counted = as_json(url + ".json")["counts"]
+    assert (counted["notes"], counted["claims"]) == (notes + 1, store.counts()["claims"])
 
 
 def test_a_note_id_with_dots_and_spaces_has_a_page(kb):
