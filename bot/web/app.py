@@ -95,8 +95,8 @@ def metadata(auth: Auth | None) -> dict[str, Any]:
             "queries": {
                 "recent_clips": {
                     "title": "Recent clips",
-                    "sql": "SELECT id, title, kind, owner, channel, clipped, freshness FROM notes_browse"
-                           " WHERE clipped IS NOT NULL ORDER BY clipped DESC LIMIT 50",
+                    "sql": "SELECT id, title, kind, owner, channel, clipped, due FROM notes"  # idx_notes_recent_clips
+                           " WHERE clipped IS NOT NULL AND covered_by IS NULL ORDER BY clipped DESC LIMIT 50",
                 },
                 "notes_with_tag": {
                     "title": "Notes with a tag",
