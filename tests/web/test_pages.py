@@ -163,6 +163,8 @@ def test_browse_facets_by_tag_kind_decay_freshness_owner_channel(kb):
     assert [r["id"] for r in filtered] == [CLIP_ID]
     browse = page(url + "kb/notes_browse?_facet_array=tags&tags__arraycontains=sepsis")
     assert f'href="/note/{CLIP_ID}"' in browse
+    recent = as_json(url + "kb/recent_clips.json?_shape=array")
+    assert [r["id"] for r in recent][:2] == [HOSTILE_ID, CLIP_ID]
 
 
 def test_every_page_has_its_json(kb):
