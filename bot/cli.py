@@ -462,7 +462,7 @@ def web_cmd(port: int, host: str, slack_url: str | None, hash_password: bool, db
     if hash_password:
         from datasette_auth_passwords.utils import hash_password as make_hash
 
-        click.echo(make_hash(click.prompt("Password", hide_input=True, confirmation_prompt=True)))
+        click.echo(make_hash(click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)))
         return
     settings = _settings()
     path = Path(db or settings.db_path).expanduser()

@@ -141,7 +141,7 @@ def test_hash_password_makes_a_hash_the_plugin_accepts(runner):
 
     result = runner.invoke(cli, ["web", "--hash-password"], input="open sesame\nopen sesame\n")
     assert result.exit_code == 0, result.output
-    hashed = result.output.strip().splitlines()[-1]
+    hashed = result.stdout.strip()  # prompts go to stderr: $(deskbot web --hash-password) is the hash alone
     assert web.Auth.from_env({web.PASSWORD_ENV: hashed}) == web.Auth("deskbot", hashed)
     assert verify_password("open sesame", hashed) and not verify_password("open", hashed)
 
