@@ -54,7 +54,8 @@ async def _page(
         return Response.json(data, status=status)
     body = await datasette.render_template(template, {"data": data, "json_url": _json_url(request)}, request=request)
     return Response.html(body, status=status, headers={"Content-Security-Policy": CSP,
-                                                       "X-Content-Type-Options": "nosniff"})
+                                                       "X-Content-Type-Options": "nosniff",
+                                                       "Referrer-Policy": "no-referrer"})
 
 
 def _json_url(request: Request) -> str:

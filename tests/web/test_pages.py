@@ -130,6 +130,7 @@ def test_hostile_clip_is_shown_as_text_with_nothing_that_runs(kb):
     body = raw.decode()
     assert "script-src" not in headers["content-security-policy"]  # default-src 'none': no script at all
     assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"  # following a source link does not tell it our URL
     lowered = body.lower()
     assert "<script" not in lowered
     assert not re.search(r"""(href|src|action|data|formaction)\s*=\s*["']?\s*(javascript|data|vbscript):""", lowered)
