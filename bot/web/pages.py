@@ -16,7 +16,7 @@ from urllib.parse import quote
 from bot import decay
 from bot.answers import claim_lookup
 from bot.digest import GROUP_TITLES, collect_digest, count_line, owner_of
-from bot.render import place_url, stamp
+from bot.render import claim_link, stamp
 from bot.store import NoteRow, Store
 from bot.web.markdown import render_markdown
 
@@ -162,7 +162,7 @@ def note(store: Store, note_id: str, today: date, links: Links) -> dict[str, Any
                                       store.decay_table)
         claims_out.append({
             "claim": number, "text": claim.text, "label": claim.label, "quote": claim.quote, "t": claim.t,
-            "page": claim.page, "place": place_url(found, claim) if found.url else None,
+            "page": claim.page, "place": claim_link(row.url, claim) if row.url else None,  # a summary: its clip's
             "place_label": _place_label(claim.t, claim.page, claim.quote),
             "last_validated": _iso(claim.last_validated), "freshness": _freshness(fresh),
         })

@@ -119,6 +119,8 @@ def test_summary_note_links_its_clip_related_notes_and_tags(kb):
     assert [n["title"] for n in data["related"]] == [t for _, t in store.related_titles(summary_id)]
     assert data["related"], "the seeds relate the summary to the video"
     assert len(data["claims"]) == len(store.get_note(summary_id).claims)
+    source = "https://www.dwarkesh.com/p/thoughts-on-ai-progress-dec-2025"
+    assert data["url"] == source and {c["place"] for c in data["claims"]} == {source}  # via its clip's URL
     body = page(url + f"note/{summary_id}")
     assert 'href="/kb/notes_browse?_facet_array=tags&amp;tags__arraycontains=rlvr"' in body
 
