@@ -2,8 +2,8 @@
 
 Clipped bodies are untrusted HTML/markdown. Rendering keeps raw HTML (clips carry tables and
 figures), then an allow-list sanitiser removes everything that can run or leak: ``<script>`` and
-``<style>`` with their content, every ``on*`` handler, ``javascript:``/``data:`` URLs (only http,
-https and mailto links survive), forms, iframes, and images (a remote image would tell a tracker
+``<style>`` with their content, every ``on*`` handler, ``javascript:``/``data:`` URLs (only absolute
+http, https and mailto links survive), forms, iframes, and images (a remote image would tell a tracker
 who reads the note; the page shows the link instead).
 """
 
@@ -46,6 +46,7 @@ def sanitise(fragment: str) -> str:
         clean_content_tags=set(DROPPED_WITH_CONTENT),
         attributes={k: set(v) for k, v in ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
+        url_relative="deny",  # a clip's relative links would point into deskbot web itself
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -30,8 +31,10 @@ class Active(HTMLParser):
             if name.startswith("on") or name == "style":
                 self.found.append(f"{tag} {name}=")
             if name in URL_ATTRIBUTES:
-                scheme = "".join((value or "").split()).lower().partition(":")
-                if scheme[1] and scheme[0] not in ("http", "https", "mailto"):
+                # as a browser reads it: tabs and newlines removed, leading controls and spaces stripped
+                url = re.sub(r"[\t\n\r]", "", value or "").lstrip("".join(map(chr, range(33)))).lower()
+                scheme = re.match(r"[a-z][a-z0-9+.-]*:", url)
+                if scheme and scheme.group(0) not in ("http:", "https:", "mailto:"):
                     self.found.append(f"{tag} {name}={value}")
 
 
@@ -73,6 +76,8 @@ def test_markdown_still_renders():
     assert "<li>one</li>" in out and "<td>1</td>" in out
     assert '<a href="https://example.org/p" rel="noopener noreferrer nofollow">paper</a>' in out
     assert '<a href="https://example.org/f.png" rel="noopener noreferrer nofollow">[image: figure]</a>' in out
+    assert render_markdown("[up](../other) [here](#methods)") == (
+        '<p><a rel="noopener noreferrer nofollow">up</a> <a rel="noopener noreferrer nofollow">here</a></p>\n')
 
 
 @settings(max_examples=200, deadline=None)
