@@ -344,7 +344,9 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
                "resumable) or deskbot import-slack-export export.zip --channel research (an admin's export)")
     click.echo(f"== The seed notes are in your database too ({mine.path}): try `deskbot claim rlvr`. The sample")
     click.echo(f"   clip stayed in the scratch database {DEMO_DB_NAME}.")
+    scratch = store.path
     store.close()
+    click.echo(f"== browse it: deskbot web --db {scratch}   (then open http://127.0.0.1:8001/)")
 
 
 def format_capture(result: Any) -> str:
@@ -754,6 +756,40 @@ def import_slack_export_cmd(export_path: str, channel_name: str | None, dry_run:
         if found.files_skipped:
             line += f"; {found.files_skipped} file shares skipped (an export holds no file contents)"
         click.echo(line)
+
+
+@cli.command("web")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True,
+              help="HTTP port (0 = any free).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface; anything but loopback needs DESKBOT_WEB_PASSWORD_HASH.")
+@click.option("--slack-url", envvar="DESKBOT_SLACK_URL", metavar="URL",
+              help="Your workspace (https://acme.slack.com): note pages link to the Slack threads.")
+@click.option("--hash-password", is_flag=True, help="Print a DESKBOT_WEB_PASSWORD_HASH for a password, then exit.")
+@db_option
+def web_cmd(port: int, host: str, slack_url: str | None, hash_password: bool, db: str | None) -> None:
+    """Browse the knowledge base in a web browser: Datasette over the database, read-only."""
+    import os
+
+    from bot.web import app as web
+
+    if hash_password:
+        from datasette_auth_passwords.utils import hash_password as make_hash
+
+        click.echo(make_hash(click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)))
+        return
+    settings = _settings()
+    path = Path(db or settings.db_path).expanduser()
+    try:
+        auth = web.Auth.from_env(dict(os.environ))
+        web.check_host(host, auth)
+        web.prepare(path, settings.decay_table)
+        sock = web.listen(host, port)
+    except web.WebError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"deskbot web: {web.url_of(sock)} (database {path}; Ctrl-C stops)")
+    sys.stdout.flush()
+    web.serve(web.build(path, slack_url=slack_url, auth=auth), sock)
 
 
 # ------------------------------------------------------------------ the clock

@@ -353,6 +353,8 @@ def _text_item(item: Item, table: Mapping[str, int] | None, lines: list[str]) ->
     lines.append(f"    {_check(item)} · id {r.id}")
     if r.url:
         lines.append(f"    {r.url}")
+    if page := bk.note_page(r.id):
+        lines.append(f"    note page {page}")
 
 
 def render_digest_text(digest: Digest, table: Mapping[str, int] | None = None) -> str:

@@ -18,7 +18,8 @@ action_id                      what it does
 ``note_decay``                 *Change decay*: a ``static_select`` with slow / medium / fast. The
                                three buttons ``note_decay_slow|medium|fast`` are accepted too.
 ``claim_outdated``             *Outdated* on one claim (``c`` = its 1-based number)
-``note_open``                  *Open note*: a URL button to the source (acknowledged, nothing stored)
+``note_open``                  *Open note*: a URL button to the note's page on ``deskbot web`` when
+                               ``DESKBOT_WEB_URL`` is set, else to the source (acknowledged, nothing stored)
 ``share_claims``               *Share in channel*: post a ``/claim`` answer publicly (``q`` = topic)
 ============================  ==============================================================
 
@@ -37,6 +38,7 @@ action_id                      what it does
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -70,6 +72,7 @@ REVIEW_BUTTONS = ("valid", "needs_update", "snooze", "decay", "open")  # stale l
 
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
+WEB_URL_ENV = "DESKBOT_WEB_URL"
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -100,6 +103,17 @@ def link(url: str | None, label: str, limit: int = 300) -> str:
         return text
     safe = esc(url).replace("|", "%7C").replace(" ", "%20")
     return f"<{safe}|{text}>"
+
+
+def note_page(note_id: str | None) -> str | None:
+    """The note's page on ``deskbot web`` when ``DESKBOT_WEB_URL`` is set (an http(s) URL), else None.
+
+    Read here, when a message is built, so the thread reply, /claim answers and the digest all link
+    alike without threading one more setting through every caller."""
+    base = os.environ.get(WEB_URL_ENV, "").strip()
+    if not note_id or not _HTTP.match(base):
+        return None
+    return f"{base.rstrip('/')}/note/{note_id}"
 
 
 def mention(user_id: str | None) -> str:
@@ -296,8 +310,8 @@ def note_actions(
             if rate in RATES:
                 select["initial_option"] = options[RATES.index(rate)]
             elements.append(select)
-        elif name == "open" and url and _HTTP.match(url):
-            elements.append(button("🔗 Open note", OPEN, value, url=url))
+        elif name == "open" and (target := note_page(note_id) or url) and _HTTP.match(target):
+            elements.append(button("🔗 Open note", OPEN, value, url=target))
     block: dict[str, Any] = {"type": "actions", "elements": elements[:25]}
     if (block_id := _block_id("actions", note_id)) is not None:
         block["block_id"] = block_id
@@ -480,6 +494,8 @@ def claim_answer(
         source = link(a.link or hit.note_url, hit.note_title, 150)
         badge = f"{BADGE_EMOJI.get(a.freshness.state, '')} {esc(a.freshness.badge)}".strip()
         text = f"*{number}.* {plain(hit.text, 1500)}{label}\n— {source} ({esc(hit.note_kind)}) · {badge}"
+        if page := note_page(hit.note_id):
+            text += f" · {link(page, 'note')}"
         status = (statuses or {}).get((hit.note_id, hit.position))
         if status:
             text += "\n" + status
