@@ -38,8 +38,14 @@ from bot.notes import one_line  # noqa: E402
 from tests.fixtures.pages.corpus import load_corpus  # noqa: E402
 
 # ``shared/`` sits beside the checkout (or beside the folder of worktrees): the nearest one up wins.
-EVAL = next((p / "shared" / "eval" / "bbc-news-summary" for p in ROOT.parents
-             if (p / "shared" / "eval" / "bbc-news-summary").is_dir()), ROOT.parent / "shared" / "eval")
+EVAL = next(
+    (
+        p / "shared" / "eval" / "bbc-news-summary"
+        for p in ROOT.parents
+        if (p / "shared" / "eval" / "bbc-news-summary").is_dir()
+    ),
+    ROOT.parent / "shared" / "eval",
+)
 SEED_CLIP = ROOT / "seeds" / "thoughts-on-ai-progress-clip.md"
 SEED_CLAIMS = Path(__file__).with_name("seed000_claims.json")
 YOUTUBE = ROOT / "tests" / "fixtures" / "youtube" / "scaling.transcript.xml"
@@ -128,14 +134,15 @@ def seed_coverage(summarizer: ExtractiveSummarizer) -> tuple[list[tuple[str, str
 
 # --------------------------------------------------------------------------- lint
 
-LEANING = frozenset(
-    """however but and so or also yet still thus hence therefore instead besides moreover furthermore
+_LEANING_TEXT = """
+    however but and so or also yet still thus hence therefore instead besides moreover furthermore
     meanwhile nevertheless nonetheless then second secondly third thirdly finally first firstly indeed
-    he she it they them his her its their this that these those there such both which""".split()
-)
+    he she it they them his her its their this that these those there such both which"""
+LEANING = frozenset(_LEANING_TEXT.split())
 _CAPTION = re.compile(
     r"\b(?:clockwise from|photograph:|photo:|image:|picture:|credit:|pictured\b|illustration:|"
-    r"\(left\)|\(right\)|\(above\)|\(below\)|getty images)", re.I
+    r"\(left\)|\(right\)|\(above\)|\(below\)|getty images)",
+    re.I,
 )
 
 
@@ -169,8 +176,9 @@ def video_quarters(summarizer: ExtractiveSummarizer) -> tuple[list[int], float]:
     root = ET.parse(YOUTUBE).getroot()
     snippets = [(float(n.get("start", "0")), n.text or "") for n in root.iter("text")]
     end = max(float(n.get("start", "0")) + float(n.get("dur", "0")) for n in root.iter("text"))
-    extracted = video_extracted("_zgnSbu5GqE", Transcript("_zgnSbu5GqE", snippets, language="en",
-                                                          details={"title": "What are we scaling?"}))
+    extracted = video_extracted(
+        "_zgnSbu5GqE", Transcript("_zgnSbu5GqE", snippets, language="en", details={"title": "What are we scaling?"})
+    )
     times = [c.t or 0 for c in summarizer.summarize(extracted).claims]
     quarters = [0, 0, 0, 0]
     for t in times:
@@ -193,23 +201,29 @@ def main() -> None:
     if EVAL.is_dir():
         halves, bbc_claims = bbc(summarizer)
         print(f"\n1. BBC news ({EVAL}): mean per story")
-        print(f"   {'half':9s} {'stories':>7s} {'claims P':>9s} {'first-k P':>10s} {'random-k P':>11s}"
-              f" {'claims[:3] R2':>14s} {'LEAD-3 R2':>10s}")
+        print(
+            f"   {'half':9s} {'stories':>7s} {'claims P':>9s} {'first-k P':>10s} {'random-k P':>11s}"
+            f" {'claims[:3] R2':>14s} {'LEAD-3 R2':>10s}"
+        )
         for half in ("dev", "held-out"):
             rows = halves[half]
             n = len(rows["LEAD-3 R2"])
-            print(f"   {half:9s} {n:7d} {statistics.mean(rows['claims P']):9.1%} "
-                  f"{statistics.mean(rows['first-k P']):10.1%} {statistics.mean(rows['random-k P']):11.1%} "
-                  f"{100 * statistics.mean(rows['claims[:3] R2']):14.1f} "
-                  f"{100 * statistics.mean(rows['LEAD-3 R2']):10.1f}")
+            print(
+                f"   {half:9s} {n:7d} {statistics.mean(rows['claims P']):9.1%} "
+                f"{statistics.mean(rows['first-k P']):10.1%} {statistics.mean(rows['random-k P']):11.1%} "
+                f"{100 * statistics.mean(rows['claims[:3] R2']):14.1f} "
+                f"{100 * statistics.mean(rows['LEAD-3 R2']):10.1f}"
+            )
     else:
         bbc_claims = []
         print(f"\n1. BBC news: {EVAL} not found, skipped")
 
     coverage, seed_claims = seed_coverage(summarizer)
     tally = Counter(kind for _, kind in coverage)
-    print(f"\n2. seed 001 → seed 000: {tally['full']} full, {tally['partial']} partial, {tally['none']} none"
-          f" of {len(coverage)} (the hand-written note: {len(coverage)} full; {len(seed_claims)} claims made)")
+    print(
+        f"\n2. seed 001 → seed 000: {tally['full']} full, {tally['partial']} partial, {tally['none']} none"
+        f" of {len(coverage)} (the hand-written note: {len(coverage)} full; {len(seed_claims)} claims made)"
+    )
     print("   " + "  ".join(f"{cid}:{kind}" for cid, kind in coverage))
 
     corpus = load_corpus(with_huge=True)
@@ -220,13 +234,17 @@ def main() -> None:
     print("\n3. lint of the claims: leaning (connective/pronoun first) / unbalanced quotes / brackets / captions")
     for name, claims in (("saved pages", page_claims), ("seed 001 clip", seed_claims), ("BBC stories", bbc_claims)):
         c = lint_counts(claims)
-        print(f"   {name:14s} {c['leaning']:3d} / {c['quotes']:3d} / {c['brackets']:3d} / {c['caption']:3d}"
-              f"  of {len(claims)} claims")
+        print(
+            f"   {name:14s} {c['leaning']:3d} / {c['quotes']:3d} / {c['brackets']:3d} / {c['caption']:3d}"
+            f"  of {len(claims)} claims"
+        )
 
     quarters, end = video_quarters(summarizer)
     total = sum(quarters) or 1
-    print(f"\n4. video ({int(end) // 60}:{int(end) % 60:02d} talk): claims per quarter {quarters}; "
-          f"largest quarter {max(quarters) / total:.0%} (goal ≤ 40 %)")
+    print(
+        f"\n4. video ({int(end) // 60}:{int(end) % 60:02d} talk): claims per quarter {quarters}; "
+        f"largest quarter {max(quarters) / total:.0%} (goal ≤ 40 %)"
+    )
 
     ours: list[float] = []
     bare: list[float] = []
@@ -242,9 +260,11 @@ def main() -> None:
             if round_no:
                 ours.append(ms)
                 bare.append(bare_ms)
-    print(f"\n5. time per page ({len(corpus)} pages x {args.rounds} rounds): extract+summarize median "
-          f"{statistics.median(ours):.1f} ms, p95 {pct(ours, 0.95):.1f} ms; bare trafilatura median "
-          f"{statistics.median(bare):.1f} ms, p95 {pct(bare, 0.95):.1f} ms")
+    print(
+        f"\n5. time per page ({len(corpus)} pages x {args.rounds} rounds): extract+summarize median "
+        f"{statistics.median(ours):.1f} ms, p95 {pct(ours, 0.95):.1f} ms; bare trafilatura median "
+        f"{statistics.median(bare):.1f} ms, p95 {pct(bare, 0.95):.1f} ms"
+    )
 
 
 if __name__ == "__main__":
