@@ -169,17 +169,29 @@ def inline_plain(text: str) -> str:
     return one_line(text)
 
 
-def iter_prose_blocks(markdown: str) -> Iterator[str]:
+@dataclass(frozen=True)
+class Block:
+    """One prose block of a markdown text and where it sits: under which heading, as what kind of block."""
+
+    text: str
+    heading: str | None = None  # the nearest ``##``–``######`` heading above it (``#`` is the title)
+    kind: str = "p"  # p | item (a list item) | quote (a block quote)
+
+
+def iter_blocks(markdown: str) -> Iterator[Block]:
     """The readable paragraphs, list items and quotes of a markdown text, each as one plain line.
 
-    Headings, code blocks and tables are left out: they are not statements a claim could be.
+    Headings, code blocks and tables are left out: they are not statements a claim could be; a
+    heading is kept as the ``heading`` of the blocks under it.
     """
     current: list[str] = []
-    in_quote = in_fence = False
+    in_quote = in_fence = in_item = False
+    heading: str | None = None
     for raw in [*(markdown or "").splitlines(), ""]:
         line = raw.strip()
         is_fence = bool(_FENCE.match(raw))
-        skip = not line or line.startswith("|") or bool(_HEADING.match(raw)) or set(line) <= set("-=*_ ")
+        is_heading = bool(_HEADING.match(raw))
+        skip = not line or line.startswith("|") or is_heading or set(line) <= set("-=*_ ")
         quote = line.startswith(">")
         body = line.lstrip("> ").strip()
         item = bool(_LIST_ITEM.match(body))
@@ -187,14 +199,24 @@ def iter_prose_blocks(markdown: str) -> Iterator[str]:
             block = inline_plain(" ".join(current))
             current.clear()
             if block:
-                yield block
+                yield Block(block, heading, "quote" if in_quote else "item" if in_item else "p")
+        if is_heading and not in_fence:
+            level = len(line) - len(line.lstrip("#"))
+            heading = (inline_plain(line.lstrip("#").strip()) or None) if level >= 2 else None
         if is_fence:
             in_fence = not in_fence
             continue
         if in_fence or skip:
             continue
         in_quote = quote
+        if not current:
+            in_item = item
         current.append(_LIST_ITEM.sub("", body, count=1))
+
+
+def iter_prose_blocks(markdown: str) -> Iterator[str]:
+    """The text of every block of ``iter_blocks``."""
+    return (block.text for block in iter_blocks(markdown))
 
 
 def prose_blocks(markdown: str) -> list[str]:
@@ -263,12 +285,18 @@ def _lowercase_start_ok(before: str, punct: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split one paragraph into sentences (Latin punctuation with abbreviation care, and CJK 。！？)."""
+    """Split one paragraph into sentences (Latin punctuation with abbreviation care, and CJK 。！？).
+
+    Never inside a quotation that closes later in the paragraph: ``He said, “No. Not yet.”`` is one
+    sentence, so a claim never carries half a quote.
+    """
     text = one_line(text)
     if not text:
         return []
     pieces: list[str] = []
-    start = 0
+    start = counted = 0
+    opened = closed = straight = 0  # quotation marks in text[start:counted]
+    last_close, last_straight = text.rfind("”"), text.rfind('"')
     for match in _BOUNDARY.finditer(text):
         end = match.end(2)
         before = text[start : match.start(1)]
@@ -276,8 +304,14 @@ def split_sentences(text: str) -> list[str]:
             continue
         if match.group(4).islower() and not _lowercase_start_ok(before, match.group(1)):
             continue
+        seen = text[counted:end]
+        opened, closed, straight = opened + seen.count("“"), closed + seen.count("”"), straight + seen.count('"')
+        counted = end
+        if (opened > closed and last_close >= end) or (straight % 2 and last_straight >= end):
+            continue  # inside a quotation that closes later: one sentence, whatever it quotes
         pieces.append(text[start:end])
-        start = match.end()
+        start = counted = match.end()
+        opened = closed = straight = 0
     pieces.append(text[start:])
     out: list[str] = []
     for piece in pieces:

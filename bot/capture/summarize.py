@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.capture import claim_rules
 from bot.capture.decay_rules import suggest_decay
 from bot.capture.extract import (
     Extracted,
     is_boilerplate,
     is_content_sentence,
     is_punctuated,
-    iter_sentences,
+    iter_blocks,
     layout_blocks,
     speech_sentences,
     split_sentences,
@@ -133,20 +134,43 @@ class _Unit:
     page: int | None = None
     terms: list[str] = field(default_factory=list)
     score: float = 0.0
+    heading: str | None = None  # the ``##``/``###`` section it sits in (becomes the claim's label)
+    weight: float = 1.0  # < 1 for foils and block quotes: weaker on their own
+    sentences: int = 1  # 2 when a leaning sentence took its antecedent along
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A sentence of the source with its place: time, page, block and section."""
+
+    text: str
+    t: int | None = None
+    page: int | None = None
+    block: int = 0
+    heading: str | None = None
+    kind: str = "p"  # p | item | quote
+
+
+def _iter_placed(extracted: Extracted) -> Iterator[_Placed]:
+    if extracted.kind == "video" and extracted.segments:
+        punctuated = _video_punctuated(extracted)
+        for number, (start, text) in enumerate(extracted.segments):
+            yield from (_Placed(s, int(start), None, number) for s in speech_sentences(text, punctuated=punctuated))
+    elif extracted.pages:
+        count = 0
+        for number, page in enumerate(extracted.pages, start=1):
+            for block in layout_blocks(page):
+                count += 1
+                yield from (_Placed(s, None, number, count) for s in split_sentences(block))
+    else:
+        for number, block in enumerate(iter_blocks(extracted.text)):
+            for s in split_sentences(block.text):
+                yield _Placed(s, None, None, number, block.heading, block.kind)
 
 
 def iter_source_sentences(extracted: Extracted) -> Iterator[tuple[str, int | None, int | None]]:
     """Every sentence of a source as ``(text, t, page)``: what "a sentence of the source" means."""
-    if extracted.kind == "video" and extracted.segments:
-        punctuated = _video_punctuated(extracted)
-        for start, text in extracted.segments:
-            yield from ((s, int(start), None) for s in speech_sentences(text, punctuated=punctuated))
-    elif extracted.pages:
-        for number, page in enumerate(extracted.pages, start=1):
-            for block in layout_blocks(page):
-                yield from ((s, None, number) for s in split_sentences(block))
-    else:
-        yield from ((s, None, None) for s in iter_sentences(extracted.text))
+    return ((p.text, p.t, p.page) for p in _iter_placed(extracted))
 
 
 def _video_punctuated(extracted: Extracted) -> bool:
@@ -158,23 +182,70 @@ def source_sentences(extracted: Extracted) -> list[tuple[str, int | None, int | 
     return list(iter_source_sentences(extracted))
 
 
+_REPAIR_WORDS = 45  # a leaning sentence takes its antecedent along when both fit in this many words
+
+
+def _bullet_clause(placed: _Placed) -> bool:
+    """A list item that is a full clause without a final period ("he also said" lists, key points)."""
+    if placed.kind != "item" or placed.text.endswith((":", ";", ",")):
+        return False
+    first = placed.text.lstrip("\"'“‘(")[:1]
+    return first.isupper() and len(placed.text.split()) >= 8
+
+
+def _repairs(before: _Placed | None, placed: _Placed) -> bool:
+    """Whether the sentence before can stand in front of a leaning one: short, same section, fit itself."""
+    return (
+        before is not None
+        and before.heading == placed.heading
+        and before.kind == placed.kind
+        and before.t == placed.t
+        and before.page == placed.page
+        and len(before.text.split()) + len(placed.text.split()) <= _REPAIR_WORDS
+        and not claim_rules.leans_on_previous(before.text)
+        and not claim_rules.unfit(before.text)
+        and not is_boilerplate(before.text)
+    )
+
+
 def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
-    """Candidate sentences (capped at ``MAX_SENTENCES``) and every non-chrome sentence read (for tags)."""
+    """Candidate sentences (capped at ``MAX_SENTENCES``) and every non-chrome sentence read (for tags).
+
+    Sentences that can never be claims (captions, edit notes, calls to action, questions, asides, broken
+    quotes) are left out; a sentence leaning on the one before it in the same block takes that one along
+    when both are short (still a verbatim stretch of the source), else it is left out; foils weigh less.
+    """
     units: list[_Unit] = []
     texts: list[str] = []
     seen: set[str] = set()
     require_end = not (extracted.kind == "video" and extracted.segments and not _video_punctuated(extracted))
-    for count, (text, t, page) in enumerate(iter_source_sentences(extracted)):
+    previous: _Placed | None = None
+    for count, placed in enumerate(_iter_placed(extracted)):
         if count >= MAX_SENTENCES:
             break
+        before, previous = previous, placed
+        text = placed.text
         if is_boilerplate(text):
             continue
         texts.append(text)
         key = text.casefold()
-        if key in seen or text.endswith(("?", ":")) or not is_content_sentence(text, require_end=require_end):
+        if key in seen or text.endswith(":") or claim_rules.unfit(text):
+            continue
+        if not is_content_sentence(text, require_end=require_end and not _bullet_clause(placed)):
             continue
         seen.add(key)
-        units.append(_Unit(len(units), text, t, page, _terms(text)))
+        weight, n_sentences = 1.0, 1
+        if claim_rules.leans_on_previous(text):
+            if not _repairs(before, placed):
+                continue  # "He said …" with no antecedent at hand: never a claim on its own
+            assert before is not None
+            text, n_sentences = f"{before.text} {text}", 2
+        if claim_rules.is_foil(text):
+            weight *= 0.4
+        if placed.kind == "quote":
+            weight *= 0.8  # someone else's words, quoted: the author's own claims come first
+        units.append(_Unit(len(units), text, placed.t, placed.page, _terms(text), heading=placed.heading,
+                           weight=weight, sentences=n_sentences))  # fmt: skip
     return units, texts
 
 
@@ -199,22 +270,24 @@ def _score(units: list[_Unit], title: str, kind: str) -> None:
         centroid.update(vec)
     c_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
     title_terms = set(_terms(title))
+    heading_cache: dict[str, set[str]] = {}
     lead_weight = 0.05 if kind == "video" else 0.15
     for unit, vec in zip(units, vectors, strict=True):
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         central = sum(v * centroid[t] for t, v in vec.items()) / (norm * c_norm)
         overlap = len(title_terms & set(unit.terms)) / len(title_terms) if title_terms else 0.0
+        if unit.heading:  # the sentence that restates its section's heading is that section's point
+            heading_terms = heading_cache.setdefault(unit.heading, set(_terms(unit.heading)))
+            if heading_terms:
+                overlap += len(heading_terms & set(unit.terms)) / len(heading_terms)
         position = lead_weight * (1 - unit.index / n) + (0.1 if unit.index < 2 and kind != "video" else 0.0)
         n_words = len(unit.text.split()) if not _CJK_TERM.search(unit.text) else len(unit.text) // 3
         shape = min(1.0, n_words / 12) * min(1.0, 40 / max(n_words, 1))
-        first = (words(unit.text[:40].lower()) or [""])[0]
-        if first in _DANGLING:
-            shape *= 0.8  # "But it …" leans on the sentence before: weaker on its own
         if re.search(r"\d", unit.text):
             shape *= 1.1  # figures are what people come back to check
         if re.match(r"\s*I\b", unit.text) or " I think " in unit.text:
             shape *= 0.9
-        unit.score = (central + 0.3 * overlap + position) * shape
+        unit.score = (central + 0.3 * overlap + position) * shape * unit.weight
 
 
 def _similar(a: _Unit, b: _Unit) -> bool:
@@ -225,11 +298,17 @@ def _similar(a: _Unit, b: _Unit) -> bool:
 
 
 def _pick(
-    units: list[_Unit], k: int, exclude: set[int] | None = None, *, per_time: int | None = None
+    units: list[_Unit],
+    k: int,
+    exclude: set[int] | None = None,
+    *,
+    per_time: int | None = None,
+    chosen: list[_Unit] | None = None,
 ) -> list[_Unit]:
-    """The k best units, skipping near-duplicates (and crowding at one video time), in source order."""
-    chosen: list[_Unit] = []
-    at_time: Counter[int] = Counter()
+    """The k best units (after any already ``chosen``), skipping near-duplicates (and crowding at one
+    video time), in source order."""
+    chosen = list(chosen or [])
+    at_time: Counter[int] = Counter(u.t for u in chosen if u.t is not None)
     for unit in sorted(units, key=lambda u: (-u.score, u.index)):
         if len(chosen) >= k:
             break
@@ -237,7 +316,7 @@ def _pick(
             continue
         if per_time and unit.t is not None and at_time[unit.t] >= per_time:
             continue
-        if any(_similar(unit, other) for other in chosen):
+        if any(unit is other or _similar(unit, other) for other in chosen):
             continue
         chosen.append(unit)
         if unit.t is not None:
@@ -349,23 +428,47 @@ class ExtractiveSummarizer:
         _score(units, extracted.title, extracted.kind)
         n = len(units)
         k_summary = 2 if n <= 6 else 3 if n <= 25 else 4
-        summary_units = _pick(units, k_summary)
+        single = [u for u in units if u.sentences == 1]  # so the summary is 2–4 sentences, no more
+        summary_units = _pick(single if len(single) >= 2 else units, k_summary)
         k_claims = max(3, min(10, n // 5))
-        exclude = {u.index for u in summary_units} if n - k_summary >= 3 else None
+        exclude = None
         per_time = 2 if extracted.kind == "video" else None  # spread a video's claims over its length
-        claim_units = _pick(units, k_claims, exclude, per_time=per_time)
-        claims = [_claim(u, extracted.kind) for u in claim_units]
+        sections = _section_picks(units, k_claims, exclude)
+        claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=sections)
+        labelled = {u.index for u in sections}
+        claims = [_claim(u, extracted.kind, label=u.heading if u.index in labelled else None) for u in claim_units]
         tags = keyphrases(texts, extracted.title)
         text = " ".join(u.text for u in summary_units)
         return Summary(text=text, claims=claims, tags=tags, method=self.method)
 
 
-def _claim(unit: _Unit, kind: str) -> Claim:
+def _section_picks(units: list[_Unit], k: int, exclude: set[int] | None) -> list[_Unit]:
+    """The best sentence of each ``##``/``###`` section (at most ``k``, best sections first).
+
+    Authors put one point per section; taking one from each covers the argument instead of its
+    densest part. Sections whose best sentence is a repeat of another pick are skipped.
+    """
+    best: dict[str, _Unit] = {}
+    for unit in units:
+        if unit.heading is None or (exclude and unit.index in exclude):
+            continue
+        if unit.heading not in best or unit.score > best[unit.heading].score:
+            best[unit.heading] = unit
+    if len(best) < 2:
+        return []  # one heading is a page's subtitle, not a structure
+    chosen: list[_Unit] = []
+    for unit in sorted(best.values(), key=lambda u: (-u.score, u.index)):
+        if len(chosen) < k and not any(_similar(unit, other) for other in chosen):
+            chosen.append(unit)
+    return chosen
+
+
+def _claim(unit: _Unit, kind: str, label: str | None = None) -> Claim:
     if unit.t is not None:
-        return Claim(text=unit.text, t=unit.t, supported=True)
+        return Claim(text=unit.text, label=label, t=unit.t, supported=True)
     if unit.page is not None:
-        return Claim(text=unit.text, page=unit.page, supported=True)
-    return Claim(text=unit.text, quote=unit.text, supported=True)
+        return Claim(text=unit.text, label=label, page=unit.page, supported=True)
+    return Claim(text=unit.text, label=label, quote=unit.text, supported=True)
 
 
 def summarize(extracted: Extracted, summarizer: Summarizer | None = None) -> Summary:
