@@ -242,6 +242,8 @@ def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
             text, n_sentences = f"{before.text} {text}", 2
         if claim_rules.is_foil(text):
             weight *= 0.4
+        if _bullet_clause(placed):
+            weight *= 1.2  # a list of full clauses is the author's own list of points
         if placed.kind == "quote":
             weight *= 0.8  # someone else's words, quoted: the author's own claims come first
         units.append(_Unit(len(units), text, placed.t, placed.page, _terms(text), heading=placed.heading,
