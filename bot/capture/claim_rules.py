@@ -30,18 +30,29 @@ _LEANING_PHRASES = (
     "in that case",
     "to be clear",
     "that said",
+    "for these reasons",
+    "for this reason",
+    "because of this",
+    "as such",
 )
 _FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+)")  # "It's" → "It"
+
+
+_PHRASE_STARTS = frozenset(phrase.split()[0] for phrase in _LEANING_PHRASES)
+
+
 def leans_on_previous(sentence: str) -> bool:
     """Opens with a connective or a pronoun ("However", "He said", "Second", "This is why")."""
     match = _FIRST_WORD.match(sentence)
     if not match:
         return False
     first = match.group(1).lower()
-    head = sentence.lstrip(" \"'“‘(").lower()
-    if any(head.startswith(p) and not head[len(p) : len(p) + 1].isalpha() for p in _LEANING_PHRASES):
+    if first in LEANING_WORDS:
         return True
-    return first in LEANING_WORDS
+    if first not in _PHRASE_STARTS:
+        return False
+    head = sentence[match.start(1) : match.start(1) + 24].lower()
+    return any(head.startswith(p) and not head[len(p) : len(p) + 1].isalpha() for p in _LEANING_PHRASES)
 
 
 def balanced(sentence: str) -> bool:
@@ -103,7 +114,7 @@ _ASIDE = re.compile(
 
 def is_aside(sentence: str) -> bool:
     """A first-person aside or anecdote ("I was at a dinner with …"), not a statement about the subject."""
-    return bool(_ASIDE.search(sentence.strip(" \"“")))
+    return bool(_ASIDE.search(sentence.strip(' "“')))
 
 
 _FOIL = re.compile(
@@ -118,7 +129,7 @@ _FOIL = re.compile(
 
 def is_foil(sentence: str) -> bool:
     """A view stated in order to be rejected ("Another counterargument you could make …", "Somehow, …")."""
-    return bool(_FOIL.search(sentence.strip(" \"“")))
+    return bool(_FOIL.search(sentence.strip(' "“')))
 
 
 def is_question(sentence: str) -> bool:

@@ -92,9 +92,7 @@ _TAG_STOPWORDS_TEXT = """
     los las una por para con del como pero más sus este esta son fue han ser entre
     """
 _TAG_STOPWORDS = frozenset(_TAG_STOPWORDS_TEXT.split())
-_DANGLING = frozenset(
-    {"and", "but", "so", "or", "because", "also", "this", "that", "these", "those", "it", "they"}
-)
+_DANGLING = frozenset({"and", "but", "so", "or", "because", "also", "this", "that", "these", "those", "it", "they"})
 
 
 def _stem(word: str) -> str:
@@ -194,13 +192,10 @@ def _bullet_clause(placed: _Placed) -> bool:
 
 
 def _repairs(before: _Placed | None, placed: _Placed) -> bool:
-    """Whether the sentence before can stand in front of a leaning one: short, same section, fit itself."""
+    """Whether the sentence before can stand in front of a leaning one: same block, short, fit itself."""
     return (
         before is not None
-        and before.heading == placed.heading
-        and before.kind == placed.kind
-        and before.t == placed.t
-        and before.page == placed.page
+        and before.block == placed.block
         and len(before.text.split()) + len(placed.text.split()) <= _REPAIR_WORDS
         and not claim_rules.leans_on_previous(before.text)
         and not claim_rules.unfit(before.text)
@@ -306,11 +301,13 @@ def _pick(
     *,
     per_time: int | None = None,
     chosen: list[_Unit] | None = None,
+    quota: dict[str | None, int] | None = None,
 ) -> list[_Unit]:
     """The k best units (after any already ``chosen``), skipping near-duplicates (and crowding at one
-    video time), in source order."""
+    video time, or past a section's ``quota``), in source order."""
     chosen = list(chosen or [])
     at_time: Counter[int] = Counter(u.t for u in chosen if u.t is not None)
+    in_section: Counter[str | None] = Counter(u.heading for u in chosen)
     for unit in sorted(units, key=lambda u: (-u.score, u.index)):
         if len(chosen) >= k:
             break
@@ -318,9 +315,12 @@ def _pick(
             continue
         if per_time and unit.t is not None and at_time[unit.t] >= per_time:
             continue
+        if quota is not None and in_section[unit.heading] >= quota.get(unit.heading, 0):
+            continue
         if any(unit is other or _similar(unit, other) for other in chosen):
             continue
         chosen.append(unit)
+        in_section[unit.heading] += 1
         if unit.t is not None:
             at_time[unit.t] += 1
     return sorted(chosen, key=lambda u: u.index)
@@ -436,12 +436,23 @@ class ExtractiveSummarizer:
         exclude = None
         per_time = 2 if extracted.kind == "video" else None  # spread a video's claims over its length
         sections = _section_picks(units, k_claims, exclude)
-        claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=sections)
+        if len(sections) >= 5:
+            k_claims = min(12, max(k_claims, len(sections) + 5))  # a long argument: room for its main section
+        quota = _section_quota(units, k_claims) if sections else None
+        claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=sections, quota=quota)
+        if len(claim_units) < k_claims and quota:
+            claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=claim_units)
         labelled = {u.index for u in sections}
         claims = [_claim(u, extracted.kind, label=u.heading if u.index in labelled else None) for u in claim_units]
         tags = keyphrases(texts, extracted.title)
         text = " ".join(u.text for u in summary_units)
         return Summary(text=text, claims=claims, tags=tags, method=self.method)
+
+
+def _section_quota(units: list[_Unit], k: int) -> dict[str | None, int]:
+    """Claims each section may hold, in proportion to its length (at least one)."""
+    sizes = Counter(u.heading for u in units)
+    return {heading: max(1, round(k * size / len(units))) for heading, size in sizes.items()}
 
 
 def _section_picks(units: list[_Unit], k: int, exclude: set[int] | None) -> list[_Unit]:

@@ -211,4 +211,3 @@ def test_bullet_clauses_without_a_period_are_candidates():
     extracted = extract_text_file(markdown.encode(), "https://notes.example/seed-000")
     claims = ExtractiveSummarizer().summarize(extracted).claims
     assert any(c.text in bullets for c in claims), [c.text for c in claims]
-
