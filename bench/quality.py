@@ -200,7 +200,10 @@ def video_quarters(summarizer: ExtractiveSummarizer) -> tuple[list[int], float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds over the saved pages")
+    parser.add_argument("--eval", type=Path, default=None, help="the bbc-news-summary folder (default: found up)")
     args = parser.parse_args()
+    global EVAL
+    EVAL = args.eval or EVAL
     import trafilatura
 
     summarizer = ExtractiveSummarizer()
