@@ -506,17 +506,23 @@ def _first_h1(tree: Any) -> str | None:
 
 
 _BLOCKS_IN_CELL = ".//td//p|.//td//h1|.//td//h2|.//td//h3|.//td//div|.//td//article|.//td//ul"
+_PROSE_IN_CELL = ".//td//p|.//td//h1|.//td//h2|.//td//h3|.//td//h4"
+_CELLS = "./tbody|./thead|./tfoot|./tr|./*/tr|./tr/td|./*/tr/td|./tr/th|./*/tr/th"
 
 
 def _unwrap_layout_tables(tree: Any) -> None:
     """Turn layout tables (old sites put the whole page in one) into divs so the article is prose.
 
-    A data table has header cells and short cells; a layout table holds paragraphs and headings.
+    A data table has short cells; a layout table holds paragraphs and headings. Header cells alone
+    do not make a data table (LWN lays its articles out in a table with ``<th>`` rows): a table
+    with ``<th>`` is layout when its cells hold at least two paragraphs or headings.
     """
     for table in list(tree.iter("table")):
-        if table.find(".//th") is not None or not table.xpath(_BLOCKS_IN_CELL):
+        if not table.xpath(_BLOCKS_IN_CELL):
             continue
-        for part in table.xpath("./tbody|./thead|./tfoot|./tr|./*/tr|./tr/td|./*/tr/td"):
+        if table.find(".//th") is not None and len(table.xpath(_PROSE_IN_CELL)) < 2:
+            continue
+        for part in table.xpath(_CELLS):
             part.tag = "div"
         table.tag = "div"
 
@@ -535,14 +541,45 @@ def _drop_non_content(tree: Any) -> None:
             element.drop_tree()
 
 
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)[ \t]+(?=[,.](?:\s|$))")
+
+
+def _main_text(tree: Any, url: str) -> str:
+    """The page's main text as markdown prose without link markup, by trafilatura's balanced default.
+
+    Link markup glued links to the next word ("[Court](…)has") and broke sentences, so the text keeps
+    only the link words. ``favor_recall`` pulls in sidebars and drops text on some pages, so it is only
+    the fallback when the default finds little text. A space that source line breaks left before a
+    comma or full stop ("Digitimes , we") is closed up.
+    """
+    import trafilatura
+
+    options: dict[str, Any] = {
+        "url": url,
+        "output_format": "markdown",
+        "include_links": False,
+        "include_comments": False,
+        "include_tables": True,
+        "with_metadata": False,
+    }
+    markdown = (trafilatura.extract(tree, **options) or "").strip()
+    if is_little_text(markdown):
+        recall = (trafilatura.extract(tree, favor_recall=True, **options) or "").strip()
+        if len(recall) > len(markdown):
+            markdown = recall
+    return _SPACE_BEFORE_PUNCT.sub("", markdown)
+
+
 def extract_article(html: bytes | str, url: str, *, content_type_charset: str | None = None) -> Extracted:
-    """Title, author, date, site and main text (markdown, links kept) of a web page.
+    """Title, author, date, site and main text (markdown prose, link words without their URLs) of a web page.
 
     Pages with almost no prose (paywall, JS shell) come back with ``little_text=True`` and whatever
     metadata exists, never with invented text.
     """
     import trafilatura
     from trafilatura.utils import load_html
+
+    from bot.capture.pagemeta import page_titles, pick_title
 
     text_html = _XML_DECL.sub("", decode_bytes(html, content_type_charset), count=1)
     tree = load_html(text_html) if text_html.strip() else None
@@ -554,16 +591,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
     date_params = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
     try:
         meta = trafilatura.extract_metadata(tree, default_url=url, date_config=date_params)
-        markdown = trafilatura.extract(
-            tree,
-            url=url,
-            output_format="markdown",
-            include_links=True,
-            include_comments=False,
-            include_tables=True,
-            favor_recall=True,
-            with_metadata=False,
-        )
+        markdown = _main_text(tree, url)
     except Exception as exc:  # a parser bug on one odd page must not take the capture down
         log.warning("trafilatura failed on %s: %s", url, exc)
         h1 = _first_h1(tree)
@@ -571,7 +599,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
     markdown = (markdown or "").strip()
     site = one_line(meta.sitename or "") or None
     h1 = _first_h1(tree)
-    title = _clean_title(meta.title or h1 or "", h1, site) or url
+    title = pick_title(page_titles(tree)) or _clean_title(meta.title or h1 or "", h1, site) or url
     author = one_line(meta.author or "") or None
     return Extracted(
         url=url,
