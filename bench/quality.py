@@ -13,6 +13,7 @@
    stories: claims opening with a connective/pronoun, with unbalanced quotes, with stray brackets, captions.
 4. Video: share of the claims per quarter of the saved 12:34 talk (``tests/fixtures/youtube``).
 5. Time: extraction + offline summary per saved page (median, p95), bare trafilatura beside it.
+6. Saved pages: title exactly right, every known sentence in the clip; trafilatura alone beside it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.capture.extract import Extracted, extract_article, extract_text_file  #
 from bot.capture.summarize import ExtractiveSummarizer  # noqa: E402
 from bot.capture.youtube import Transcript, video_extracted  # noqa: E402
 from bot.notes import one_line  # noqa: E402
-from tests.fixtures.pages.corpus import load_corpus  # noqa: E402
+from tests.fixtures.pages.corpus import known_share, load_corpus  # noqa: E402
 
 # ``shared/`` sits beside the checkout (or beside the folder of worktrees): the nearest one up wins.
 EVAL = next(
@@ -249,6 +250,26 @@ def main() -> None:
             f"   {name:14s} {c['leaning']:3d} / {c['quotes']:3d} / {c['brackets']:3d} / {c['caption']:3d}"
             f"  of {len(claims)} claims"
         )
+
+    titles = known = bare_titles = bare_known = with_title = with_known = 0
+    for page in corpus:
+        if page.name == "huge-longread":
+            continue
+        extracted = extract_article(page.data, page.url)
+        bare_text = trafilatura.extract(page.data, url=page.url) or ""
+        if page.expected.get("title"):
+            with_title += 1
+            titles += extracted.title == page.expected["title"]
+            bare_meta = trafilatura.extract_metadata(page.data, default_url=page.url)
+            bare_titles += (bare_meta.title if bare_meta else None) == page.expected["title"]
+        if page.expected.get("known_sentences"):
+            with_known += 1
+            known += known_share(extracted.text, page.expected["known_sentences"]) == 1.0
+            bare_known += known_share(bare_text, page.expected["known_sentences"]) == 1.0
+    print(
+        f"\n6. saved pages: title exactly right {titles}/{with_title} (trafilatura alone {bare_titles}/{with_title});"
+        f" every known sentence in the clip {known}/{with_known} (trafilatura alone {bare_known}/{with_known})"
+    )
 
     quarters, end = video_quarters(summarizer)
     total = sum(quarters) or 1

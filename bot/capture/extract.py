@@ -544,13 +544,13 @@ def _drop_non_content(tree: Any) -> None:
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)[ \t]+(?=[,.](?:\s|$))")
 
 
-def _main_text(tree: Any, url: str) -> str:
+def _main_text(tree: Any, url: str) -> tuple[str, bool]:
     """The page's main text as markdown prose without link markup, by trafilatura's balanced default.
 
     Link markup glued links to the next word ("[Court](…)has") and broke sentences, so the text keeps
     only the link words. ``favor_recall`` pulls in sidebars and drops text on some pages, so it is only
     the fallback when the default finds little text. A space that source line breaks left before a
-    comma or full stop ("Digitimes , we") is closed up.
+    comma or full stop ("Digitimes , we") is closed up. Returns the text and whether it is little text.
     """
     import trafilatura
 
@@ -562,12 +562,18 @@ def _main_text(tree: Any, url: str) -> str:
         "include_tables": True,
         "with_metadata": False,
     }
-    markdown = (trafilatura.extract(tree, **options) or "").strip()
-    if is_little_text(markdown):
-        recall = (trafilatura.extract(tree, favor_recall=True, **options) or "").strip()
+    markdown = _SPACE_BEFORE_PUNCT.sub("", (trafilatura.extract(tree, **options) or "").strip())
+    little = is_little_text(markdown)
+    if little and _page_text_weight(tree) >= LITTLE_TEXT_CHARS:  # else there is nothing more to recall
+        recall = _SPACE_BEFORE_PUNCT.sub("", (trafilatura.extract(tree, favor_recall=True, **options) or "").strip())
         if len(recall) > len(markdown):
-            markdown = recall
-    return _SPACE_BEFORE_PUNCT.sub("", markdown)
+            markdown, little = recall, is_little_text(recall)
+    return markdown, little
+
+
+def _page_text_weight(tree: Any) -> int:
+    body = tree.find(".//body")
+    return text_weight(one_line((body if body is not None else tree).text_content()))
 
 
 def extract_article(html: bytes | str, url: str, *, content_type_charset: str | None = None) -> Extracted:
@@ -591,12 +597,11 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
     date_params = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
     try:
         meta = trafilatura.extract_metadata(tree, default_url=url, date_config=date_params)
-        markdown = _main_text(tree, url)
+        markdown, little = _main_text(tree, url)
     except Exception as exc:  # a parser bug on one odd page must not take the capture down
         log.warning("trafilatura failed on %s: %s", url, exc)
         h1 = _first_h1(tree)
         return Extracted(url=url, title=h1 or url, little_text=True, problem="the page could not be read")
-    markdown = (markdown or "").strip()
     site = one_line(meta.sitename or "") or None
     h1 = _first_h1(tree)
     title = pick_title(page_titles(tree)) or _clean_title(meta.title or h1 or "", h1, site) or url
@@ -609,7 +614,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
         site=site,
         published=_parse_date(meta.date),
         text=markdown,
-        little_text=is_little_text(markdown),
+        little_text=little,
         meta={"description": meta.description} if meta.description else {},
     )
 

@@ -92,7 +92,6 @@ _TAG_STOPWORDS_TEXT = """
     los las una por para con del como pero más sus este esta son fue han ser entre
     """
 _TAG_STOPWORDS = frozenset(_TAG_STOPWORDS_TEXT.split())
-_DANGLING = frozenset({"and", "but", "so", "or", "because", "also", "this", "that", "these", "those", "it", "they"})
 
 
 def _stem(word: str) -> str:
