@@ -42,6 +42,7 @@ class Extracted:
     text: str = ""  # article markdown, a video's timestamped transcript, or a PDF's text
     little_text: bool = False
     segments: list[tuple[float, str]] = field(default_factory=list)  # video: (start seconds, text)
+    snippets: list[tuple[float, str]] = field(default_factory=list)  # video: the caption snippets as fetched
     pages: list[str] = field(default_factory=list)  # PDF: text of each page, 1-based when cited
     meta: dict[str, Any] = field(default_factory=dict)  # kind-specific extras (video_id, duration, …)
     problem: str | None = None  # why the source is incomplete (no transcript, …), shown to the user

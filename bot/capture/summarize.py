@@ -31,7 +31,7 @@ from bot.capture.extract import (
     words,
 )
 from bot.capture.links import canonical_url
-from bot.notes import Claim, Note, normalize_tag, one_line, url_note_id
+from bot.notes import Claim, Note, Quote, normalize_tag, one_line, url_note_id
 
 MAX_SENTENCES = 400  # sentences considered per source: keeps a 3 MB page as fast as a blog post
 MAX_TAGS = 8
@@ -45,6 +45,9 @@ class Summary:
     claims: list[Claim] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     method: str = "extractive"
+    highlights: list[Quote] = field(default_factory=list)  # video: titled passages (seed 004's Highlights)
+    quotes: list[Quote] = field(default_factory=list)  # video: Surprising Quotes
+    sections: dict[str, str] = field(default_factory=dict)  # other note sections (a video's Mentions)
 
 
 @runtime_checkable
@@ -132,6 +135,7 @@ class _Unit:
     terms: list[str] = field(default_factory=list)
     score: float = 0.0
     heading: str | None = None  # the ``##``/``###`` section it sits in (becomes the claim's label)
+    block: int = 0  # paragraph (a video's transcript paragraph) it sits in
     weight: float = 1.0  # < 1 for foils and block quotes: weaker on their own
     sentences: int = 1  # 2 when a leaning sentence took its antecedent along
 
@@ -241,7 +245,7 @@ def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
         if placed.kind == "quote":
             weight *= 0.8  # someone else's words, quoted: the author's own claims come first
         units.append(_Unit(len(units), text, placed.t, placed.page, _terms(text), heading=placed.heading,
-                           weight=weight, sentences=n_sentences))  # fmt: skip
+                           block=placed.block, weight=weight, sentences=n_sentences))  # fmt: skip
     return units, texts
 
 
@@ -427,6 +431,8 @@ class ExtractiveSummarizer:
         if len(units) < 2:
             return Summary(method=self.method)
         _score(units, extracted.title, extracted.kind)
+        if extracted.kind == "video" and extracted.segments:
+            return _video_summary(extracted, units, texts)
         n = len(units)
         k_summary = 2 if n <= 6 else 3 if n <= 25 else 4
         single = [u for u in units if u.sentences == 1]  # so the summary is 2–4 sentences, no more
@@ -446,6 +452,97 @@ class ExtractiveSummarizer:
         tags = keyphrases(texts, extracted.title)
         text = " ".join(u.text for u in summary_units)
         return Summary(text=text, claims=claims, tags=tags, method=self.method)
+
+
+VIDEO_HIGHLIGHTS = 5
+VIDEO_QUOTES = 5
+_PASSAGE_WORDS = 45  # a highlight runs on from its claim to about this many words
+
+
+def _video_summary(extracted: Extracted, units: list[_Unit], texts: list[str]) -> Summary:
+    """A talk in seed 004's shape: summary, labelled Key Points spread over the running time (the best
+    sentence of each stretch), titled Highlights, Surprising Quotes and Mentions, each timed at the
+    caption snippet where its sentence starts."""
+    from bot.capture.video_notes import SnippetClock, mentions, mentions_section
+
+    n = len(units)
+    summary_units = _pick([u for u in units if u.sentences == 1] or units, 2 if n <= 6 else 3 if n <= 25 else 4)
+    k = max(3, min(12, n // 5))
+    duration = extracted.meta.get("duration") or max(u.t or 0 for u in units) + 30
+    chosen: list[_Unit] = []
+    for i in range(k):  # the best sentence of each stretch of the talk first
+        lo, hi = duration * i / k, duration * (i + 1) / k
+        stretch = [u for u in units if u.t is not None and lo <= u.t < hi]
+        for unit in sorted(stretch, key=lambda u: (-u.score, u.index)):
+            if not any(_similar(unit, other) for other in chosen):
+                chosen.append(unit)
+                break
+    claim_units = _pick(units, k, chosen=chosen, per_time=2)
+    clock = SnippetClock(extracted.snippets)
+    counts = Counter(w.lower() for text in texts for w in words(text))
+    content = [w for w, _ in counts.most_common() if len(w) > 2 and w not in STOPWORDS and w not in _TAG_STOPWORDS]
+    common = frozenset(content[:3])
+
+    def when(unit: _Unit) -> int | None:
+        """The start of the caption snippet the sentence starts in, else its paragraph's start."""
+        found = clock.time_of(unit.text, unit.t or 0) if unit.t is not None else None
+        return unit.t if found is None else found
+
+    claims = [Claim(text=u.text, label=_label(u.text, counts, common), t=when(u), supported=True) for u in claim_units]
+    speaker = extracted.author
+    best = sorted(claim_units, key=lambda u: (-u.score, u.index))[:VIDEO_HIGHLIGHTS]
+    highlights = [
+        Quote(text=_passage(extracted, u), heading=_label(u.text, counts, common), speaker=speaker, t=when(u))
+        for u in sorted(best, key=lambda u: u.index)
+    ]
+    used = {u.index for u in claim_units} | {u.index for u in summary_units}
+    said = " ".join([*(c.text for c in claims), *(h.text for h in highlights)])
+    quotable = [u for u in units if u.index not in used and 8 <= len(u.text.split()) <= 40 and u.text not in said]
+    quote_units = _pick(quotable, VIDEO_QUOTES, per_time=1)
+    quotes = [Quote(text=u.text, t=when(u)) for u in quote_units]
+    video_id = str(extracted.meta.get("video_id") or "")
+    names = mentions(((p.text, p.t) for p in _iter_placed(extracted)), video_id)
+    return Summary(
+        text=" ".join(u.text for u in summary_units),
+        claims=claims,
+        tags=keyphrases(texts, extracted.title),
+        method=ExtractiveSummarizer.method,
+        highlights=highlights,
+        quotes=quotes,
+        sections={"Mentions": mentions_section(names, video_id)} if names else {},
+    )
+
+
+def _label(text: str, counts: Counter[str], common: frozenset[str] = frozenset()) -> str:
+    """A few-word title for a key point: its words the talk says most, leaving out the talk's own
+    commonest words (they would title every point alike), in sentence order."""
+    candidates: list[tuple[int, int, str]] = []
+    seen: set[str] = set()
+    for position, word in enumerate(words(text)):
+        low = word.lower()
+        if len(low) <= 2 or low in STOPWORDS or low in _TAG_STOPWORDS or low in common or _stem(low) in seen:
+            continue
+        if low.isdigit() or "'" in low or "’" in low or counts[low] < 2:
+            continue
+        seen.add(_stem(low))
+        candidates.append((-counts[low], position, word))
+    picked = sorted(sorted(candidates)[:3], key=lambda c: c[1])
+    label = " ".join(word for _, _, word in picked) or " ".join(text.split()[:4])
+    return label[:1].upper() + label[1:]
+
+
+def _passage(extracted: Extracted, unit: _Unit) -> str:
+    """The claim and the sentences after it in its transcript paragraph, to about ``_PASSAGE_WORDS``."""
+    paragraph = extracted.segments[unit.block][1] if unit.block < len(extracted.segments) else unit.text
+    start = paragraph.find(unit.text)
+    if start < 0:
+        return unit.text
+    out = [unit.text]
+    for sentence in split_sentences(paragraph[start + len(unit.text) :]):
+        if sum(len(s.split()) for s in out) >= _PASSAGE_WORDS:
+            break
+        out.append(sentence)
+    return " ".join(out)
 
 
 def _section_quota(units: list[_Unit], k: int) -> dict[str | None, int]:
@@ -528,6 +625,9 @@ def note_from(
         tags=tags,
         summary="" if empty else one_line(summary.text),
         claims=[] if empty else list(summary.claims),
+        highlights=[] if empty else list(summary.highlights),
+        quotes=[] if empty else list(summary.quotes),
+        sections={} if empty else dict(summary.sections),
         body=extracted.text,
         decay_rate=rate,
         decay_reason=reason,
