@@ -57,9 +57,7 @@ _NOT_NAMES_TEXT = """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 
-def mentions(
-    sentences: Iterable[tuple[str, int | None]], video_id: str, *, limit: int = 12
-) -> list[tuple[str, int]]:
+def mentions(sentences: Iterable[tuple[str, int | None]], video_id: str, *, limit: int = 12) -> list[tuple[str, int]]:
     """Names said in the talk (capitalised mid-sentence, or all-caps like ``GPT-3``), first time each.
 
     Names said once are kept only when they are two words or more ("Toby Ord"), so a stray capital is
