@@ -31,6 +31,7 @@ from bot.capture.extract import (
     words,
 )
 from bot.capture.links import canonical_url
+from bot.capture.stopwords import stopwords_for
 from bot.notes import Claim, Note, Quote, normalize_tag, one_line, url_note_id
 
 MAX_SENTENCES = 400  # sentences considered per source: keeps a 3 MB page as fast as a blog post
@@ -83,16 +84,12 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _CJK_TERM = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff]{2,6}")
 _TAG_WORD = re.compile(r"[^\W\d_][\w+]*(?:[-'’][\w+]+)*")
 _TAG_CHUNK = re.compile(r"[,.;:!?()\[\]\"“”«»—–]")
-# Not English stopwords but still poor tags: generic nouns, and the commonest German/French/Spanish
-# function words so a non-English page does not get "der" or "les" as tags.
+# Not function words (those come from ``stopwordsiso``, per language) but still poor tags: generic nouns
+# that fit any source. A source whose title names one of them is about it, and may keep it.
 _TAG_STOPWORDS_TEXT = """
     article case number page post point fact issue question reason result results place side end level
     area form word words line lines order value values type types piece pieces home world share read
-    der die das den dem des ein eine einer eines einem einen und oder aber auch nicht mit von vor nach
-    bei aus für über unter zum zur ist sind war wird werden wurde wurden hat haben sich sie wie als wenn
-    dass noch nur schon sehr mehr viele immer wieder jedes jede jeder eigene
-    les des une est sont dans pour par sur avec pas plus qui que mais ont été aux ces cette son ses leur
-    los las una por para con del como pero más sus este esta son fue han ser entre
+    model models answer answers data thing stuff name names cost costs code example way idea job
     """
 _TAG_STOPWORDS = frozenset(_TAG_STOPWORDS_TEXT.split())
 
@@ -332,15 +329,18 @@ def _pick(
 # --------------------------------------------------------------------------- tags
 
 
-def _tag_ok(token: str) -> bool:
-    """A token that can be (part of) a tag: a content word, not an adverb or past participle."""
-    return (
-        len(token) > 2
-        and token not in STOPWORDS
-        and token not in _TAG_STOPWORDS
-        and not token.endswith(("ly", "ed", "'s"))
-        and not token.isdigit()
-    )
+def _tag_ok(token: str, stop: frozenset[str] = frozenset(), title: frozenset[str] = frozenset()) -> bool:
+    """A token that can be (part of) a tag: a content word, not an adverb or past participle, not a
+    function word of the source's language (``stop``), not a generic noun unless the title has it."""
+    if len(token) <= 2 or token.isdigit() or token.endswith(("ly", "ed", "'s")) or token in STOPWORDS:
+        return False
+    if token in stop or token in _TAG_STOPWORDS:
+        return len(token) >= 5 and token in title
+    return True
+
+
+_ELISION = re.compile(r"^(?:d|l|j|m|n|s|t|c|qu|dell|all|nell|sull|dall)'(?=\w{2})")
+_TAG_CJK = re.compile(r"[\u30a0-\u30ff]{2,16}|[\u3400-\u9fff]{2,6}")  # katakana words whole, kanji in runs
 
 
 def _singular(vocabulary: set[str]) -> dict[str, str]:
@@ -361,20 +361,27 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
     """
     uni: Counter[str] = Counter()
     bi: Counter[tuple[str, str]] = Counter()
+    chunks = [
+        [_ELISION.sub("", w.lower().replace("’", "'")) for w in _TAG_WORD.findall(chunk)]
+        for text in texts
+        if not _CJK_TERM.search(text)
+        for chunk in _TAG_CHUNK.split(text)
+    ]
+    stop = stopwords_for(token for chunk in chunks for token in chunk)
+    title_tokens = frozenset(_ELISION.sub("", w.lower().replace("’", "'")) for w in _TAG_WORD.findall(title))
     for text in texts:
         if _CJK_TERM.search(text):
-            uni.update(_CJK_TERM.findall(text))
-            continue
-        for chunk in _TAG_CHUNK.split(text):
-            prev: str | None = None
-            for token in (w.lower().replace("’", "'") for w in _TAG_WORD.findall(chunk)):
-                if not _tag_ok(token):
-                    prev = None
-                    continue
-                uni[token] += 1
-                if prev:
-                    bi[(prev, token)] += 1
-                prev = token
+            uni.update(_TAG_CJK.findall(text))
+    for chunk in chunks:
+        prev: str | None = None
+        for token in chunk:
+            if not _tag_ok(token, stop, title_tokens):
+                prev = None
+                continue
+            uni[token] += 1
+            if prev:
+                bi[(prev, token)] += 1
+            prev = token
     one = _singular(set(uni))
     merged: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
@@ -388,7 +395,7 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
         key = (one.get(a, a), one.get(b, b))
         pairs[key] += count
         pair_forms.setdefault(key, Counter())[f"{a} {b}"] += count
-    title_words = {w.lower() for w in _TAG_WORD.findall(title)} | set(_CJK_TERM.findall(title))
+    title_words = {w.lower() for w in _TAG_WORD.findall(title)} | set(_TAG_CJK.findall(title))
     title_keys = title_words | {one.get(w, w) for w in title_words}
 
     def commonest(counter: Counter[str]) -> str:
