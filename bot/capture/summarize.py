@@ -302,10 +302,12 @@ def _pick(
     per_time: int | None = None,
     chosen: list[_Unit] | None = None,
     quota: dict[str | None, int] | None = None,
+    per_block: bool = False,
 ) -> list[_Unit]:
     """The k best units (after any already ``chosen``), skipping near-duplicates (and crowding at one
-    video time, or past a section's ``quota``), in source order."""
+    video time, past a section's ``quota``, or a second one from a paragraph), in source order."""
     chosen = list(chosen or [])
+    blocks = {u.block for u in chosen}
     at_time: Counter[int] = Counter(u.t for u in chosen if u.t is not None)
     in_section: Counter[str | None] = Counter(u.heading for u in chosen)
     for unit in sorted(units, key=lambda u: (-u.score, u.index)):
@@ -317,9 +319,12 @@ def _pick(
             continue
         if quota is not None and in_section[unit.heading] >= quota.get(unit.heading, 0):
             continue
+        if per_block and unit.block in blocks:
+            continue
         if any(unit is other or _similar(unit, other) for other in chosen):
             continue
         chosen.append(unit)
+        blocks.add(unit.block)
         in_section[unit.heading] += 1
         if unit.t is not None:
             at_time[unit.t] += 1
@@ -451,8 +456,10 @@ class ExtractiveSummarizer:
         if len(sections) >= 5:
             k_claims = min(12, max(k_claims, len(sections) + 5))  # a long argument: room for its main section
         quota = _section_quota(units, k_claims) if sections else None
-        claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=sections, quota=quota)
-        if len(claim_units) < k_claims and quota:
+        # one claim per paragraph and section quotas first (the next sentence of a paragraph mostly
+        # elaborates the one picked), then the best of what is left
+        claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=sections, quota=quota, per_block=True)
+        if len(claim_units) < k_claims:
             claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=claim_units)
         labelled = {u.index for u in sections}
         claims = [_claim(u, extracted.kind, label=u.heading if u.index in labelled else None) for u in claim_units]
