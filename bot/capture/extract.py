@@ -170,6 +170,9 @@ def inline_plain(text: str) -> str:
     return one_line(text)
 
 
+_HEADING_TAIL = re.compile(r"(?:\s+#+|¶)\s*$")  # "## Title ##" closing hashes, Sphinx's "¶" permalink
+
+
 @dataclass(frozen=True)
 class Block:
     """One prose block of a markdown text and where it sits: under which heading, as what kind of block."""
@@ -203,7 +206,8 @@ def iter_blocks(markdown: str) -> Iterator[Block]:
                 yield Block(block, heading, "quote" if in_quote else "item" if in_item else "p")
         if is_heading and not in_fence:
             level = len(line) - len(line.lstrip("#"))
-            heading = (inline_plain(line.lstrip("#").strip()) or None) if level >= 2 else None
+            text = _HEADING_TAIL.sub("", inline_plain(line.lstrip("#").strip()))
+            heading = (text or None) if level >= 2 else None
         if is_fence:
             in_fence = not in_fence
             continue

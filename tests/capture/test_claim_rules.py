@@ -211,3 +211,11 @@ def test_bullet_clauses_without_a_period_are_candidates():
     extracted = extract_text_file(markdown.encode(), "https://notes.example/seed-000")
     claims = ExtractiveSummarizer().summarize(extracted).claims
     assert any(c.text in bullets for c in claims), [c.text for c in claims]
+
+
+def test_section_labels_on_a_saved_docs_page_are_its_headings_without_permalink_marks():
+    page = load_page("docs-retries")
+    extracted = extract_article(page.data, page.url)
+    labels = [c.label for c in ExtractiveSummarizer().summarize(extracted).claims if c.label]
+    assert labels and "How the delay is computed" in labels
+    assert not any(label.endswith(("¶", "#")) for label in labels)
