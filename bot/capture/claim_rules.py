@@ -119,9 +119,18 @@ _ASIDE = re.compile(
 )
 
 
+# First-person narrative in the past within the first few words ("For a decade I collected …", "When I
+# needed an idea, I searched …"); verbs of holding a view ("I argued", "I expected") are claims, not stories.
+_ANECDOTE = re.compile(
+    r"^(?:[\w’',]+\s){0,4}I (?:(?!expected|believed|predicted|argued|concluded|learned|noticed|realised|realized|"
+    r"suspected)\w+ed|was|went|had|spent|got|met|saw|sat|took|made|wrote|tried)\b"
+)
+
+
 def is_aside(sentence: str) -> bool:
     """A first-person aside or anecdote ("I was at a dinner with …"), not a statement about the subject."""
-    return bool(_ASIDE.search(sentence.strip(' "“')))
+    text = sentence.strip(' "“')
+    return bool(_ASIDE.search(text) or _ANECDOTE.search(text))
 
 
 _FOIL = re.compile(

@@ -121,6 +121,13 @@ def test_asides_and_questions_from_the_clip_are_unfit(clip_sentences, start, why
     assert claim_rules.unfit(sentence_starting(clip_sentences, start)) == why
 
 
+def test_first_person_anecdotes_on_a_saved_essay_are_asides():
+    essay = sentences(extract_article(load_page("blog-essay").data, "https://x.example/e").text)
+    for start in ("For a decade I collected notes", "When I needed an idea, I searched"):
+        assert claim_rules.unfit(sentence_starting(essay, start)) == "aside"
+    assert claim_rules.unfit(sentence_starting(essay, "I allow myself three claims per article")) is None
+
+
 def test_the_authors_claims_in_the_first_person_stay_fit(clip_sentences):
     for start in ("I expect this to keep happening into the future.", "I think this is cope."):
         assert claim_rules.unfit(sentence_starting(clip_sentences, start)) is None
