@@ -45,7 +45,7 @@ def snippets() -> list[tuple[float, str]]:
 def test_seed_004_and_a_note_from_the_transcript_render_with_the_same_sections(talk):
     _, ours = talk
     seed = parse_file(SEED)
-    expected = ["Summary", "Key Claims", "Highlights", "Surprising Quotes", "Mentions", "Tags", "Transcript"]
+    expected = ["Summary", "Key Points", "Highlights", "Surprising Quotes", "Mentions", "Tags", "Transcript"]
     assert sections(render_note(seed)) == expected
     assert sections(render_note(ours)) == expected
     again = parse_text(render_note(ours))  # and the note reads back as it was written
