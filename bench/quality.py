@@ -251,26 +251,6 @@ def main() -> None:
             f"  of {len(claims)} claims"
         )
 
-    titles = known = bare_titles = bare_known = with_title = with_known = 0
-    for page in corpus:
-        if page.name == "huge-longread":
-            continue
-        extracted = extract_article(page.data, page.url)
-        bare_text = trafilatura.extract(page.data, url=page.url) or ""
-        if page.expected.get("title"):
-            with_title += 1
-            titles += extracted.title == page.expected["title"]
-            bare_meta = trafilatura.extract_metadata(page.data, default_url=page.url)
-            bare_titles += (bare_meta.title if bare_meta else None) == page.expected["title"]
-        if page.expected.get("known_sentences"):
-            with_known += 1
-            known += known_share(extracted.text, page.expected["known_sentences"]) == 1.0
-            bare_known += known_share(bare_text, page.expected["known_sentences"]) == 1.0
-    print(
-        f"\n6. saved pages: title exactly right {titles}/{with_title} (trafilatura alone {bare_titles}/{with_title});"
-        f" every known sentence in the clip {known}/{with_known} (trafilatura alone {bare_known}/{with_known})"
-    )
-
     quarters, end = video_quarters(summarizer)
     total = sum(quarters) or 1
     print(
@@ -296,6 +276,26 @@ def main() -> None:
         f"\n5. time per page ({len(corpus)} pages x {args.rounds} rounds): extract+summarize median "
         f"{statistics.median(ours):.1f} ms, p95 {pct(ours, 0.95):.1f} ms; bare trafilatura median "
         f"{statistics.median(bare):.1f} ms, p95 {pct(bare, 0.95):.1f} ms"
+    )
+
+    titles = known = bare_titles = bare_known = with_title = with_known = 0
+    for page in corpus:
+        if page.name == "huge-longread":
+            continue
+        extracted = extract_article(page.data, page.url)
+        bare_text = trafilatura.extract(page.data, url=page.url) or ""
+        if page.expected.get("title"):
+            with_title += 1
+            titles += extracted.title == page.expected["title"]
+            bare_meta = trafilatura.extract_metadata(page.data, default_url=page.url)
+            bare_titles += (bare_meta.title if bare_meta else None) == page.expected["title"]
+        if page.expected.get("known_sentences"):
+            with_known += 1
+            known += known_share(extracted.text, page.expected["known_sentences"]) == 1.0
+            bare_known += known_share(bare_text, page.expected["known_sentences"]) == 1.0
+    print(
+        f"\n6. saved pages: title exactly right {titles}/{with_title} (trafilatura alone {bare_titles}/{with_title});"
+        f" every known sentence in the clip {known}/{with_known} (trafilatura alone {bare_known}/{with_known})"
     )
 
 
