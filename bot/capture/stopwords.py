@@ -26,19 +26,30 @@ def _lists() -> dict[str, frozenset[str]]:
     return {lang: frozenset(w.replace("’", "'").lower() for w in stopwordsiso.stopwords(lang)) for lang in _SPACED}
 
 
+@lru_cache(maxsize=1)
+def _languages_of_word() -> dict[str, tuple[str, ...]]:
+    """Each stop word → the languages listing it (one lookup per word instead of one per language)."""
+    index: dict[str, list[str]] = {}
+    for lang, words in _lists().items():
+        for word in words:
+            index.setdefault(word, []).append(lang)
+    return {word: tuple(langs) for word, langs in index.items()}
+
+
 def language_of(tokens: Iterable[str]) -> str | None:
     """The ISO 639-1 code whose stop words cover most of the tokens (lower-cased words), or None."""
     counts = Counter(tokens)
     if not counts:
         return None
     total = sum(counts.values())
-    counts = Counter(dict(counts.most_common(300)))  # function words are a text's commonest words
-    lists = _lists()
-    best, best_hits = None, 0
-    for lang, words in lists.items():
-        hits = sum(n for word, n in counts.items() if word in words)
-        if hits > best_hits:
-            best, best_hits = lang, hits
+    index = _languages_of_word()
+    hits: Counter[str] = Counter()
+    for word, n in counts.most_common(300):  # function words are a text's commonest words
+        for lang in index.get(word, ()):
+            hits[lang] += n
+    if not hits:
+        return None
+    best, best_hits = min(hits.items(), key=lambda kv: (-kv[1], kv[0]))
     return best if best_hits >= max(3, total // 10) else None
 
 

@@ -345,6 +345,12 @@ def _tag_ok(token: str, stop: frozenset[str] = frozenset(), title: frozenset[str
 
 
 _ELISION = re.compile(r"^(?:d|l|j|m|n|s|t|c|qu|dell|all|nell|sull|dall)'(?=\w{2})")
+def _token(word: str) -> str:
+    """A word as a tag token: lower case, straight apostrophe, French/Italian elision dropped (d'un → un)."""
+    word = word.lower().replace("’", "'")
+    return _ELISION.sub("", word) if "'" in word else word
+
+
 _TAG_CJK = re.compile(r"[\u30a0-\u30ff]{2,16}|[\u3400-\u9fff]{2,6}")  # katakana words whole, kanji in runs
 
 
@@ -367,13 +373,13 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
     uni: Counter[str] = Counter()
     bi: Counter[tuple[str, str]] = Counter()
     chunks = [
-        [_ELISION.sub("", w.lower().replace("’", "'")) for w in _TAG_WORD.findall(chunk)]
+        [_token(w) for w in _TAG_WORD.findall(chunk)]
         for text in texts
         if not _CJK_TERM.search(text)
         for chunk in _TAG_CHUNK.split(text)
     ]
     stop = stopwords_for(token for chunk in chunks for token in chunk)
-    title_tokens = frozenset(_ELISION.sub("", w.lower().replace("’", "'")) for w in _TAG_WORD.findall(title))
+    title_tokens = frozenset(_token(w) for w in _TAG_WORD.findall(title))
     for text in texts:
         if _CJK_TERM.search(text):
             uni.update(_TAG_CJK.findall(text))
