@@ -74,9 +74,9 @@ class Settings:
             raise ConfigError(f"PORT: expected a port number 1-65535, got {port_text!r}")
         channels = tuple(c.strip().lstrip("#") for c in (get("DESKBOT_CHANNELS") or "").split(",") if c.strip())
         summarizer = (get("DESKBOT_SUMMARIZER") or "auto").strip().lower()
-        if summarizer not in {"auto", "extractive", "anthropic", "openai"}:
+        if summarizer not in {"auto", "extractive", "anthropic", "openai", "llm"}:
             raise ConfigError(
-                f"DESKBOT_SUMMARIZER: expected auto, extractive, anthropic or openai, got {summarizer!r}"
+                f"DESKBOT_SUMMARIZER: expected auto, extractive, anthropic, openai or llm, got {summarizer!r}"
             )
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         schedule = _schedule_settings(get)

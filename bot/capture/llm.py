@@ -12,7 +12,7 @@ An LLM may paraphrase, misquote or invent, so every returned claim is checked ag
 (timeout, HTTP error, malformed answer, refusal) falls back to the extractive summary with one warning
 line; keys are never logged and never appear in a ``repr``.
 
-    summarizer_from_settings(settings) -> AnthropicSummarizer | OpenAISummarizer | None
+    bot.capture.summarizers.summarizer_from_settings(settings) picks one
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from bot.capture.summarize import (
     Summary,
     source_sentences,
 )
-from bot.config import ConfigError, environment
+from bot.config import ConfigError
 from bot.kb.notes import Claim, normalize_tag, one_line
 from bot.kb.terms import terms
 
@@ -697,25 +697,3 @@ def openai_from_env(env: Mapping[str, str]) -> OpenAISummarizer:
         base_url=_base_url(env, "OPENAI_BASE_URL", OPENAI_BASE_URL),
         timeout=_timeout(env),
     )
-
-
-def summarizer_from_settings(settings: Any, env: Mapping[str, str] | None = None) -> Summarizer | None:
-    """The summarizer DESKBOT_SUMMARIZER asks for; None means "use the extractive one".
-
-    ``auto``: Anthropic when ANTHROPIC_API_KEY is set, else OpenAI-compatible when OPENAI_API_KEY or
-    OPENAI_BASE_URL is set, else None. ``env`` defaults to the environment over ``./.env``.
-    """
-    env = environment() if env is None else env
-    choice = (getattr(settings, "summarizer", None) or "auto").strip().lower()
-    if choice == "extractive":
-        return None
-    if choice == "anthropic":
-        return anthropic_from_env(env)
-    if choice == "openai":
-        return openai_from_env(env)
-    # anything else is "auto": Settings.from_env has already refused unknown values
-    if (env.get("ANTHROPIC_API_KEY") or "").strip():
-        return anthropic_from_env(env)
-    if (env.get("OPENAI_API_KEY") or "").strip() or (env.get("OPENAI_BASE_URL") or "").strip():
-        return openai_from_env(env)
-    return None

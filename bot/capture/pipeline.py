@@ -54,10 +54,10 @@ def _now(now: datetime | None) -> datetime:
 
 def options_from_settings(settings: Any) -> CaptureOptions:
     """Production options from ``Settings`` (allow list and vault; summarizer per DESKBOT_SUMMARIZER)."""
-    from bot.capture import llm
+    from bot.capture import summarizers
     from bot.capture.fetch import Allowlist
 
-    summarizer = llm.summarizer_from_settings(settings)  # None: the extractive summary
+    summarizer = summarizers.summarizer_from_settings(settings)  # None: the extractive summary
     return CaptureOptions(
         allow=Allowlist.from_env(settings.fetch_allow), summarizer=summarizer, vault=settings.vault
     )

@@ -17,20 +17,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.capture import claim_rules
 from bot.capture.decay_rules import suggest_decay
 from bot.capture.extract import (
     Extracted,
     is_boilerplate,
     is_content_sentence,
     is_punctuated,
-    iter_sentences,
+    iter_blocks,
     layout_blocks,
     speech_sentences,
     split_sentences,
 )
+from bot.capture.stopwords import stopwords_for
 from bot.kb.links import canonical_url
-from bot.kb.notes import Claim, Note, normalize_tag, one_line, url_note_id
-from bot.kb.terms import CJK_TERM, STOPWORDS, terms, words
+from bot.kb.notes import Claim, Note, Quote, normalize_tag, one_line, url_note_id
+from bot.kb.terms import CJK_TERM, STOPWORDS, stem, terms, words
 
 MAX_SENTENCES = 400  # sentences considered per source: keeps a 3 MB page as fast as a blog post
 MAX_TAGS = 8
@@ -44,6 +46,9 @@ class Summary:
     claims: list[Claim] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     method: str = "extractive"
+    highlights: list[Quote] = field(default_factory=list)  # video: titled passages (seed 004's Highlights)
+    quotes: list[Quote] = field(default_factory=list)  # video: Surprising Quotes
+    sections: dict[str, str] = field(default_factory=dict)  # other note sections (a video's Mentions)
 
 
 @runtime_checkable
@@ -57,21 +62,14 @@ class Summarizer(Protocol):
 
 _TAG_WORD = re.compile(r"[^\W\d_][\w+]*(?:[-'’][\w+]+)*")
 _TAG_CHUNK = re.compile(r"[,.;:!?()\[\]\"“”«»—–]")
-# Not English stopwords but still poor tags: generic nouns, and the commonest German/French/Spanish
-# function words so a non-English page does not get "der" or "les" as tags.
+# Not function words (those come from ``stopwordsiso``, per language) but still poor tags: generic nouns
+# that fit any source. A source whose title names one of them is about it, and may keep it.
 _TAG_STOPWORDS_TEXT = """
     article case number page post point fact issue question reason result results place side end level
     area form word words line lines order value values type types piece pieces home world share read
-    der die das den dem des ein eine einer eines einem einen und oder aber auch nicht mit von vor nach
-    bei aus für über unter zum zur ist sind war wird werden wurde wurden hat haben sich sie wie als wenn
-    dass noch nur schon sehr mehr viele immer wieder jedes jede jeder eigene
-    les des une est sont dans pour par sur avec pas plus qui que mais ont été aux ces cette son ses leur
-    los las una por para con del como pero más sus este esta son fue han ser entre
+    model models answer answers data thing stuff name names cost costs code example way idea job
     """
 _TAG_STOPWORDS = frozenset(_TAG_STOPWORDS_TEXT.split())
-_DANGLING = frozenset(
-    {"and", "but", "so", "or", "because", "also", "this", "that", "these", "those", "it", "they"}
-)
 
 
 # --------------------------------------------------------------------------- units
@@ -87,20 +85,44 @@ class _Unit:
     page: int | None = None
     terms: list[str] = field(default_factory=list)
     score: float = 0.0
+    heading: str | None = None  # the ``##``/``###`` section it sits in (becomes the claim's label)
+    block: int = 0  # paragraph (a video's transcript paragraph) it sits in
+    weight: float = 1.0  # < 1 for foils and block quotes: weaker on their own
+    sentences: int = 1  # 2 when a leaning sentence took its antecedent along
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A sentence of the source with its place: time, page, block and section."""
+
+    text: str
+    t: int | None = None
+    page: int | None = None
+    block: int = 0
+    heading: str | None = None
+    kind: str = "p"  # p | item | quote
+
+
+def _iter_placed(extracted: Extracted) -> Iterator[_Placed]:
+    if extracted.kind == "video" and extracted.segments:
+        punctuated = _video_punctuated(extracted)
+        for number, (start, text) in enumerate(extracted.segments):
+            yield from (_Placed(s, int(start), None, number) for s in speech_sentences(text, punctuated=punctuated))
+    elif extracted.pages:
+        count = 0
+        for number, page in enumerate(extracted.pages, start=1):
+            for block in layout_blocks(page):
+                count += 1
+                yield from (_Placed(s, None, number, count) for s in split_sentences(block))
+    else:
+        for number, block in enumerate(iter_blocks(extracted.text)):
+            for s in split_sentences(block.text):
+                yield _Placed(s, None, None, number, block.heading, block.kind)
 
 
 def iter_source_sentences(extracted: Extracted) -> Iterator[tuple[str, int | None, int | None]]:
     """Every sentence of a source as ``(text, t, page)``: what "a sentence of the source" means."""
-    if extracted.kind == "video" and extracted.segments:
-        punctuated = _video_punctuated(extracted)
-        for start, text in extracted.segments:
-            yield from ((s, int(start), None) for s in speech_sentences(text, punctuated=punctuated))
-    elif extracted.pages:
-        for number, page in enumerate(extracted.pages, start=1):
-            for block in layout_blocks(page):
-                yield from ((s, None, number) for s in split_sentences(block))
-    else:
-        yield from ((s, None, None) for s in iter_sentences(extracted.text))
+    return ((p.text, p.t, p.page) for p in _iter_placed(extracted))
 
 
 def _video_punctuated(extracted: Extracted) -> bool:
@@ -112,23 +134,69 @@ def source_sentences(extracted: Extracted) -> list[tuple[str, int | None, int | 
     return list(iter_source_sentences(extracted))
 
 
+_REPAIR_WORDS = 45  # a leaning sentence takes its antecedent along when both fit in this many words
+
+
+def _bullet_clause(placed: _Placed) -> bool:
+    """A list item that is a full clause without a final period ("he also said" lists, key points)."""
+    if placed.kind != "item" or placed.text.endswith((":", ";", ",")):
+        return False
+    first = placed.text.lstrip("\"'“‘(")[:1]
+    return first.isupper() and len(placed.text.split()) >= 8
+
+
+def _repairs(before: _Placed | None, placed: _Placed) -> bool:
+    """Whether the sentence before can stand in front of a leaning one: same block, short, fit itself."""
+    return (
+        before is not None
+        and before.block == placed.block
+        and len(before.text.split()) + len(placed.text.split()) <= _REPAIR_WORDS
+        and not claim_rules.leans_on_previous(before.text)
+        and not claim_rules.unfit(before.text)
+        and not is_boilerplate(before.text)
+    )
+
+
 def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
-    """Candidate sentences (capped at ``MAX_SENTENCES``) and every non-chrome sentence read (for tags)."""
+    """Candidate sentences (capped at ``MAX_SENTENCES``) and every non-chrome sentence read (for tags).
+
+    Sentences that can never be claims (captions, edit notes, calls to action, questions, asides, broken
+    quotes) are left out; a sentence leaning on the one before it in the same block takes that one along
+    when both are short (still a verbatim stretch of the source), else it is left out; foils weigh less.
+    """
     units: list[_Unit] = []
     texts: list[str] = []
     seen: set[str] = set()
     require_end = not (extracted.kind == "video" and extracted.segments and not _video_punctuated(extracted))
-    for count, (text, t, page) in enumerate(iter_source_sentences(extracted)):
+    previous: _Placed | None = None
+    for count, placed in enumerate(_iter_placed(extracted)):
         if count >= MAX_SENTENCES:
             break
+        before, previous = previous, placed
+        text = placed.text
         if is_boilerplate(text):
             continue
         texts.append(text)
         key = text.casefold()
-        if key in seen or text.endswith(("?", ":")) or not is_content_sentence(text, require_end=require_end):
+        if key in seen or text.endswith(":") or claim_rules.unfit(text):
+            continue
+        if not is_content_sentence(text, require_end=require_end and not _bullet_clause(placed)):
             continue
         seen.add(key)
-        units.append(_Unit(len(units), text, t, page, terms(text)))
+        weight, n_sentences = 1.0, 1
+        if claim_rules.leans_on_previous(text):
+            if not _repairs(before, placed):
+                continue  # "He said …" with no antecedent at hand: never a claim on its own
+            assert before is not None
+            text, n_sentences = f"{before.text} {text}", 2
+        if claim_rules.is_foil(text):
+            weight *= 0.4
+        if _bullet_clause(placed):
+            weight *= 1.2  # a list of full clauses is the author's own list of points
+        if placed.kind == "quote":
+            weight *= 0.8  # someone else's words, quoted: the author's own claims come first
+        units.append(_Unit(len(units), text, placed.t, placed.page, terms(text), heading=placed.heading,
+                           block=placed.block, weight=weight, sentences=n_sentences))  # fmt: skip
     return units, texts
 
 
@@ -153,22 +221,24 @@ def _score(units: list[_Unit], title: str, kind: str) -> None:
         centroid.update(vec)
     c_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
     title_terms = set(terms(title))
+    heading_cache: dict[str, set[str]] = {}
     lead_weight = 0.05 if kind == "video" else 0.15
     for unit, vec in zip(units, vectors, strict=True):
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         central = sum(v * centroid[t] for t, v in vec.items()) / (norm * c_norm)
         overlap = len(title_terms & set(unit.terms)) / len(title_terms) if title_terms else 0.0
+        if unit.heading:  # the sentence that restates its section's heading is that section's point
+            heading_terms = heading_cache.setdefault(unit.heading, set(terms(unit.heading)))
+            if heading_terms:
+                overlap += len(heading_terms & set(unit.terms)) / len(heading_terms)
         position = lead_weight * (1 - unit.index / n) + (0.1 if unit.index < 2 and kind != "video" else 0.0)
         n_words = len(unit.text.split()) if not CJK_TERM.search(unit.text) else len(unit.text) // 3
         shape = min(1.0, n_words / 12) * min(1.0, 40 / max(n_words, 1))
-        first = (words(unit.text[:40].lower()) or [""])[0]
-        if first in _DANGLING:
-            shape *= 0.8  # "But it …" leans on the sentence before: weaker on its own
         if re.search(r"\d", unit.text):
             shape *= 1.1  # figures are what people come back to check
         if re.match(r"\s*I\b", unit.text) or " I think " in unit.text:
             shape *= 0.9
-        unit.score = (central + 0.3 * overlap + position) * shape
+        unit.score = (central + 0.3 * overlap + position) * shape * unit.weight
 
 
 def _similar(a: _Unit, b: _Unit) -> bool:
@@ -179,11 +249,21 @@ def _similar(a: _Unit, b: _Unit) -> bool:
 
 
 def _pick(
-    units: list[_Unit], k: int, exclude: set[int] | None = None, *, per_time: int | None = None
+    units: list[_Unit],
+    k: int,
+    exclude: set[int] | None = None,
+    *,
+    per_time: int | None = None,
+    chosen: list[_Unit] | None = None,
+    quota: dict[str | None, int] | None = None,
+    per_block: bool = False,
 ) -> list[_Unit]:
-    """The k best units, skipping near-duplicates (and crowding at one video time), in source order."""
-    chosen: list[_Unit] = []
-    at_time: Counter[int] = Counter()
+    """The k best units (after any already ``chosen``), skipping near-duplicates (and crowding at one
+    video time, past a section's ``quota``, or a second one from a paragraph), in source order."""
+    chosen = list(chosen or [])
+    blocks = {u.block for u in chosen}
+    at_time: Counter[int] = Counter(u.t for u in chosen if u.t is not None)
+    in_section: Counter[str | None] = Counter(u.heading for u in chosen)
     for unit in sorted(units, key=lambda u: (-u.score, u.index)):
         if len(chosen) >= k:
             break
@@ -191,9 +271,15 @@ def _pick(
             continue
         if per_time and unit.t is not None and at_time[unit.t] >= per_time:
             continue
-        if any(_similar(unit, other) for other in chosen):
+        if quota is not None and in_section[unit.heading] >= quota.get(unit.heading, 0):
+            continue
+        if per_block and unit.block in blocks:
+            continue
+        if any(unit is other or _similar(unit, other) for other in chosen):
             continue
         chosen.append(unit)
+        blocks.add(unit.block)
+        in_section[unit.heading] += 1
         if unit.t is not None:
             at_time[unit.t] += 1
     return sorted(chosen, key=lambda u: u.index)
@@ -202,15 +288,24 @@ def _pick(
 # --------------------------------------------------------------------------- tags
 
 
-def _tag_ok(token: str) -> bool:
-    """A token that can be (part of) a tag: a content word, not an adverb or past participle."""
-    return (
-        len(token) > 2
-        and token not in STOPWORDS
-        and token not in _TAG_STOPWORDS
-        and not token.endswith(("ly", "ed", "'s"))
-        and not token.isdigit()
-    )
+def _tag_ok(token: str, stop: frozenset[str] = frozenset(), title: frozenset[str] = frozenset()) -> bool:
+    """A token that can be (part of) a tag: a content word, not an adverb or past participle, not a
+    function word of the source's language (``stop``), not a generic noun unless the title has it."""
+    if len(token) <= 2 or token.isdigit() or token.endswith(("ly", "ed", "'s")) or token in STOPWORDS:
+        return False
+    if token in stop or token in _TAG_STOPWORDS:
+        return len(token) >= 5 and token in title
+    return True
+
+
+_ELISION = re.compile(r"^(?:d|l|j|m|n|s|t|c|qu|dell|all|nell|sull|dall)'(?=\w{2})")
+def _token(word: str) -> str:
+    """A word as a tag token: lower case, straight apostrophe, French/Italian elision dropped (d'un → un)."""
+    word = word.lower().replace("’", "'")
+    return _ELISION.sub("", word) if "'" in word else word
+
+
+_TAG_CJK = re.compile(r"[\u30a0-\u30ff]{2,16}|[\u3400-\u9fff]{2,6}")  # katakana words whole, kanji in runs
 
 
 def _singular(vocabulary: set[str]) -> dict[str, str]:
@@ -231,20 +326,27 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
     """
     uni: Counter[str] = Counter()
     bi: Counter[tuple[str, str]] = Counter()
+    chunks = [
+        [_token(w) for w in _TAG_WORD.findall(chunk)]
+        for text in texts
+        if not CJK_TERM.search(text)
+        for chunk in _TAG_CHUNK.split(text)
+    ]
+    stop = stopwords_for(token for chunk in chunks for token in chunk)
+    title_tokens = frozenset(_token(w) for w in _TAG_WORD.findall(title))
     for text in texts:
         if CJK_TERM.search(text):
-            uni.update(CJK_TERM.findall(text))
-            continue
-        for chunk in _TAG_CHUNK.split(text):
-            prev: str | None = None
-            for token in (w.lower().replace("’", "'") for w in _TAG_WORD.findall(chunk)):
-                if not _tag_ok(token):
-                    prev = None
-                    continue
-                uni[token] += 1
-                if prev:
-                    bi[(prev, token)] += 1
-                prev = token
+            uni.update(_TAG_CJK.findall(text))
+    for chunk in chunks:
+        prev: str | None = None
+        for token in chunk:
+            if not _tag_ok(token, stop, title_tokens):
+                prev = None
+                continue
+            uni[token] += 1
+            if prev:
+                bi[(prev, token)] += 1
+            prev = token
     one = _singular(set(uni))
     merged: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
@@ -258,7 +360,7 @@ def keyphrases(texts: list[str], title: str = "", limit: int = MAX_TAGS) -> list
         key = (one.get(a, a), one.get(b, b))
         pairs[key] += count
         pair_forms.setdefault(key, Counter())[f"{a} {b}"] += count
-    title_words = {w.lower() for w in _TAG_WORD.findall(title)} | set(CJK_TERM.findall(title))
+    title_words = {w.lower() for w in _TAG_WORD.findall(title)} | set(_TAG_CJK.findall(title))
     title_keys = title_words | {one.get(w, w) for w in title_words}
 
     def commonest(counter: Counter[str]) -> str:
@@ -301,25 +403,155 @@ class ExtractiveSummarizer:
         if len(units) < 2:
             return Summary(method=self.method)
         _score(units, extracted.title, extracted.kind)
+        if extracted.kind == "video" and extracted.segments:
+            return _video_summary(extracted, units, texts)
         n = len(units)
         k_summary = 2 if n <= 6 else 3 if n <= 25 else 4
-        summary_units = _pick(units, k_summary)
+        single = [u for u in units if u.sentences == 1]  # so the summary is 2–4 sentences, no more
+        summary_units = _pick(single if len(single) >= 2 else units, k_summary)
         k_claims = max(3, min(10, n // 5))
-        exclude = {u.index for u in summary_units} if n - k_summary >= 3 else None
+        exclude = None
         per_time = 2 if extracted.kind == "video" else None  # spread a video's claims over its length
-        claim_units = _pick(units, k_claims, exclude, per_time=per_time)
-        claims = [_claim(u, extracted.kind) for u in claim_units]
+        sections = _section_picks(units, k_claims, exclude)
+        if len(sections) >= 5:
+            k_claims = min(12, max(k_claims, len(sections) + 5))  # a long argument: room for its main section
+        quota = _section_quota(units, k_claims) if sections else None
+        # one claim per paragraph and section quotas first (the next sentence of a paragraph mostly
+        # elaborates the one picked), then the best of what is left
+        claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=sections, quota=quota, per_block=True)
+        if len(claim_units) < k_claims:
+            claim_units = _pick(units, k_claims, exclude, per_time=per_time, chosen=claim_units)
+        labelled = {u.index for u in sections}
+        claims = [_claim(u, extracted.kind, label=u.heading if u.index in labelled else None) for u in claim_units]
         tags = keyphrases(texts, extracted.title)
         text = " ".join(u.text for u in summary_units)
         return Summary(text=text, claims=claims, tags=tags, method=self.method)
 
 
-def _claim(unit: _Unit, kind: str) -> Claim:
+VIDEO_HIGHLIGHTS = 5
+VIDEO_QUOTES = 5
+_PASSAGE_WORDS = 45  # a highlight runs on from its claim to about this many words
+
+
+def _video_summary(extracted: Extracted, units: list[_Unit], texts: list[str]) -> Summary:
+    """A talk in seed 004's shape: summary, labelled Key Points spread over the running time (the best
+    sentence of each stretch), titled Highlights, Surprising Quotes and Mentions, each timed at the
+    caption snippet where its sentence starts."""
+    from bot.capture.video_notes import SnippetClock, mentions, mentions_section
+
+    n = len(units)
+    summary_units = _pick([u for u in units if u.sentences == 1] or units, 2 if n <= 6 else 3 if n <= 25 else 4)
+    k = max(3, min(12, n // 5))
+    duration = extracted.meta.get("duration") or max(u.t or 0 for u in units) + 30
+    chosen: list[_Unit] = []
+    for i in range(k):  # the best sentence of each stretch of the talk first
+        lo, hi = duration * i / k, duration * (i + 1) / k
+        stretch = [u for u in units if u.t is not None and lo <= u.t < hi]
+        for unit in sorted(stretch, key=lambda u: (-u.score, u.index)):
+            if not any(_similar(unit, other) for other in chosen):
+                chosen.append(unit)
+                break
+    claim_units = _pick(units, k, chosen=chosen, per_time=2)
+    clock = SnippetClock(extracted.snippets)
+    counts = Counter(w.lower() for text in texts for w in words(text))
+    content = [w for w, _ in counts.most_common() if len(w) > 2 and w not in STOPWORDS and w not in _TAG_STOPWORDS]
+    common = frozenset(content[:3])
+
+    def when(unit: _Unit) -> int | None:
+        """The start of the caption snippet the sentence starts in, else its paragraph's start."""
+        found = clock.time_of(unit.text, unit.t or 0) if unit.t is not None else None
+        return unit.t if found is None else found
+
+    claims = [Claim(text=u.text, label=_label(u.text, counts, common), t=when(u), supported=True) for u in claim_units]
+    speaker = extracted.author
+    best = sorted(claim_units, key=lambda u: (-u.score, u.index))[:VIDEO_HIGHLIGHTS]
+    highlights = [
+        Quote(text=_passage(extracted, u), heading=_label(u.text, counts, common), speaker=speaker, t=when(u))
+        for u in sorted(best, key=lambda u: u.index)
+    ]
+    used = {u.index for u in claim_units} | {u.index for u in summary_units}
+    said = " ".join([*(c.text for c in claims), *(h.text for h in highlights)])
+    quotable = [u for u in units if u.index not in used and 8 <= len(u.text.split()) <= 40 and u.text not in said]
+    quote_units = _pick(quotable, VIDEO_QUOTES, per_time=1)
+    quotes = [Quote(text=u.text, t=when(u)) for u in quote_units]
+    video_id = str(extracted.meta.get("video_id") or "")
+    names = mentions(((p.text, p.t) for p in _iter_placed(extracted)), video_id)
+    return Summary(
+        text=" ".join(u.text for u in summary_units),
+        claims=claims,
+        tags=keyphrases(texts, extracted.title),
+        method=ExtractiveSummarizer.method,
+        highlights=highlights,
+        quotes=quotes,
+        sections={"Mentions": mentions_section(names, video_id)} if names else {},
+    )
+
+
+def _label(text: str, counts: Counter[str], common: frozenset[str] = frozenset()) -> str:
+    """A few-word title for a key point: its words the talk says most, leaving out the talk's own
+    commonest words (they would title every point alike), in sentence order."""
+    candidates: list[tuple[int, int, str]] = []
+    seen: set[str] = set()
+    for position, word in enumerate(words(text)):
+        low = word.lower()
+        if len(low) <= 2 or low in STOPWORDS or low in _TAG_STOPWORDS or low in common or stem(low) in seen:
+            continue
+        if low.isdigit() or "'" in low or "’" in low or counts[low] < 2:
+            continue
+        seen.add(stem(low))
+        candidates.append((-counts[low], position, word))
+    picked = sorted(sorted(candidates)[:3], key=lambda c: c[1])
+    label = " ".join(word for _, _, word in picked) or " ".join(text.split()[:4])
+    return label[:1].upper() + label[1:]
+
+
+def _passage(extracted: Extracted, unit: _Unit) -> str:
+    """The claim and the sentences after it in its transcript paragraph, to about ``_PASSAGE_WORDS``."""
+    paragraph = extracted.segments[unit.block][1] if unit.block < len(extracted.segments) else unit.text
+    start = paragraph.find(unit.text)
+    if start < 0:
+        return unit.text
+    out = [unit.text]
+    for sentence in split_sentences(paragraph[start + len(unit.text) :]):
+        if sum(len(s.split()) for s in out) >= _PASSAGE_WORDS:
+            break
+        out.append(sentence)
+    return " ".join(out)
+
+
+def _section_quota(units: list[_Unit], k: int) -> dict[str | None, int]:
+    """Claims each section may hold, in proportion to its length (at least one)."""
+    sizes = Counter(u.heading for u in units)
+    return {heading: max(1, round(k * size / len(units))) for heading, size in sizes.items()}
+
+
+def _section_picks(units: list[_Unit], k: int, exclude: set[int] | None) -> list[_Unit]:
+    """The best sentence of each ``##``/``###`` section (at most ``k``, best sections first).
+
+    Authors put one point per section; taking one from each covers the argument instead of its
+    densest part. Sections whose best sentence is a repeat of another pick are skipped.
+    """
+    best: dict[str, _Unit] = {}
+    for unit in units:
+        if unit.heading is None or (exclude and unit.index in exclude):
+            continue
+        if unit.heading not in best or unit.score > best[unit.heading].score:
+            best[unit.heading] = unit
+    if len(best) < 2:
+        return []  # one heading is a page's subtitle, not a structure
+    chosen: list[_Unit] = []
+    for unit in sorted(best.values(), key=lambda u: (-u.score, u.index)):
+        if len(chosen) < k and not any(_similar(unit, other) for other in chosen):
+            chosen.append(unit)
+    return chosen
+
+
+def _claim(unit: _Unit, kind: str, label: str | None = None) -> Claim:
     if unit.t is not None:
-        return Claim(text=unit.text, t=unit.t, supported=True)
+        return Claim(text=unit.text, label=label, t=unit.t, supported=True)
     if unit.page is not None:
-        return Claim(text=unit.text, page=unit.page, supported=True)
-    return Claim(text=unit.text, quote=unit.text, supported=True)
+        return Claim(text=unit.text, label=label, page=unit.page, supported=True)
+    return Claim(text=unit.text, label=label, quote=unit.text, supported=True)
 
 
 def summarize(extracted: Extracted, summarizer: Summarizer | None = None) -> Summary:
@@ -370,6 +602,9 @@ def note_from(
         tags=tags,
         summary="" if empty else one_line(summary.text),
         claims=[] if empty else list(summary.claims),
+        highlights=[] if empty else list(summary.highlights),
+        quotes=[] if empty else list(summary.quotes),
+        sections={} if empty else dict(summary.sections),
         body=extracted.text,
         decay_rate=rate,
         decay_reason=reason,

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.capture.extract import Extracted, has_little_text, is_punctuated, speech_sentences
@@ -122,6 +123,10 @@ def _details_hook(details: dict[str, Any]) -> Any:
                     details["channel"] = one_line(data["author"])
                 if str(data.get("lengthSeconds", "")).isdigit():
                     details["duration"] = int(data["lengthSeconds"])
+                micro = (response.json().get("microformat") or {}).get("playerMicroformatRenderer") or {}
+                uploaded = str(micro.get("uploadDate") or micro.get("publishDate") or "")[:10]
+                if re.fullmatch(r"\d{4}-\d\d-\d\d", uploaded):
+                    details["upload_date"] = uploaded
         except Exception:  # metadata is a bonus: never let it break the fetch
             log.debug("could not read videoDetails", exc_info=True)
         return response
@@ -187,7 +192,8 @@ def fetch_transcript(
 # --------------------------------------------------------------------------- shaping
 
 
-def _clean(text: str) -> str:
+def caption_text(text: str) -> str:
+    """A caption snippet as plain text: speaker marks and sound cues ([Music]) removed."""
     return one_line(_SOUND_CUE.sub(" ", text.replace(">>", " ")))
 
 
@@ -214,7 +220,7 @@ def group_snippets(
         parts.clear()
 
     for snippet_start, raw in snippets:
-        text = _clean(raw)
+        text = caption_text(raw)
         if not text:
             continue
         if start is None or not parts:
@@ -261,8 +267,11 @@ def video_extracted(
         "video_id": video_id,
         "thumbnail": f"https://i.ytimg.com/vi/{video_id}/maxresdefault.jpg",
     }
+    if details.get("channel") or channel:
+        meta["channel"] = channel or details["channel"]
     if details.get("duration"):
         meta["duration"] = details["duration"]
+        meta["duration_formatted"] = stamp(details["duration"])
     segments: list[tuple[float, str]] = []
     body = ""
     if transcript is not None:
@@ -285,7 +294,9 @@ def video_extracted(
         site="YouTube",
         text=body,
         little_text=little,
+        published=date.fromisoformat(details["upload_date"]) if details.get("upload_date") else None,
         segments=segments,
+        snippets=list(transcript.snippets) if transcript else [],
         meta=meta,
         problem=problem if problem else (None if segments else "the transcript is empty"),
     )

