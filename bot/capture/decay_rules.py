@@ -237,6 +237,7 @@ WEIGHTS: dict[str, float] = {
 }
 
 RATES = ("slow", "medium", "fast")
+MIN_WEIGHT = 1.5  # one weak hint alone (a date, the claims' wording, a section name) does not leave medium
 NO_EVIDENCE = "no evidence either way; medium is the default"
 
 _SCHEMA_RATES: dict[str, tuple[str, str]] = {
@@ -367,7 +368,7 @@ def decide(evidence: Sequence[Evidence]) -> Suggestion:
         if item.rate in totals:
             totals[item.rate] += item.weight
     best = max(totals.values())
-    if best <= 0:
+    if best < MIN_WEIGHT:
         return Suggestion(DEFAULT_RATE, NO_EVIDENCE, tuple(evidence))
     winners = [rate for rate in RATES if totals[rate] == best]
     rate = winners[0] if len(winners) == 1 else DEFAULT_RATE
@@ -376,7 +377,11 @@ def decide(evidence: Sequence[Evidence]) -> Suggestion:
     for item in support:
         if item.phrase not in phrases:
             phrases.append(item.phrase)
-    reason = ", ".join(phrases[:2]) if phrases else "the evidence is split; medium is the default"
+    when = next((e.phrase for e in support if e.kind == "age"), None)
+    if when and phrases[0] != when:  # "a news article (schema.org NewsArticle) published 2 days ago"
+        reason = f"{phrases[0]} {when}"
+    else:
+        reason = ", ".join(phrases[:2]) if phrases else "the evidence is split; medium is the default"
     return Suggestion(rate, reason, tuple(evidence))
 
 

@@ -65,10 +65,7 @@ def page_meta(html: bytes | str) -> PageMeta:
     from lxml import etree
     from lxml import html as lxml_html
 
-    if isinstance(html, bytes):
-        html = html[:MAX_HTML_BYTES]
-    else:
-        html = html[:MAX_HTML_BYTES]
+    html = html[:MAX_HTML_BYTES]
     if not html or not html.strip():
         return PageMeta()
     try:

@@ -163,7 +163,8 @@ def _store_capture(
     from bot.capture.summarize import note_from, summarize
 
     summary = summarize(extracted, options.summarizer)
-    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment)
+    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment,
+                     team=_team_labels(store, extracted.url, summary.tags, channel))
     if ts:
         note.extra["slack_ts"] = ts
     store.upsert_note(note)
@@ -177,6 +178,15 @@ def _store_capture(
     if extracted.problem:
         notices.append(extracted.problem)
     return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices)
+
+
+def _team_labels(store: Store, url: str, tags: list[str], channel: str | None) -> list[Any]:
+    """What this channel set for earlier notes of the same site or tags (evidence for the suggestion)."""
+    from bot.capture.decay_rules import team_labels
+    from bot.store import site_of
+
+    sites, by_tag = store.decay_label_counts(site=site_of(url), tags=tags, channel=channel)
+    return team_labels(sites, by_tag)
 
 
 def capture_local(

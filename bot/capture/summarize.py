@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from bot.capture.decay_rules import suggest_decay
+from bot.capture.decay_rules import TeamLabels, suggest_for_note
 from bot.capture.extract import (
     Extracted,
     is_boilerplate,
@@ -383,8 +383,12 @@ def note_from(
     channel: str | None = None,
     owner: str | None = None,
     clipped: datetime | None = None,
+    team: Iterable[TeamLabels] = (),
 ) -> Note:
-    """The full ``Note`` for a captured source. Little-text sources keep no summary and no claims."""
+    """The full ``Note`` for a captured source. Little-text sources keep no summary and no claims.
+
+    ``team`` is what this channel decided for earlier notes of the same site or tags (decay evidence).
+    """
     url = canonical_url(extracted.url)
     flags: list[str] = []
     if extracted.little_text:
@@ -393,8 +397,14 @@ def note_from(
         flags.append("no-transcript")
     empty = extracted.little_text
     tags = [] if empty else summary.tags
-    rate, reason = suggest_decay(extracted.kind, url, tags, extracted.title)
+    claim_texts = [] if empty else [c.text for c in summary.claims]
+    suggestion = suggest_for_note(
+        extracted, url, tags, claim_texts, now=clipped.date() if clipped else None, team=team
+    )
+    rate, reason = suggestion.rate, suggestion.reason
     extra = dict(extracted.meta)
+    extra["decay_suggested"] = suggestion.rate  # what the team is later seen to accept or change
+    extra["decay_evidence"] = suggestion.as_dict()["evidence"]
     if extracted.problem:
         extra["capture_problem"] = extracted.problem
     if summary.method and not empty:
