@@ -120,6 +120,7 @@ class NoteRow:
     last_validated: date | None
     summary: str
     claim_count: int
+    decay_reason: str | None = None  # the suggestion's evidence line, shown beside the rate
 
 
 @dataclass(frozen=True)
@@ -886,7 +887,7 @@ class Store:
     _NOTE_ROW = (
         "SELECT n.id, n.title, n.kind, coalesce(n.url, src.url), n.owner, coalesce(n.channel, src.channel),"
         " n.decay_rate, n.base_date, n.due, n.last_validated, n.summary,"
-        " (SELECT count(*) FROM claims c WHERE c.note_id = n.id)"
+        " (SELECT count(*) FROM claims c WHERE c.note_id = n.id), n.decay_reason"
         " FROM notes n LEFT JOIN notes src ON src.id = n.source_id"
     )
 
@@ -895,7 +896,7 @@ class Store:
         return NoteRow(
             id=r[0], title=r[1], kind=r[2], url=r[3], owner=r[4], channel=r[5], decay_rate=r[6],
             base_date=_date(r[7]), due=_date(r[8]), last_validated=_date(r[9]), summary=r[10] or "",
-            claim_count=r[11],
+            claim_count=r[11], decay_reason=r[12],
         )
 
     def search_notes(self, query: str, limit: int = 10, *, fallback_any: bool = True) -> list[NoteRow]:
