@@ -280,7 +280,10 @@ _NEWS_SECTIONS = re.compile(
     r"|climate|health|entertainment)\b", re.I)
 _SLOW_SECTIONS = re.compile(r"\b(opinion|essays?|ideas|books|history|culture|philosophy|review)\b", re.I)
 _DATED_PATH = re.compile(r"/((?:19|20)\d{2})[/-](?:[a-z_]+/)?(\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
-_MONTH_PATH = re.compile(r"/((?:19|20)\d{2})/?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\w-]*\d")  # /2019/01/80642, /202311/17/WS6…
+# /2019/01/80642, /202311/17/WS6…, /2020-01/zugverkehr-…
+_MONTH_PATH = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\w-]*[\d-]")
+_NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci)"
+                        r"(?:/|_|\b)")  # "news" in the languages of our users' sources
 _EVENT_KINDS = {"schema", "news-url", "section", "rules", "team-site", "team-tag"}  # "this is about events"
 _DOCS_REASON = "documentation changes with each release"
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?)(?![\w.])")
@@ -518,7 +521,7 @@ def _news_url(host: str, where: str) -> list[Evidence]:
     month = _MONTH_PATH.search(where)
     if month:
         return [Evidence("news-url", "fast", f"a dated URL ({month.group(1)}/{month.group(2)})")]
-    if host.startswith("news.") or "/news/" in where:
+    if host.startswith("news.") or _NEWS_PATH.search(where):
         return [Evidence("news-url", "fast", "a URL in a news section")]
     return []
 
