@@ -248,11 +248,12 @@ def validate_cmd(
         raise click.ClickException(f"note {ids[0]} has no claim {claim}") from None
     if canonical:
         store.set_decay(ids[0], canonical, by=who, at=at, source="cli")
-        click.echo(f"Decay set to {canonical}")
     title = store.get_note(ids[0]).title  # type: ignore[union-attr]
     what = f"claim {claim} of {title!r}" if claim else repr(title)
     verb = "Marked outdated" if outdated else "Validated"
     click.echo(f"{verb}: {what} on {day.isoformat()} by {who or 'unknown'}")
+    if canonical:
+        click.echo(f"Decay set to {canonical} (a label: later suggestions for this site and tags learn from it)")
 
 
 @cli.command("decay-stats")
