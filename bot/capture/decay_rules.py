@@ -377,8 +377,8 @@ def decide(evidence: Sequence[Evidence]) -> Suggestion:
     rate = winners[0] if len(winners) == 1 else DEFAULT_RATE
     support = sorted((e for e in evidence if e.rate == rate), key=lambda e: -e.weight)
     phrases: list[str] = []
-    for item in support:
-        if item.phrase not in phrases:
+    for item in support:  # one phrase per idea: "a product page (schema.org …)" and "(og:type …)" are one
+        if item.phrase.split(" (")[0] not in {p.split(" (")[0] for p in phrases}:
             phrases.append(item.phrase)
     when = next((e.phrase for e in support if e.kind == "age"), None)
     if when and phrases[0] != when:  # "a news article (schema.org NewsArticle) published 2 days ago"
@@ -423,12 +423,18 @@ def gather(
     elif kind == "paper" and not any(e.kind == "scholarly" for e in found):
         found.append(Evidence("kind", "medium", "a paper"))
     article = (getattr(page, "og_type", "") or "") == "article"
-    if article or any(e.rate == "fast" and e.kind in _EVENT_KINDS for e in found):  # recency: events only
+    if article or any(_about_events(e) for e in found):  # recency matters for reports of events only
         found += _age(getattr(page, "published", None) or published, now)
     elif not any(e.rate == "fast" for e in found):
         found += [e for e in _age(getattr(page, "published", None) or published, now) if e.rate == "slow"]
     found += _claims(claims)
     return found
+
+
+def _about_events(item: Evidence) -> bool:
+    if item.rate != "fast" or item.kind not in _EVENT_KINDS:
+        return False
+    return item.kind != "schema" or item.phrase.startswith(("a news article", "an event page"))
 
 
 def _split_url(url: str | None) -> tuple[str, str]:

@@ -127,3 +127,12 @@ def test_weights_table_documents_every_evidence_kind():
 def test_broken_markup_gives_empty_metadata_not_an_error(html):
     meta = page_meta(html)
     assert isinstance(meta, PageMeta) and not meta.schema_types
+
+
+def test_product_pages_from_microdata_and_open_graph():
+    shop = clip("toralin-schmierfett")
+    assert "Product" in page_meta(page("toralin-schmierfett").html()).schema_types  # microdata itemtype
+    assert (shop.decay_rate, shop.decay_reason) == ("fast", "a product page (schema.org Product)")
+    wine = clip("ebrosia-zinfandel")
+    assert wine.decay_rate == "fast" and "a product page (og:type product)" in " ".join(wine.extra["decay_evidence"])
+    assert wine.decay_reason.count("a product page") == 1, "one idea is said once"

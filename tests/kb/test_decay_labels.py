@@ -49,7 +49,7 @@ def test_016_applies_to_a_database_made_before_it(tmp_path):
     path = str(tmp_path / "old.db")
     conn = sqlite3.connect(path, isolation_level=None)
     old = [m for m in MIGRATIONS if not m[0].startswith("016")]
-    for name, step in old:
+    for _name, step in old:
         step(conn)
     conn.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     conn.executemany("INSERT INTO _migrations VALUES (?, 'then')", [(n,) for n, _ in old])
