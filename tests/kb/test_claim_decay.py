@@ -25,3 +25,22 @@ def test_plain_claims_keep_their_notes_rate():
     assert got.due == date(2026, 6, 30) and got.state == decay.FRESH
     assert decay.claim_freshness(BASE, None, False, "7d", date(2026, 1, 2), text="It costs $5.").due == date(
         2026, 1, 8), "a claim never ages slower than its note"
+
+
+def test_claim_lookup_gives_a_price_claim_its_own_due_date(tmp_path):
+    from datetime import datetime
+
+    from bot.answers import claim_lookup
+    from bot.notes import Claim, Note
+    from bot.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    store.upsert_note(Note(
+        id="n1", title="Vector databases", url="https://example.org/vdb", body="", decay_rate="slow",
+        clipped=datetime(2026, 1, 1, 9), last_validated=BASE,
+        claims=[Claim(text="Vector search finds neighbours by distance."),
+                Claim(text="The managed vector tier costs $70 per month.")],
+    ))
+    got = {a.hit.text: a.freshness for a in claim_lookup(store, "vector", date(2026, 2, 15))}
+    assert got["The managed vector tier costs $70 per month."].state == decay.STALE
+    assert got["Vector search finds neighbours by distance."].state == decay.FRESH
