@@ -371,8 +371,9 @@ def decide(evidence: Sequence[Evidence]) -> Suggestion:
         if item.rate in totals:
             totals[item.rate] += item.weight
     best = max(totals.values())
-    if best < MIN_WEIGHT:
-        return Suggestion(DEFAULT_RATE, NO_EVIDENCE, tuple(evidence))
+    if best < MIN_WEIGHT:  # medium by default, but say so in its own words when something argues for medium
+        said = next((e.phrase for e in evidence if e.rate == DEFAULT_RATE), NO_EVIDENCE)
+        return Suggestion(DEFAULT_RATE, said, tuple(evidence))
     winners = [rate for rate in RATES if totals[rate] == best]
     rate = winners[0] if len(winners) == 1 else DEFAULT_RATE
     support = sorted((e for e in evidence if e.rate == rate), key=lambda e: -e.weight)

@@ -136,3 +136,8 @@ def test_product_pages_from_microdata_and_open_graph():
     wine = clip("ebrosia-zinfandel")
     assert wine.decay_rate == "fast" and "a product page (og:type product)" in " ".join(wine.extra["decay_evidence"])
     assert wine.decay_reason.count("a product page") == 1, "one idea is said once"
+
+
+def test_a_video_with_nothing_else_is_medium_because_it_is_a_video():
+    got = suggest(kind="video", url="https://www.youtube.com/watch?v=abc", title="A talk")
+    assert (got.rate, got.reason) == ("medium", "a video")
