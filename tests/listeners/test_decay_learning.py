@@ -65,3 +65,14 @@ def test_two_overrides_are_not_yet_a_policy(bot, site):
     for n in (1, 2):
         choose(bot, clip(bot, site, n), "fast")
     assert "decay slow" in reply_text(clip(bot, site, 3))
+
+
+def test_the_thread_reply_says_the_rate_and_the_pages_own_evidence(bot, site):
+    from tests.fixtures.decay_pages.corpus import page
+
+    site.pages["/2013/11/27/travel/weather-thanksgiving/"] = page("cnn-thanksgiving-weather").html()
+    bot.event(envelope(link_event(f"{site.base}/2013/11/27/travel/weather-thanksgiving/")))
+    [call] = bot.fake.wait_for("chat.postMessage", ok_only=True)
+    assert bot.app.worker.wait_idle(5)
+    assert "decay fast — a news article (schema.org NewsArticle), a dated news-style URL (2013/11/27)" in (
+        reply_text(call.response["message"]))
