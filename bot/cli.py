@@ -214,12 +214,19 @@ def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
 @click.option("--outdated", is_flag=True, help="Mark the claim (needs --claim) outdated instead.")
 @click.option("--by", "by", help="Who validated (default: $USER).")
 @click.option("--on", "on", metavar="DATE", help="Validation date (default today).")
+@click.option("--decay", "rate", metavar="RATE", help="Also set the decay rate (slow, medium, fast, NNd); a label.")
 @db_option
 def validate_cmd(
-    note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None, db: str | None
+    note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None,
+    rate: str | None, db: str | None,
 ) -> None:
-    """Record that NOTE (id, URL, title or words) is still valid; its decay clock restarts."""
+    """Record that NOTE (id, URL, title or words) is still valid; its decay clock restarts.
+
+    With ``--decay RATE`` the note's rate changes too, and the choice teaches later suggestions.
+    """
     import os
+
+    from bot.kb.decay import DecayError, normalize_rate
 
     note = " ".join(note_words)
     if outdated and claim is None:
@@ -236,13 +243,46 @@ def validate_cmd(
         day.year, day.month, day.day, 12, 0)
     who = by or os.environ.get("USER") or None
     try:
+        canonical = normalize_rate(rate, store.decay_table) if rate else None
+    except DecayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--decay") from None
+    try:
         store.validate(ids[0], by=who, at=at, claim=claim, verdict="outdated" if outdated else "valid")
     except IndexError:
         raise click.ClickException(f"note {ids[0]} has no claim {claim}") from None
+    if canonical:
+        store.set_decay(ids[0], canonical, by=who, at=at, source="cli")
     title = store.get_note(ids[0]).title  # type: ignore[union-attr]
     what = f"claim {claim} of {title!r}" if claim else repr(title)
     verb = "Marked outdated" if outdated else "Validated"
     click.echo(f"{verb}: {what} on {day.isoformat()} by {who or 'unknown'}")
+    if canonical:
+        click.echo(f"Decay set to {canonical} (a label: later suggestions for this site and tags learn from it)")
+
+
+@cli.command("decay-stats")
+@db_option
+def decay_stats_cmd(db: str | None) -> None:
+    """What the team's decay choices taught the suggestions: per site and tag, and how often kept."""
+    from bot.capture.decay_rules import team_labels
+
+    stats = _open_store(db).decay_stats()
+    sources = ", ".join(f"{n} from {s}" for s, n in stats["sources"].items()) or "none yet"
+    click.echo(
+        f"{stats['suggested_notes']} notes with a suggested decay; {stats['reviewed_notes']} reviewed since;"
+        f" {stats['labels']} decay labels ({sources})"
+    )
+    if stats["labels"]:
+        kept, changed = stats["kept"], stats["changed"]
+        click.echo(f"suggestion kept {kept} / changed {changed} times among the labelled notes")
+    learned = {(t.scope, t.key): t for t in team_labels(stats["sites"], {})}
+    learned |= {(t.scope, t.key): t for k, v in stats["tags"].items() for t in team_labels({}, {k: v})}
+    for scope, table in (("site", stats["sites"]), ("tag", stats["tags"])):
+        for key, by_rate in sorted(table.items(), key=lambda kv: -sum(kv[1].values()))[:15]:
+            counts = ", ".join(f"{rate} {n}" for rate, n in sorted(by_rate.items(), key=lambda kv: -kv[1]))
+            rule = learned.get((scope, key))
+            followed = f"  → new notes follow: {rule.rate}" if rule else ""
+            click.echo(f"  {scope} {key}: {counts}{followed}")
 
 
 @cli.command("export")

@@ -1,7 +1,12 @@
-"""What a web page says about itself in its markup: JSON-LD objects, ``og:``/``meta`` values, title sources.
+"""What a web page says about itself in its markup: schema.org types, Open Graph, dates, section, keywords,
+and the places it states its title.
 
-Shared by extraction (the title by agreement) and anything else that reads page metadata (decay rules
-read JSON-LD and ``og:`` fields). Works on an lxml tree that still holds its ``ld+json`` scripts.
+Only metadata parsing lives here (no scoring): extraction picks the title the sources agree on
+(:func:`pick_title`), and the decay scorer (``decay_rules``) reads a ``PageMeta`` as evidence, and the note
+keeps it so a reply can say *why* ("schema.org NewsArticle, published 2 days ago").
+Parsed with lxml (already a trafilatura dependency) from JSON-LD, microdata ``itemtype`` and ``<meta>``;
+hand-written because we need a dozen fields, not the full graphs ``extruct`` builds. Never raises: a page
+with broken markup simply yields fewer fields.
 """
 
 from __future__ import annotations
@@ -9,37 +14,192 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from bot.kb.notes import one_line
 
-MAX_JSON_LD_CHARS = 200_000  # a JSON-LD block larger than this is a data dump, not page metadata
+MAX_HTML_BYTES = 3_000_000  # metadata sits in <head>; a giant page is cut before parsing
+MAX_JSONLD_CHARS = 200_000
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def json_ld(tree: Any) -> list[dict[str, Any]]:
-    """Every JSON-LD object of the page (``@graph`` members flattened); broken blocks are skipped."""
-    out: list[dict[str, Any]] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        raw = script.text or ""
-        if not raw.strip() or len(raw) > MAX_JSON_LD_CHARS:
-            continue
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue
-        out.extend(_objects(data))
+@dataclass(frozen=True)
+class PageMeta:
+    """The page's own statements about what it is (each field empty when the page says nothing)."""
+
+    schema_types: tuple[str, ...] = ()  # JSON-LD @type / microdata itemtype, e.g. ("NewsArticle",)
+    og_type: str = ""  # og:type, e.g. "article", "video.other", "product"
+    published: date | None = None  # article:published_time, datePublished, …
+    modified: date | None = None  # article:modified_time, dateModified
+    section: str = ""  # article:section / articleSection
+    keywords: tuple[str, ...] = field(default=())  # article:tag, news_keywords, keywords
+
+    @property
+    def empty(self) -> bool:
+        return not (self.schema_types or self.og_type or self.published or self.section or self.keywords)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON/YAML-friendly dict without empty fields (kept in the note's ``extra``)."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if value:
+                out[key] = value.isoformat() if isinstance(value, date) else list(value) if isinstance(
+                    value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PageMeta:
+        """The inverse of ``as_dict`` (tolerates junk: a hand-edited note must not break a suggestion)."""
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            schema_types=tuple(str(t) for t in data.get("schema_types") or () if t),
+            og_type=str(data.get("og_type") or ""),
+            published=_to_date(data.get("published")),
+            modified=_to_date(data.get("modified")),
+            section=str(data.get("section") or ""),
+            keywords=tuple(str(k) for k in data.get("keywords") or () if k),
+        )
+
+
+def page_meta(html: bytes | str) -> PageMeta:
+    """Read the page's schema.org types, Open Graph fields, dates, section and keywords."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    html = html[:MAX_HTML_BYTES]
+    if not html or not html.strip():
+        return PageMeta()
+    try:
+        tree = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError, TypeError):
+        return PageMeta()
+    metas = _meta_values(tree)
+    types: list[str] = []
+    published: list[Any] = []
+    modified: list[Any] = []
+    sections: list[str] = []
+    keywords: list[str] = []
+    for node in _jsonld_nodes(tree):
+        types.extend(_as_list(node.get("@type")))
+        published.append(node.get("datePublished"))
+        modified.append(node.get("dateModified"))
+        sections.extend(_as_list(node.get("articleSection")))
+        keywords.extend(_split_keywords(node.get("keywords")))
+    for itemtype in tree.xpath("//@itemtype")[:20]:
+        types.extend(t.rstrip("/").rsplit("/", 1)[-1] for t in str(itemtype).split())
+    for name in ("article:published_time", "og:published_time", "datepublished", "date", "dc.date",
+                 "dcterms.created", "citation_publication_date", "sailthru.date", "pubdate"):
+        published.extend(metas.get(name, ()))
+    for name in ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified"):
+        modified.extend(metas.get(name, ()))
+    published.extend(tree.xpath("//*[@itemprop='datePublished']/@content | //time[@itemprop]/@datetime")[:3])
+    sections.extend(metas.get("article:section", ()))
+    for name in ("article:tag", "news_keywords", "keywords"):
+        for value in metas.get(name, ()):
+            keywords.extend(_split_keywords(value))
+    return PageMeta(
+        schema_types=_unique(t for t in types if isinstance(t, str) and t and len(t) < 60),
+        og_type=(metas.get("og:type") or [""])[0].strip().lower()[:40],
+        published=_first_date(published),
+        modified=_first_date(modified),
+        section=next((s.strip()[:60] for s in sections if isinstance(s, str) and s.strip()), ""),
+        keywords=_unique(k for k in keywords if k)[:20],
+    )
+
+
+def _meta_values(tree: Any) -> dict[str, list[str]]:
+    """``<meta property|name|itemprop=… content=…>`` as lowercase name → values (in page order)."""
+    out: dict[str, list[str]] = {}
+    for meta in tree.iter("meta"):
+        name = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        content = meta.get("content")
+        if name and content and content.strip():
+            out.setdefault(name.strip().lower(), []).append(content.strip())
     return out
 
 
-def _objects(data: Any) -> Iterator[dict[str, Any]]:
+def _jsonld_nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every object in the page's JSON-LD blocks, ``@graph`` members included (bad JSON skipped)."""
+    for script in tree.xpath("//script[@type='application/ld+json']")[:20]:
+        text = (script.text or "").strip()[:MAX_JSONLD_CHARS]
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            try:  # a common fault: a trailing ';' or several objects without a list
+                data = json.loads(text.rstrip(";"))
+            except ValueError:
+                continue
+        yield from _objects(data, depth=0)
+
+
+def _objects(data: Any, depth: int) -> Iterator[dict[str, Any]]:
+    if depth > 3:
+        return
     if isinstance(data, list):
-        for item in data:
-            yield from _objects(item)
+        for item in data[:50]:
+            yield from _objects(item, depth + 1)
     elif isinstance(data, dict):
         yield data
         graph = data.get("@graph")
         if isinstance(graph, list):
-            yield from _objects(graph)
+            yield from _objects(graph, depth + 1)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _split_keywords(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if isinstance(v, str) and v.strip()]
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[,;]", value) if part.strip()]
+    return []
+
+
+def _to_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    match = _DATE.search(str(value or ""))
+    if not match:
+        return None
+    try:
+        found = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+    return found if 1990 <= found.year <= 2100 else None
+
+
+def _first_date(values: list[Any]) -> date | None:
+    for value in values:
+        found = _to_date(value)
+        if found:
+            return found
+    return None
+
+
+def _unique(items: Any) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for item in items:
+        text = str(item).strip()
+        if text and text.lower() not in {k.lower() for k in seen}:
+            seen[text] = None
+    return tuple(seen)
+
+
+# --------------------------------------------------------------------------- the title, by agreement
+
+
+def json_ld(tree: Any) -> list[dict[str, Any]]:
+    """Every JSON-LD object of the page (``@graph`` members flattened); broken blocks are skipped."""
+    return list(_jsonld_nodes(tree))
 
 
 def meta_content(tree: Any, *names: str) -> str | None:

@@ -127,8 +127,13 @@ def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None 
 
         return extract_text_file(data, url, content_type_charset=charset)
     from bot.capture.extract import extract_article
+    from bot.capture.pagemeta import page_meta
 
-    return extract_article(data, url, content_type_charset=charset)
+    extracted = extract_article(data, url, content_type_charset=charset)
+    found = page_meta(data)  # schema.org / Open Graph evidence for the decay suggestion (kept in extra)
+    if not found.empty:
+        extracted.meta["page_meta"] = found.as_dict()
+    return extracted
 
 
 def _failure(url: str, exc: Exception) -> CaptureResult:
@@ -159,7 +164,8 @@ def _store_capture(
     from bot.capture.summarize import note_from, summarize
 
     summary = summarize(extracted, options.summarizer)
-    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment)
+    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment,
+                     team=_team_labels(store, extracted.url, summary.tags, channel))
     if identity:
         note.id = url_note_id(identity)
     if ts:
@@ -175,6 +181,15 @@ def _store_capture(
     if extracted.problem:
         notices.append(extracted.problem)
     return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices)
+
+
+def _team_labels(store: Store, url: str, tags: list[str], channel: str | None) -> list[Any]:
+    """What this channel set for earlier notes of the same site or tags (evidence for the suggestion)."""
+    from bot.capture.decay_rules import team_labels
+    from bot.kb.store import site_of
+
+    sites, by_tag = store.decay_label_counts(site=site_of(url), tags=tags, channel=channel)
+    return team_labels(sites, by_tag)
 
 
 def capture_local(

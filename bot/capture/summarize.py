@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.capture import claim_rules
-from bot.capture.decay_rules import suggest_decay
+from bot.capture.decay_rules import TeamLabels, suggest_for_note
 from bot.capture.extract import (
     Extracted,
     is_boilerplate,
@@ -569,11 +569,13 @@ def note_from(
     channel: str | None = None,
     owner: str | None = None,
     clipped: datetime | None = None,
+    team: Iterable[TeamLabels] = (),
 ) -> Note:
     """The full ``Note`` for a captured source. Little-text sources keep no summary and no claims.
 
     ``url`` is the address people click (as posted, or where the fetch was redirected); the id derives
-    from its canonical form, which the pipeline replaces by the posted link's when they differ."""
+    from its canonical form, which the pipeline replaces by the posted link's when they differ. ``team`` is
+    what this channel decided for earlier notes of the same site or tags (decay evidence)."""
     url = extracted.url
     flags: list[str] = []
     if extracted.little_text:
@@ -582,8 +584,14 @@ def note_from(
         flags.append("no-transcript")
     empty = extracted.little_text
     tags = [] if empty else summary.tags
-    rate, reason = suggest_decay(extracted.kind, url, tags, extracted.title)
+    claim_texts = [] if empty else [c.text for c in summary.claims]
+    suggestion = suggest_for_note(
+        extracted, url, tags, claim_texts, now=clipped.date() if clipped else None, team=team
+    )
+    rate, reason = suggestion.rate, suggestion.reason
     extra = dict(extracted.meta)
+    extra["decay_suggested"] = suggestion.rate  # what the team is later seen to accept or change
+    extra["decay_evidence"] = suggestion.as_dict()["evidence"]
     if extracted.problem:
         extra["capture_problem"] = extracted.problem
     if summary.method and not empty:

@@ -33,7 +33,8 @@ def claim_lookup(store: Store, topic: str, today: date, limit: int = 10) -> list
     answers = []
     for hit in store.search_claims(topic, limit=limit):
         fresh = decay.claim_freshness(
-            hit.base_date, hit.claim_validated, hit.outdated, hit.decay_rate, today, store.decay_table
+            hit.base_date, hit.claim_validated, hit.outdated, hit.decay_rate, today, store.decay_table,
+            text=hit.text,
         )
         link = claim_link(hit.note_url, hit.as_claim()) if hit.note_url else None
         answers.append(ClaimAnswer(hit=hit, link=link, freshness=fresh))

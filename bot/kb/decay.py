@@ -105,6 +105,27 @@ def freshness(due: date | None, today: date, *, snoozed_until: date | None = Non
     return Freshness(FRESH, due, overdue)
 
 
+# A claim that states a price, a version, a ranking or a dated figure ("as of …") ages faster than its note.
+_VOLATILE_CLAIM = (
+    (re.compile(r"[$€£¥]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:usd|eur|dollars|euros)\b|\bper (?:month|year|seat)\b", re.I),
+     "states a price"),
+    (re.compile(r"\bv\d+(?:\.\d+)+\b|\bversion \d+(?:\.\d+)*\b", re.I), "names a version"),
+    (re.compile(r"\b(?:ranked|ranks|top[- ]\d+|#\d+|number one|leaderboard|state[- ]of[- ]the[- ]art)\b", re.I),
+     "states a ranking"),
+    (re.compile(r"\bas of\b|\bcurrently\b|\bat the time of writing\b", re.I), "is dated (\"as of\")"),
+)
+
+
+def claim_rate(text: str | None, note_rate: str | None) -> tuple[str, str] | None:
+    """``("fast", "states a price")`` when a claim says it ages fast and its note's rate is slower, else None."""
+    if not text or (note_rate or DEFAULT_RATE) == "fast":
+        return None
+    for pattern, why in _VOLATILE_CLAIM:
+        if pattern.search(text):
+            return "fast", why
+    return None
+
+
 def claim_freshness(
     note_base: date | None,
     claim_validated: date | None,
@@ -112,9 +133,15 @@ def claim_freshness(
     rate: str | None,
     today: date,
     table: dict[str, int] | None = None,
+    *,
+    text: str | None = None,
 ) -> Freshness:
-    """A claim inherits its note's dates unless validated or marked outdated on its own."""
+    """A claim inherits its note's dates unless validated or marked outdated on its own; given its ``text``, a
+    claim with a price, version, ranking or "as of" gets its own, earlier due date (``claim_rate``)."""
     if outdated:
         return Freshness(OUTDATED, None, 0)
+    own = claim_rate(text, rate)
+    if own and rate_days(own[0], table) < rate_days(rate, table):
+        rate = own[0]
     base = max(d for d in (note_base, claim_validated) if d) if (note_base or claim_validated) else None
     return freshness(due_date(base, rate, table), today)

@@ -296,6 +296,18 @@ WHERE n.covered_by IS NULL""")
                  " WHERE clipped IS NOT NULL AND covered_by IS NULL")
 
 
+def _decay_labels(conn: sqlite3.Connection) -> None:
+    """The team's decay decisions as labels (one per note, the latest wins): every *Change decay* click and
+    ``deskbot validate --decay``. Keyed by site and channel so a capture can ask "what did this channel set
+    for earlier notes from this site?" with one indexed lookup; ``suggested`` is what deskbot had proposed,
+    so ``deskbot decay-stats`` can tell how often the suggestion was accepted."""
+    conn.execute(
+        "CREATE TABLE decay_labels (note_id TEXT PRIMARY KEY, channel TEXT, site TEXT, tags_text TEXT,"
+        " suggested TEXT, chosen TEXT NOT NULL, by TEXT, at TEXT NOT NULL, source TEXT NOT NULL)"
+    )
+    conn.execute("CREATE INDEX idx_decay_labels_site ON decay_labels(site, channel)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -305,6 +317,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("007_notes_owner_due_index", _owner_index),
     ("012_backfills_and_quiet_jobs", _backfills),
     ("013_notes_browse_view", _notes_browse_view),
+    ("016_decay_labels", _decay_labels),
 ]
 
 

@@ -12,12 +12,13 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.kb import decay
 from bot.kb.migrations import migrate
@@ -42,6 +43,19 @@ def fts_query(text: str, *, any_term: bool = False) -> str | None:
         return None
     joiner = " OR " if any_term else " "
     return joiner.join(f'"{w}"' for w in words)
+
+
+def site_of(url: str | None) -> str | None:
+    """The site a note's URL belongs to, as decay labels group it (``www.`` dropped, lowercase)."""
+    try:
+        host = urlsplit(url or "").hostname or ""
+    except ValueError:
+        return None
+    return host.lower().removeprefix("www.") or None
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -106,6 +120,7 @@ class NoteRow:
     last_validated: date | None
     summary: str
     claim_count: int
+    decay_reason: str | None = None  # the suggestion's evidence line, shown beside the rate
 
 
 @dataclass(frozen=True)
@@ -552,8 +567,11 @@ class Store:
                         (day.isoformat(), day.isoformat(), self._due(day, row[0]), note_id),
                     )
 
-    def set_decay(self, note_id: str, rate: str, *, by: str | None, at: datetime) -> str:
-        """Change a note's decay rate (recorded in its history); returns the canonical rate."""
+    def set_decay(
+        self, note_id: str, rate: str, *, by: str | None, at: datetime, source: str = "slack"
+    ) -> str:
+        """Change a note's decay rate (recorded in its history and as a label the suggestions learn from);
+        returns the canonical rate. ``source`` says where the label came from (slack / cli)."""
         canonical = decay.normalize_rate(rate, self.decay_table)
         if canonical is None:
             raise decay.DecayError("a decay rate is needed")
@@ -561,6 +579,7 @@ class Store:
             row = conn.execute("SELECT base_date, snoozed_until FROM notes WHERE id = ?", (note_id,)).fetchone()
             if row is None:
                 raise KeyError(note_id)
+            self._record_decay_label(conn, note_id, canonical, by=by, at=at, source=source)
             conn.execute(
                 "UPDATE notes SET decay_rate = ?, decay_reason = ?, due = ? WHERE id = ?",
                 (canonical, f"set by {by or 'someone'} on {at.date().isoformat()}",
@@ -571,6 +590,77 @@ class Store:
                 (note_id, by, _iso(at), f"decay:{canonical}"),
             )
         return canonical
+
+    @staticmethod
+    def _record_decay_label(
+        conn: sqlite3.Connection, note_id: str, chosen: str, *, by: str | None, at: datetime, source: str
+    ) -> None:
+        row = conn.execute(
+            "SELECT url, channel, tags_text, json_extract(extra, '$.decay_suggested') FROM notes WHERE id = ?",
+            (note_id,),
+        ).fetchone()
+        conn.execute(
+            "INSERT OR REPLACE INTO decay_labels(note_id, channel, site, tags_text, suggested, chosen, by, at,"
+            " source) VALUES (?,?,?,?,?,?,?,?,?)",
+            (note_id, row[1], site_of(row[0]), row[2], row[3], chosen, by, _iso(at), source),
+        )
+
+    def decay_label_counts(
+        self, *, site: str | None, tags: Iterable[str] = (), channel: str | None = None
+    ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+        """Earlier labels of this site and of each tag (in ``channel`` when given): key → rate → count."""
+        where, args = ("", []) if channel is None else (" AND channel = ?", [channel])
+        sites: dict[str, dict[str, int]] = {}
+        if site:
+            rows = self.conn.execute(
+                "SELECT chosen, count(*) FROM decay_labels WHERE site = ?" + where + " GROUP BY chosen",
+                [site, *args],
+            ).fetchall()
+            if rows:
+                sites[site] = {r[0]: r[1] for r in rows}
+        by_tag: dict[str, dict[str, int]] = {}
+        for tag in list(dict.fromkeys(t for t in tags if t))[:8]:
+            rows = self.conn.execute(
+                "SELECT chosen, count(*) FROM decay_labels WHERE (' ' || tags_text || ' ') LIKE ? ESCAPE '\\'"
+                + where + " GROUP BY chosen",
+                [f"% {_like(tag)} %", *args],
+            ).fetchall()
+            if rows:
+                by_tag[tag] = {r[0]: r[1] for r in rows}
+        return sites, by_tag
+
+    def decay_stats(self) -> dict[str, Any]:
+        """What the team's labels say: per-site and per-tag counts, and how often the suggestion was kept."""
+        labels = self.conn.execute(
+            "SELECT site, tags_text, suggested, chosen, source FROM decay_labels"
+        ).fetchall()
+        suggested = self.conn.execute(
+            "SELECT count(*) FROM notes WHERE json_extract(extra, '$.decay_suggested') IS NOT NULL"
+        ).fetchone()[0]
+        reviewed = self.conn.execute(
+            "SELECT count(DISTINCT n.id) FROM notes n JOIN validations v ON v.note_id = n.id"
+            " WHERE json_extract(n.extra, '$.decay_suggested') IS NOT NULL"
+        ).fetchone()[0]
+        sites: dict[str, dict[str, int]] = {}
+        tags: dict[str, dict[str, int]] = {}
+        for site, tags_text, _, chosen, _ in labels:
+            if site:
+                sites.setdefault(site, {}).setdefault(chosen, 0)
+                sites[site][chosen] += 1
+            for tag in (tags_text or "").split():
+                tags.setdefault(tag, {}).setdefault(chosen, 0)
+                tags[tag][chosen] += 1
+        changed = sum(1 for r in labels if r[2] and r[2] != r[3])
+        return {
+            "labels": len(labels),
+            "changed": changed,
+            "kept": sum(1 for r in labels if r[2] and r[2] == r[3]),
+            "suggested_notes": suggested,
+            "reviewed_notes": reviewed,
+            "sources": {s: sum(1 for r in labels if r[4] == s) for s in sorted({r[4] for r in labels})},
+            "sites": sites,
+            "tags": tags,
+        }
 
     def snooze(self, note_id: str, until: date, *, by: str | None, at: datetime) -> None:
         """Push a note's due date to ``until`` without validating it (recorded in its history)."""
@@ -812,7 +902,7 @@ class Store:
     _NOTE_ROW = (
         "SELECT n.id, n.title, n.kind, coalesce(n.url, src.url), n.owner, coalesce(n.channel, src.channel),"
         " n.decay_rate, n.base_date, n.due, n.last_validated, n.summary,"
-        " (SELECT count(*) FROM claims c WHERE c.note_id = n.id)"
+        " (SELECT count(*) FROM claims c WHERE c.note_id = n.id), n.decay_reason"
         " FROM notes n LEFT JOIN notes src ON src.id = n.source_id"
     )
 
@@ -821,7 +911,7 @@ class Store:
         return NoteRow(
             id=r[0], title=r[1], kind=r[2], url=r[3], owner=r[4], channel=r[5], decay_rate=r[6],
             base_date=_date(r[7]), due=_date(r[8]), last_validated=_date(r[9]), summary=r[10] or "",
-            claim_count=r[11],
+            claim_count=r[11], decay_reason=r[12],
         )
 
     def search_notes(self, query: str, limit: int = 10, *, fallback_any: bool = True) -> list[NoteRow]:

@@ -46,7 +46,7 @@ def test_claims_keep_their_page_and_link_to_it():
     # shown as clipped (the PDF), identified by the canonical abstract URL every other form maps to
     assert note.url == "https://arxiv.org/pdf/2401.01234v1" and note.kind == "paper"
     assert note.id == url_note_id("https://arxiv.org/abs/2401.01234v1")
-    assert note.decay_rate == "medium" and "papers" in note.decay_reason
+    assert note.decay_rate == "fast" and "a preprint (arxiv.org)" in note.decay_reason  # issue 18: preprints age fast
     first = note.claims[0]
     assert place_url(note.url, first) == f"https://arxiv.org/pdf/2401.01234v1#page={first.page}"
     assert {c.page for c in note.claims} != {1}, "claims come from more than the first page"

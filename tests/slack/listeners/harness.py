@@ -94,6 +94,7 @@ class ArticleSite:
     cond: threading.Condition = field(default_factory=threading.Condition)
     status_for: dict[str, int] = field(default_factory=dict)  # path -> forced HTTP status
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> last request's headers
+    pages: dict[str, bytes] = field(default_factory=dict)  # path -> a saved page served as-is (HTML)
 
     def url(self, n: int | str, *, slow: bool = False) -> str:
         return f"{self.base}/{'slow' if slow else 'a'}/{n}"
@@ -122,7 +123,11 @@ def serve_articles() -> Iterator[ArticleSite]:
             status = site.status_for.get(path, 200)
             if path.startswith("/slow/"):
                 site.gate.wait(30)
-            if status != 200 or not path.startswith(("/a/", "/slow/")):
+            if status == 200 and path in site.pages:
+                body = site.pages[path]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+            elif status != 200 or not path.startswith(("/a/", "/slow/")):
                 body = b"temporarily down" if status != 200 else b"not found"
                 self.send_response(status if status != 200 else 404)
                 self.send_header("Content-Type", "text/plain")
