@@ -380,7 +380,8 @@ def capture_reply(
     tags, decay with its reason, and the note's buttons. ``place_url(note, claim)`` links each claim."""
     blocks = [note_section(note, freshness)]
     for notice in notices[:3]:
-        blocks.append(context(f"⚠️ {plain(notice, 300)}"))
+        mark = "" if notice.startswith(("📄", "🎬")) else "⚠️ "  # information, not a warning
+        blocks.append(context(f"{mark}{plain(notice, 300)}"))
     if note.summary:
         blocks.append(section(plain(note.summary, 1200), block_id=_block_id("summary", note.id)))
     claims = list(note.claims)[:max_claims]

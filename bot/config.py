@@ -46,6 +46,14 @@ class Settings:
     busy_timeout_ms: int = 10_000
     reminder_time: str = "08:00"
     digest_empty: str = "post"
+    crossref_url: str = "https://api.crossref.org/"
+    ncbi_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+    arxiv_url: str = "https://export.arxiv.org/"
+    biorxiv_url: str = "https://api.biorxiv.org/"
+    unpaywall_url: str = "https://api.unpaywall.org/"
+    contact_email: str | None = None
+    ncbi_api_key: str | None = field(default=None, repr=False)
+    youtube_proxy: str | None = field(default=None, repr=False)  # may carry proxy credentials
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -90,6 +98,7 @@ class Settings:
             reminder_fallback=get("DESKBOT_REMINDER_FALLBACK") or None,
             busy_timeout_ms=_positive_int(get("DESKBOT_BUSY_TIMEOUT_MS"), "DESKBOT_BUSY_TIMEOUT_MS", 10_000),
             **schedule,
+            **_paper_settings(get),
         )
 
 
@@ -107,3 +116,30 @@ def _schedule_settings(get: Callable[[str], str | None]) -> dict[str, str]:
     if empty not in {"post", "skip"}:
         raise ConfigError(f"DESKBOT_DIGEST_EMPTY: expected post or skip, got {empty!r}")
     return {"digest": digest, "reminder_time": reminder_time, "tz": tz, "digest_empty": empty}
+
+
+def _paper_settings(get: Callable[[str], str | None]) -> dict[str, str | None]:
+    """The scholarly APIs' base URLs (a stand-in in tests, a mirror in production), the contact for their polite
+    pools, and the YouTube proxy; a malformed URL or address fails at start, not at the first paper."""
+    from urllib.parse import urlsplit
+
+    out: dict[str, str | None] = {}
+    for name, default in (("CROSSREF", "https://api.crossref.org/"),
+                          ("NCBI", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"),
+                          ("ARXIV", "https://export.arxiv.org/"), ("BIORXIV", "https://api.biorxiv.org/"),
+                          ("UNPAYWALL", "https://api.unpaywall.org/")):
+        value = (get(f"DESKBOT_{name}_URL") or default).strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"DESKBOT_{name}_URL: expected an http(s) base URL, got {value!r}")
+        out[f"{name.lower()}_url"] = value if value.endswith("/") else value + "/"
+    email = (get("DESKBOT_CONTACT_EMAIL") or "").strip() or None
+    if email and ("@" not in email or " " in email):
+        raise ConfigError(f"DESKBOT_CONTACT_EMAIL: expected an email address, got {email!r}")
+    out["contact_email"] = email
+    out["ncbi_api_key"] = (get("DESKBOT_NCBI_API_KEY") or "").strip() or None
+    proxy = (get("DESKBOT_YOUTUBE_PROXY") or "").strip() or None
+    if proxy and urlsplit(proxy).scheme not in ("http", "https", "socks5", "socks5h"):
+        raise ConfigError("DESKBOT_YOUTUBE_PROXY: expected a proxy URL like http://user:pass@host:port")
+    out["youtube_proxy"] = proxy
+    return out

@@ -69,6 +69,7 @@ class ClockDeps:
     recheck_max: int = 20
     recheck_budget: float = 20.0
     fetch_deadline: float = 10.0
+    papers: Any = None  # bot.capture.papers.apis.PaperAPIs; None: built from settings
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ def _recheck(deps: ClockDeps, settings: Settings, note_ids: Sequence[str], now: 
         return {}
     from bot.recheck import default_fetcher, recheck
 
+    check_papers(deps, settings, now, list(note_ids))  # papers: retractions and new versions too
+
     try:
         fetcher = deps.fetcher
         if fetcher is None:
@@ -165,6 +168,35 @@ def _recheck(deps: ClockDeps, settings: Settings, note_ids: Sequence[str], now: 
         return {}
 
 
+def _papers(deps: ClockDeps, settings: Settings) -> Any:
+    if deps.papers is None:
+        from bot.capture.fetch import Allowlist
+        from bot.capture.papers.apis import PaperAPIs
+
+        deps.papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env(settings.fetch_allow))
+    return deps.papers
+
+
+def check_papers(deps: ClockDeps, settings: Settings, now: datetime, note_ids: Sequence[str] | None = None) -> Any:
+    """Ask the scholarly APIs about paper notes (``None``: all of them, the weekly sweep), then announce what
+    is new in the threads and owners' DMs. A failure here never stops the digest or the reminders."""
+    from bot.capture.papers.status import check
+    from bot.clock.paper_alerts import announce
+
+    try:
+        result = check(deps.store, note_ids, _papers(deps, settings), now)
+        if deps.client is not None:
+            announce(deps.store, deps.client, now)
+        if note_ids is None:
+            log.info("paper sweep: %d notes, %d requests, %d new findings in %.1f s%s", result.checked,
+                     result.requests, len(result.found), result.seconds,
+                     f"; errors: {'; '.join(result.errors[:3])}" if result.errors else "")
+        return result
+    except Exception:  # noqa: BLE001
+        log.exception("paper re-check failed")
+        return None
+
+
 def build_digest(
     deps: ClockDeps, settings: Settings, now: datetime, *, period: str | None, late: bool = False,
     recheck: bool = True,
@@ -173,13 +205,20 @@ def build_digest(
     today = now.astimezone(parse_tz(settings.tz)).date()
     ids = dg.digest_note_ids(deps.store, today)
     checks = _recheck(deps, settings, ids, now) if recheck else {}
-    return dg.collect_digest(deps.store, today, period=period, channel=settings.digest_channel, note_ids=ids,
-                             checks=checks, late=late)
+    if recheck and deps.recheck:
+        check_papers(deps, settings, now)  # the weekly sweep of every paper note, before the digest says anything
+    from dataclasses import replace
+
+    from bot.clock.paper_alerts import digest_alerts
+
+    digest = dg.collect_digest(deps.store, today, period=period, channel=settings.digest_channel, note_ids=ids,
+                               checks=checks, late=late)
+    return replace(digest, alerts=tuple(digest_alerts(deps.store)))
 
 
 def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: datetime) -> Outcome:
     """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts."""
-    if digest.total == 0 and settings.digest_empty == "skip":
+    if digest.total == 0 and not digest.alerts and settings.digest_empty == "skip":
         return Outcome(DIGEST, digest.period, "empty", "nothing stale; DESKBOT_DIGEST_EMPTY=skip")
     if deps.client is None or not settings.digest_channel:
         raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")
@@ -187,6 +226,10 @@ def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: 
     response = deps.client.chat_postMessage(channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
                                             **payload)
     channel, ts = response["channel"], response["ts"]
+    if digest.alerts:
+        from bot.clock.paper_alerts import mark_in_digest
+
+        mark_in_digest(deps.store, list(digest.alerts), digest.period or f"manual:{now.isoformat()}")
     ids = tuple(i.row.id for i in digest.items)
     detail = f"{len(ids)} of {digest.total} stale notes shown"
     try:

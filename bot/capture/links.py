@@ -15,6 +15,8 @@ Decisions:
   or ``list=`` does not change which video it is). arXiv ``abs``/``pdf``/``html`` pages become
   ``https://arxiv.org/abs/ID`` keeping an explicit version, since ``v1`` and ``v2`` can differ materially.
 - ``canonical_url`` never raises: input that is not an http(s) URL is returned stripped but unchanged.
+- DOI links (``doi.org``, ``dx.doi.org``) become ``https://doi.org/<doi in lower case>`` (DOIs are
+  case-insensitive), and ``doi:10.…`` written in a message's text counts as a link to it.
 - ``courlan`` is not used: its normaliser has its own heuristics (and changes between releases), while
   an identity key must be exactly reproducible; ``urllib.parse`` gives that control.
 
@@ -49,6 +51,7 @@ _YT_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _YT_PATH_PREFIXES = frozenset({"shorts", "embed", "live", "v", "e"})
 _YT_NOT_IDS = frozenset({"videoseries"})
 _ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
+_DOI_HOSTS = frozenset({"doi.org", "dx.doi.org", "www.doi.org"})
 _ARXIV_PATH = re.compile(
     r"/(?:abs|pdf|html)/"
     r"(?P<id>\d{4}\.\d{4,5}|[A-Za-z-]+(?:\.[A-Z]{2})?/\d{7})"
@@ -131,6 +134,12 @@ def canonical_url(url: str) -> str:
         return f"https://www.youtube.com/watch?v={video}"
     if paper := arxiv_id(raw):
         return f"https://arxiv.org/abs/{paper}"
+    if (parts.hostname or "").lower().rstrip(".") in _DOI_HOSTS:
+        from bot.capture.papers.refs import recognise
+
+        ref = recognise(raw)
+        if ref is not None and not ref.invalid:
+            return ref.canonical  # DOIs are case-insensitive: one work, one key
     try:
         host = idna_host(parts.hostname)
     except ValueError:
@@ -166,6 +175,7 @@ def find_links(event: dict[str, Any]) -> list[str]:
     candidates = [
         *(_text_links(text) if isinstance(text, str) else ()),
         *_block_links(event.get("blocks")),
+        *(_text_dois(text) if isinstance(text, str) else ()),
     ]
     for url in candidates:
         if not _is_capturable(url):
@@ -246,6 +256,13 @@ def _text_links(text: str) -> Iterator[str]:
             yield _unescape(target)
         pos = match.end()
     yield from _bare_links(text[pos:])
+
+
+def _text_dois(text: str) -> list[str]:
+    """``doi:10.…`` typed in a message (not a link, so Slack does not wrap it) as a doi.org URL."""
+    from bot.capture.papers.refs import find_text_dois
+
+    return find_text_dois(_unescape(_SLACK_TOKEN.sub(" ", text)))
 
 
 def _unescape(text: str) -> str:

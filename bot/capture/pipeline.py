@@ -45,6 +45,7 @@ class CaptureOptions:
     youtube_api: Any = None
     youtube_http: Any = None
     vault: str | None = None
+    papers: Any = None  # papers.apis.PaperAPIs: scholarly links read from the open APIs (None: as web pages)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -62,9 +63,24 @@ def options_from_settings(settings: Any) -> CaptureOptions:
         summarizer = llm.summarizer_from_settings(settings)
     except ImportError:
         summarizer = None
+    from bot.capture.papers.apis import PaperAPIs
+
+    allow = Allowlist.from_env(settings.fetch_allow)
     return CaptureOptions(
-        allow=Allowlist.from_env(settings.fetch_allow), summarizer=summarizer, vault=settings.vault
+        allow=allow, summarizer=summarizer, vault=settings.vault,
+        papers=PaperAPIs.from_settings(settings, allow=allow),
+        youtube_http=youtube_session(settings),
     )
+
+
+def youtube_session(settings: Any) -> Any:
+    """A requests session through DESKBOT_YOUTUBE_PROXY (YouTube blocks most cloud IPs), else None."""
+    proxy = getattr(settings, "youtube_proxy", None)
+    if not proxy:
+        return None
+    from bot.capture.youtube import proxied_session
+
+    return proxied_session(proxy)
 
 
 def capture_url(
@@ -87,6 +103,9 @@ def capture_url(
     if known is not None:
         store.add_mention(url_note_id(canonical), url=url, channel=channel, ts=ts, user=user, at=moment)
         return known
+    paper = _paper_ref(url, options)
+    if paper is not None:
+        return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment)
     try:
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
@@ -99,6 +118,58 @@ def capture_url(
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+def _paper_ref(url: str, options: CaptureOptions) -> Any:
+    if options.papers is None:
+        return None
+    from bot.capture.papers.refs import recognise
+
+    return recognise(url)
+
+
+def _capture_paper(
+    store: Store, ref: Any, url: str, options: CaptureOptions, *, channel: str | None, user: str | None,
+    ts: str | None, moment: datetime,
+) -> CaptureResult:
+    """A scholarly link: open metadata and the best open text; an API outage falls back to the page."""
+    from bot.capture.links import canonical_url
+    from bot.capture.papers.apis import ApiUnavailable
+    from bot.capture.papers.capture import extract_paper, lookup_error_reply
+
+    pending = None
+    try:
+        extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options))
+    except ApiUnavailable as exc:
+        pending = str(exc)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
+        message, permanent = lookup_error_reply(exc)
+        return CaptureResult("failed", url=url, error=message, permanent=permanent)
+    if pending is not None:
+        try:
+            extracted = _fetch_and_extract(url, options)
+        except Exception as exc:  # noqa: BLE001
+            failed = _failure(url, exc)
+            failed.error = f"{pending}; the page itself: {failed.error}"
+            failed.permanent = False
+            return failed
+        extracted.url, extracted.kind = ref.canonical, "paper"
+        extracted.meta["metadata_pending"] = f"{ref.kind}:{ref.value}"
+        extracted.problem = (f"the scholarly metadata services did not answer ({pending}): clipped the page; "
+                             "the metadata is fetched again at the next re-check")
+    known = _already_clipped(store, canonical_url(extracted.url))
+    if known is not None and known.note is not None:
+        store.add_mention(known.note.id, url=url, channel=channel, ts=ts, user=user, at=moment)
+        return known
+    info = list(extracted.meta.pop("paper_notices", None) or [])[:1]
+    result = _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    result.notices = info + result.notices
+    if result.note is not None and pending is None:
+        from bot.capture.papers.status import record_at_capture
+
+        record_at_capture(store, result.note, moment)
+        result.note = store.get_note(result.note.id)
+    return result
 
 
 def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
