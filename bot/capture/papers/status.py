@@ -168,11 +168,19 @@ def _versions(key: PaperKey, paper: rec.Paper) -> list[rec.Update]:
 # --------------------------------------------------------------------------- recording
 
 
+def _naive_utc(when: datetime) -> datetime:
+    """Stored times are naive UTC (as the notes' clipping times), so they compare as text."""
+    from datetime import UTC
+
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
 def record(store: Store, note_id: str, updates: Iterable[rec.Update], now: datetime, *,
            state: str | None = None) -> list[Found]:
     """Store findings; the new ones come back (a finding already recorded is not news). Serious ones flag
     the note and its claims."""
     new: list[Found] = []
+    now = _naive_utc(now)
     with store.write() as conn:
         for update in updates:
             cursor = conn.execute(
@@ -216,6 +224,7 @@ def check(store: Store, note_ids: Iterable[str] | None, apis: PaperAPIs, now: da
           skip_recent: bool = True, budget: float | None = None) -> SweepResult:
     """Re-check paper notes (all of them when ``note_ids`` is None: the weekly sweep); record what is new."""
     started = time.monotonic()
+    now = _naive_utc(now)
     result = SweepResult()
     keys = paper_keys(store, note_ids)
     if skip_recent and keys:

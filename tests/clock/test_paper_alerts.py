@@ -1,0 +1,101 @@
+"""A clipped paper is later retracted: the thread, the owner's DM and the digest all say so, exactly once.
+
+Slack level: the real Bolt app over signed HTTP, the Slack Web API stand-in, the scholarly stand-ins answering
+with captured responses (Crossref's sample work 10.5555/12345678, retracted 2009-09-14), a real SQLite file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from bot.app import create_app
+from bot.capture.fetch import Allowlist
+from bot.capture.papers.apis import PaperAPIs, Throttle
+from bot.capture.pipeline import CaptureOptions
+from bot.jobs import ClockDeps, check_papers, run_digest
+from bot.store import Store
+from tests.fakes.bolt_server import serve_bolt
+from tests.fakes.scholarly import load_all, serve_scholarly
+from tests.fakes.signing import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.listeners.harness import FAST_BACKOFF, NOW, HttpBot, envelope, link_event, settings_for
+
+MONDAY_0900 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a week after the clip: the weekly sweep includes it
+
+
+def no_sleep(seconds: float) -> None:
+    """Pacing is asserted elsewhere; here the stand-ins answer at once."""
+
+
+def test_a_clipped_paper_later_retracted_is_announced_in_thread_dm_and_digest_once(tmp_path):
+    with FakeSlackAPI() as fake, serve_scholarly() as scholarly:
+        load_all(scholarly)
+        scholarly.as_of = date(2009, 1, 1)  # when it was clipped, Crossref knew no notice yet
+        settings = settings_for(fake, tmp_path / "deskbot.db", digest_channel="C0DIGEST",
+                                contact_email="desk@example.org", **scholarly.settings())
+        papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env("127.0.0.1"))
+        papers.throttle = Throttle(sleep=no_sleep)
+        store = Store.open(str(tmp_path / "deskbot.db"))
+        app = create_app(settings, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF,
+                         capture_options=CaptureOptions(allow=Allowlist.from_env("127.0.0.1"), papers=papers))
+        app.worker.start()
+        try:
+            with serve_bolt(app) as base:
+                bot = HttpBot(app, fake, store, base)
+                event = link_event("https://doi.org/10.5555/12345678")
+                assert bot.event(envelope(event)).status == 200
+                [reply] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=20)
+                assert app.worker.wait_idle(10)
+        finally:
+            app.worker.stop()
+        assert reply.decoded["thread_ts"] == event["ts"]
+        assert "Silly String Theory" in reply.decoded["text"] and "RETRACTED" not in str(reply.decoded["blocks"])
+
+        scholarly.as_of = None  # Crossref now lists the retraction (and a corrigendum)
+        deps = ClockDeps(store=store, client=fake.client(), now=lambda: MONDAY_0900, papers=papers)
+        outcome = run_digest(deps, settings, MONDAY_0900)
+        assert outcome.status == "posted"
+        posts = [c.decoded for c in fake.calls("chat.postMessage") if c.ok][1:]
+        thread = [p for p in posts if p.get("thread_ts") == event["ts"]]
+        dms = [p for p in posts if p["channel"] == DEFAULT_USER_ID]
+        digests = [p for p in posts if p["channel"] == "C0DIGEST"]
+        assert len(thread) == 1 and "RETRACTED (2009-09-14, notice 10.5555/24242424x)" in thread[0]["text"]
+        assert thread[0]["channel"] == DEFAULT_CHANNEL_ID
+        assert len(dms) == 1 and "RETRACTED" in dms[0]["text"]
+        assert len(digests) == 1
+        top = digests[0]["blocks"][:2]
+        assert top[0]["text"]["text"] == "Papers retracted or under concern"
+        assert "Silly String Theory" in top[1]["text"]["text"]
+        note_id = store.conn.execute("SELECT id FROM notes WHERE kind = 'paper'").fetchone()[0]
+        assert "retracted" in store.get_note(note_id).flags
+        assert {r[0] for r in store.conn.execute("SELECT flag FROM claims WHERE note_id = ?", (note_id,))} == \
+            {"retracted"}
+
+        # the next sweep and the next week's digest: nothing is said twice
+        check_papers(deps, settings, MONDAY_0900 + timedelta(days=1), [note_id])
+        run_digest(deps, settings, MONDAY_0900 + timedelta(days=7))
+        later = [c.decoded for c in fake.calls("chat.postMessage") if c.ok][1 + len(posts):]
+        assert [p["channel"] for p in later] == ["C0DIGEST"]
+        assert "Papers retracted" not in str(later[0]["blocks"])
+        store.close()
+
+
+def test_a_failed_thread_reply_is_retried_by_the_next_run_and_posted_once(store, tmp_path):
+    from bot.capture.papers.records import Update
+    from bot.capture.papers.status import record
+    from bot.clock.paper_alerts import announce
+    from bot.notes import Note
+
+    store.upsert_note(Note(id="p1", title="A paper", kind="paper", url="https://doi.org/10.1/x", owner="U0OWNER"))
+    store.add_mention("p1", url="https://doi.org/10.1/x", channel="C1", ts="5.5", user="U0OWNER", at=NOW)
+    record(store, "p1", [Update("expression_of_concern", "10.1/eoc", "2026-01-02", "publisher")], NOW)
+    with FakeSlackAPI() as fake:
+        fake.fail("chat.postMessage", "channel_not_found")
+        first = announce(store, fake.client(), NOW)
+        assert (first.failed, first.threads, first.dms) == (1, 0, 1)
+        second = announce(store, fake.client(), NOW)
+        third = announce(store, fake.client(), NOW)
+        assert (second.threads, second.dms) == (1, 0) and (third.threads, third.dms) == (0, 0)
+        ok = [c.decoded for c in fake.calls("chat.postMessage") if c.ok]
+        assert sorted(p["channel"] for p in ok) == ["C1", "U0OWNER"]
+        assert all("Expression of concern (2026-01-02, notice 10.1/eoc)" in p["text"] for p in ok)
