@@ -431,7 +431,8 @@ def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
 @click.argument("job_ids", metavar="[JOB]...", nargs=-1, type=int)
 @db_option
 def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
-    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up."""
+    """Re-queue failed capture jobs and videos clipped without a transcript (all, or the JOB ids given); the
+    running bot picks them up."""
     from bot import queue
 
     store = _open_store(db)
@@ -441,6 +442,9 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
             click.echo(f"  job {job.id}: {job.url or job.file_id} — {job.last_error or 'failed'}")
     count = queue.requeue_failed(store, job_ids)
     click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
+    videos = queue.requeue_missing_transcripts(store, job_ids)
+    if videos:
+        click.echo(f"re-queued {videos} video{'s' if videos != 1 else ''} clipped without a transcript")
 
 
 # ------------------------------------------------------------------ the clock

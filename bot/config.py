@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.decay import DecayError, parse_table
 
@@ -54,6 +55,8 @@ class Settings:
     contact_email: str | None = None
     ncbi_api_key: str | None = field(default=None, repr=False)
     youtube_proxy: str | None = field(default=None, repr=False)  # may carry proxy credentials
+    youtube_proxy_rotating: bool = False
+    youtube_url: str = "https://www.youtube.com/"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -118,12 +121,12 @@ def _schedule_settings(get: Callable[[str], str | None]) -> dict[str, str]:
     return {"digest": digest, "reminder_time": reminder_time, "tz": tz, "digest_empty": empty}
 
 
-def _paper_settings(get: Callable[[str], str | None]) -> dict[str, str | None]:
+def _paper_settings(get: Callable[[str], str | None]) -> dict[str, Any]:
     """The scholarly APIs' base URLs (a stand-in in tests, a mirror in production), the contact for their polite
     pools, and the YouTube proxy; a malformed URL or address fails at start, not at the first paper."""
     from urllib.parse import urlsplit
 
-    out: dict[str, str | None] = {}
+    out: dict[str, Any] = {}
     for name, default in (("CROSSREF", "https://api.crossref.org/"),
                           ("NCBI", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"),
                           ("ARXIV", "https://export.arxiv.org/"), ("BIORXIV", "https://api.biorxiv.org/"),
@@ -142,4 +145,12 @@ def _paper_settings(get: Callable[[str], str | None]) -> dict[str, str | None]:
     if proxy and urlsplit(proxy).scheme not in ("http", "https", "socks5", "socks5h"):
         raise ConfigError("DESKBOT_YOUTUBE_PROXY: expected a proxy URL like http://user:pass@host:port")
     out["youtube_proxy"] = proxy
+    rotating = (get("DESKBOT_YOUTUBE_PROXY_ROTATING") or "").strip().lower()
+    if rotating not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"DESKBOT_YOUTUBE_PROXY_ROTATING: expected true or false, got {rotating!r}")
+    out["youtube_proxy_rotating"] = rotating in ("1", "true", "yes")
+    youtube = (get("DESKBOT_YOUTUBE_URL") or "https://www.youtube.com/").strip()
+    if urlsplit(youtube).scheme not in ("http", "https"):
+        raise ConfigError(f"DESKBOT_YOUTUBE_URL: expected an http(s) base URL, got {youtube!r}")
+    out["youtube_url"] = youtube if youtube.endswith("/") else youtube + "/"
     return out

@@ -8,6 +8,7 @@ retry?), so the caller can reply in the thread and keep the job for ``deskbot`` 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class CaptureOptions:
     youtube_http: Any = None
     vault: str | None = None
     papers: Any = None  # papers.apis.PaperAPIs: scholarly links read from the open APIs (None: as web pages)
+    youtube_proxy: Any = None  # youtube-transcript-api ProxyConfig (DESKBOT_YOUTUBE_PROXY)
+    youtube_meta: Callable[[str], dict[str, Any]] | None = None  # video id → public details (no transcript)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -64,23 +67,16 @@ def options_from_settings(settings: Any) -> CaptureOptions:
     except ImportError:
         summarizer = None
     from bot.capture.papers.apis import PaperAPIs
+    from bot.capture.video_meta import video_metadata
+    from bot.capture.youtube import proxy_config
 
     allow = Allowlist.from_env(settings.fetch_allow)
     return CaptureOptions(
         allow=allow, summarizer=summarizer, vault=settings.vault,
         papers=PaperAPIs.from_settings(settings, allow=allow),
-        youtube_http=youtube_session(settings),
+        youtube_proxy=proxy_config(settings.youtube_proxy, rotating=settings.youtube_proxy_rotating),
+        youtube_meta=functools.partial(video_metadata, base=settings.youtube_url, allow=allow),
     )
-
-
-def youtube_session(settings: Any) -> Any:
-    """A requests session through DESKBOT_YOUTUBE_PROXY (YouTube blocks most cloud IPs), else None."""
-    proxy = getattr(settings, "youtube_proxy", None)
-    if not proxy:
-        return None
-    from bot.capture.youtube import proxied_session
-
-    return proxied_session(proxy)
 
 
 def capture_url(
@@ -101,8 +97,9 @@ def capture_url(
     canonical = canonical_url(url)  # never raises; a URL fetch cannot use is refused in words below
     known = _already_clipped(store, canonical)
     if known is not None:
+        upgraded = _retry_transcript(store, known, options, moment)
         store.add_mention(url_note_id(canonical), url=url, channel=channel, ts=ts, user=user, at=moment)
-        return known
+        return upgraded or known
     paper = _paper_ref(url, options)
     if paper is not None:
         return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment)
@@ -110,7 +107,8 @@ def capture_url(
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
-            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http)
+            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
+                                      proxy=options.youtube_proxy, metadata=options.youtube_meta)
         else:
             target = f"https://arxiv.org/pdf/{arxiv_id(canonical)}" if arxiv_id(canonical) else url
             extracted = _fetch_and_extract(target, options)
@@ -118,6 +116,33 @@ def capture_url(
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOptions,
+                      moment: datetime) -> CaptureResult | None:
+    """A video clipped without its transcript, posted again or re-queued by ``deskbot retry``: try the
+    transcript once more; with one, the note is remade from it (same id, first clipping and owner kept)."""
+    from bot.capture.youtube import extract_video, video_id_of
+
+    note = known.note
+    if note is None or note.kind != "video" or "no-transcript" not in note.flags or not note.url:
+        return None
+    if video_id_of(note.url) is None:
+        return None
+    try:
+        extracted = extract_video(note.url, api=options.youtube_api, http_client=options.youtube_http,
+                                  proxy=options.youtube_proxy)
+    except Exception:  # noqa: BLE001 - the note as it is stays; this was only a second chance
+        log.exception("transcript retry of %s failed", note.url)
+        return None
+    if not extracted.segments:
+        return None
+    first = known.first
+    result = _store_capture(store, extracted, options, channel=note.channel, user=note.owner,
+                            ts=first.ts if first else None, moment=note.clipped or moment)
+    result.notices.insert(0, "🎬 The transcript could be fetched now: the note is remade from it.")
+    result.first = first
+    return result
 
 
 def _paper_ref(url: str, options: CaptureOptions) -> Any:
