@@ -13,7 +13,7 @@ from bot.capture.links import canonical_url, find_links
 from bot.capture.papers.apis import PaperAPIs, Throttle
 from bot.capture.papers.refs import recognise
 from bot.capture.pipeline import CaptureOptions, capture_url
-from bot.render import render_note
+from bot.render import place_url, render_note
 from tests.fakes.scholarly import load_all, serve_scholarly
 
 NOW = datetime(2026, 11, 24, 10, 30)
@@ -106,6 +106,9 @@ def test_doi_becomes_a_paper_note_with_zotero_fields_and_the_open_pdf(store, api
     assert extra["abstractNote"].startswith("The characteristic theme of the works of Stone")
     assert extra["full_text"] == "unpaywall"  # the open PDF, not the publisher's page
     assert note.claims and all(c.page for c in note.claims)  # claims from the PDF, with page links
+    pdf = fake.base + "/files/oa/sparse-retrieval.pdf"
+    assert extra["full_text_url"] == pdf
+    assert place_url(note, note.claims[0]) == f"{pdf}#page={note.claims[0].page}"
     assert result.notices[0] == "📄 Read from an open-access copy found by Unpaywall."
     assert "retracted" not in note.flags
     [crossref] = fake.asked("crossref")
@@ -183,6 +186,7 @@ def test_pmc_link_uses_the_open_full_text(store, apis):
     result = clip(store, papers, "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC8435807/")
     assert result.status == "captured", result.error
     assert result.note.extra["full_text"] == "pmc" and result.note.extra["PMCID"] == "PMC8435807"
+    assert result.note.extra["full_text_url"] == "https://pmc.ncbi.nlm.nih.gov/articles/PMC8435807/"
     assert "upper 95% confidence limit" in result.note.body
     assert result.notices[0] == "📄 Read from open-access full text from PubMed Central."
 

@@ -36,7 +36,8 @@ DEFAULTS = {
     "unpaywall": "https://api.unpaywall.org/",
 }
 # Minimum seconds between two requests to one API (their published limits; see module doc).
-INTERVALS = {"crossref": 0.1, "ncbi": 1 / 3, "ncbi+key": 0.1, "arxiv": 3.0, "biorxiv": 0.2, "unpaywall": 0.2}
+INTERVALS = {"crossref": 0.1, "crossref-public": 0.2, "ncbi": 1 / 3, "ncbi+key": 0.1, "arxiv": 3.0, "biorxiv": 0.2,
+             "unpaywall": 0.2}
 
 
 class ApiError(Exception):
@@ -124,7 +125,7 @@ class PaperAPIs:
         fetcher = self.fetch or fetch
         types = JSON_TYPES if json else XML_TYPES
         accept = "application/json" if json else "application/atom+xml, application/xml;q=0.9, text/xml;q=0.8"
-        interval = self.intervals.get("ncbi+key" if api == "ncbi" and self.ncbi_api_key else api, 0.2)
+        interval = self.intervals.get(self._pool(api), 0.2)
         for attempt in (1, 2):
             self.throttle.wait(api, interval)
             try:
@@ -144,6 +145,14 @@ class PaperAPIs:
             except FetchError as exc:
                 raise ApiUnavailable(f"{api} is not answering ({exc})", permanent=exc.permanent) from exc
         raise ApiUnavailable(f"{api} asked us to slow down (HTTP 429) twice")
+
+    def _pool(self, api: str) -> str:
+        """Which published limit applies: NCBI with or without a key, Crossref's polite or public pool."""
+        if api == "ncbi" and self.ncbi_api_key:
+            return "ncbi+key"
+        if api == "crossref" and not self.contact_email:
+            return "crossref-public"
+        return api
 
     def get_json(self, api: str, url: str) -> Any:
         import json as jsonlib

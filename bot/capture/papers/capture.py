@@ -121,7 +121,7 @@ def extract_paper(ref: PaperRef, apis: PaperAPIs, fetch_text: TextFetcher) -> An
             described.pmc_paragraphs = paragraphs
         except (ApiError, ValueError, LookupError) as exc:
             log.info("no PMC text for %s: %s", paper.pmcid, exc)
-    source, extracted = _open_text(ref, described, apis, fetch_text)
+    source, text_url, extracted = _open_text(ref, described, apis, fetch_text)
     if extracted is None:
         extracted = Extracted(url=ref.canonical, title=paper.title, kind="paper", text=paper.abstract,
                               little_text=not paper.abstract)
@@ -136,6 +136,8 @@ def extract_paper(ref: PaperRef, apis: PaperAPIs, fetch_text: TextFetcher) -> An
     meta = {k: v for k, v in extracted.meta.items() if k not in ("authors",)}
     meta.update(paper.zotero())
     meta["full_text"] = source
+    if text_url:
+        meta["full_text_url"] = text_url
     if paper.updates:
         meta["paper_updates"] = [dict(u.__dict__) for u in paper.updates]
     extracted.meta = meta
@@ -175,19 +177,22 @@ def describe_update(update: rec.Update) -> str:
     return f"published version: https://doi.org/{update.ref}"
 
 
-def _open_text(ref: PaperRef, described: Described, apis: PaperAPIs, fetch_text: TextFetcher) -> tuple[str, Any]:
-    """The first open text that really is text: (source, Extracted) or (``abstract``, None)."""
+def _open_text(ref: PaperRef, described: Described, apis: PaperAPIs,
+               fetch_text: TextFetcher) -> tuple[str, str | None, Any]:
+    """The first open text that really is text: (source, its public URL, Extracted), or the abstract."""
     from bot.capture.extract import Extracted
 
     paper = described.paper
     if described.pmc_paragraphs:
         text = "\n\n".join(described.pmc_paragraphs)
-        return PMC, Extracted(url=ref.canonical, title=paper.title, kind="paper", text=text,
-                              little_text=len(text) < 400 and not paper.abstract)
-    candidates: list[tuple[str, str]] = []
+        full = Extracted(url=ref.canonical, title=paper.title, kind="paper", text=text,
+                         little_text=len(text) < 400 and not paper.abstract)
+        return PMC, f"https://pmc.ncbi.nlm.nih.gov/articles/{paper.pmcid}/", full
+    candidates: list[tuple[str, str, str]] = []  # (source, URL fetched, URL people open)
     if paper.arxiv_id:
         version = f"v{ref.version}" if ref.kind == ARXIV and ref.version else ""
-        candidates.append((ARXIV_PDF, apis.arxiv_pdf_url(paper.arxiv_id + version)))
+        candidates.append((ARXIV_PDF, apis.arxiv_pdf_url(paper.arxiv_id + version),
+                           f"https://arxiv.org/pdf/{paper.arxiv_id}{version}"))
     elif paper.doi and (url := apis.unpaywall_url_for(paper.doi)):
         try:
             best = rec.unpaywall_best(apis.get_json("unpaywall", url))
@@ -195,16 +200,16 @@ def _open_text(ref: PaperRef, described: Described, apis: PaperAPIs, fetch_text:
             log.info("Unpaywall has nothing for %s: %s", paper.doi, exc)
             best = None
         if best is not None:
-            candidates.append((UNPAYWALL, best.url))
-    for source, url in candidates:
+            candidates.append((UNPAYWALL, best.url, best.url))
+    for source, url, public in candidates:
         try:
             extracted = fetch_text(url)
         except Exception as exc:  # noqa: BLE001 - an unreachable copy just means the next best text
             log.info("open text %s not usable: %s", url, exc)
             continue
         if not extracted.little_text:
-            return source, extracted
-    return ABSTRACT, None
+            return source, public, extracted
+    return ABSTRACT, None, None
 
 
 def lookup_error_reply(exc: Exception) -> tuple[str, bool]:
