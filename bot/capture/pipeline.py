@@ -67,8 +67,7 @@ def options_from_settings(settings: Any) -> CaptureOptions:
     except ImportError:
         summarizer = None
     from bot.capture.papers.apis import PaperAPIs
-    from bot.capture.video_meta import video_metadata
-    from bot.capture.youtube import proxy_config
+    from bot.capture.video_meta import proxy_config, video_metadata
 
     allow = Allowlist.from_env(settings.fetch_allow)
     return CaptureOptions(

@@ -1,4 +1,5 @@
-"""What YouTube says about a video without its transcript: oEmbed and the watch page's player response.
+"""What YouTube says about a video without its transcript (oEmbed, the watch page's player response), and the
+proxy settings for its transcript requests. Light to import: the capture processes build their options from it.
 
 Used when no transcript can be had (YouTube blocks most cloud IPs, subtitles off…), so the note still has the
 title, channel, upload date, duration, description and its chapters. Both requests go through the SSRF-safe
@@ -25,6 +26,32 @@ DEFAULT_BASE = "https://www.youtube.com/"
 _PLAYER = re.compile(r"ytInitialPlayerResponse\s*=\s*")
 _CHAPTER = re.compile(r"^\s*\(?((?:\d{1,2}:)?\d{1,2}:\d{2})\)?\s*[-–—:|]?\s*(.+?)\s*$")
 JSON_TYPES = frozenset({"application/json", "text/json", "text/html", "text/plain"})
+
+
+def proxy_config(url: str | None, *, rotating: bool = False) -> Any:
+    """youtube-transcript-api's proxy settings for ``DESKBOT_YOUTUBE_PROXY`` (None: no proxy).
+
+    A rotating residential proxy hands out a new exit IP per connection, so with ``rotating`` every request
+    closes its connection and a blocked answer is retried (up to 10 times) through the next IP, as the
+    library does for its Webshare configuration.
+    """
+    if not url:
+        return None
+    from youtube_transcript_api.proxies import GenericProxyConfig
+
+    if not rotating:
+        return GenericProxyConfig(http_url=url, https_url=url)
+
+    class RotatingProxyConfig(GenericProxyConfig):
+        @property
+        def prevent_keeping_connections_alive(self) -> bool:
+            return True
+
+        @property
+        def retries_when_blocked(self) -> int:
+            return 10
+
+    return RotatingProxyConfig(http_url=url, https_url=url)
 
 
 def seconds_of(stamp: str) -> int:

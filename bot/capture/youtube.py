@@ -143,32 +143,6 @@ def _pick_transcript(listing: Any, languages: Sequence[str]) -> Any:
         raise
 
 
-def proxy_config(url: str | None, *, rotating: bool = False) -> Any:
-    """youtube-transcript-api's proxy settings for ``DESKBOT_YOUTUBE_PROXY`` (None: no proxy).
-
-    A rotating residential proxy hands out a new exit IP per connection, so with ``rotating`` every request
-    closes its connection and a blocked answer is retried (up to 10 times) through the next IP, as the
-    library does for its Webshare configuration.
-    """
-    if not url:
-        return None
-    from youtube_transcript_api.proxies import GenericProxyConfig
-
-    if not rotating:
-        return GenericProxyConfig(http_url=url, https_url=url)
-
-    class RotatingProxyConfig(GenericProxyConfig):
-        @property
-        def prevent_keeping_connections_alive(self) -> bool:
-            return True
-
-        @property
-        def retries_when_blocked(self) -> int:
-            return 10
-
-    return RotatingProxyConfig(http_url=url, https_url=url)
-
-
 def fetch_transcript(
     video_id: str,
     *,

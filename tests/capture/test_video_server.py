@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from bot import queue
 from bot.capture.fetch import Allowlist
 from bot.capture.pipeline import CaptureOptions, capture_url
-from bot.capture.video_meta import chapters, video_metadata
-from bot.capture.youtube import TranscriptUnavailable, fetch_transcript, proxy_config
+from bot.capture.video_meta import chapters, proxy_config, video_metadata
+from bot.capture.youtube import TranscriptUnavailable, fetch_transcript
 from bot.cli import cli
 from bot.queue import JobSpec
 from tests.capture.test_youtube import session_for
