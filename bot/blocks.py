@@ -55,6 +55,7 @@ MAX_FALLBACK_TEXT = 3000  # the notification text; Slack allows far more, nobody
 
 RATES = ("slow", "medium", "fast")
 SNOOZE_DAYS = 14
+PAPER_FLAGS = {"retracted": "🚫 *paper retracted*", "expression-of-concern": "⚠️ *expression of concern*"}
 BADGE_EMOJI = {"fresh": "🟢", "due soon": "🟡", "stale": "🔴", "outdated": "⚪"}
 QUERY_IN_VALUE = 300  # characters of a topic kept in a button value (well under the 2000 limit)
 
@@ -471,6 +472,8 @@ def claim_answer(
         source = link(a.link or hit.note_url, hit.note_title, 150)
         badge = f"{BADGE_EMOJI.get(a.freshness.state, '')} {esc(a.freshness.badge)}".strip()
         text = f"*{number}.* {plain(hit.text, 1500)}{label}\n— {source} ({esc(hit.note_kind)}) · {badge}"
+        if hit.flag:
+            text += f" · {PAPER_FLAGS.get(hit.flag, esc(hit.flag))}"
         status = (statuses or {}).get((hit.note_id, hit.position))
         if status:
             text += "\n" + status

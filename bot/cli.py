@@ -121,7 +121,9 @@ def format_claims(topic: str, answers: list[ClaimAnswer]) -> str:
     for i, a in enumerate(answers, start=1):
         label = f" [{a.hit.label}]" if a.hit.label else ""
         lines.append(f"{i:2d}. {a.hit.text}{label}")
-        lines.append(f"    — {a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'} · {a.freshness.badge}")
+        flag = f" · {a.hit.flag.replace('-', ' ')} (paper)" if a.hit.flag else ""
+        where = f"{a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'}"
+        lines.append(f"    — {where} · {a.freshness.badge}{flag}")
     return "\n".join(lines)
 
 

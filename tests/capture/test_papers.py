@@ -129,6 +129,16 @@ def test_already_retracted_work_is_flagged_at_capture_and_every_claim_too(store,
     assert flags == {"retracted"}
     kinds = {r[0] for r in store.conn.execute("SELECT kind FROM paper_updates WHERE thread_state = 'capture'")}
     assert kinds == {"retraction", "correction"}  # recorded as already told: no later announcement
+    from bot import blocks
+    from bot.answers import claim_lookup
+    from bot.cli import format_claims
+
+    answers = claim_lookup(store, "retriever", NOW.date())
+    assert answers and all(a.hit.flag == "retracted" for a in answers)
+    assert "🚫 *paper retracted*" in str(blocks.claim_answer("retriever", answers))
+    assert "retracted (paper)" in format_claims("retriever", answers)
+    store.upsert_note(store.get_note(result.note.id))  # rewritten claims keep the flag (trigger, migration 015)
+    assert {r[0] for r in store.conn.execute("SELECT flag FROM claims")} == {"retracted"}
 
 
 def test_corrected_work_is_recorded_but_not_flagged(store, apis):
