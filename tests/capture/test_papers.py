@@ -299,3 +299,23 @@ def check_all(store, papers, **kw):
     from bot.capture.papers.status import check
 
     return check(store, None, papers, NOW, **kw)
+
+
+def test_settings_point_every_scholarly_api_somewhere_and_refuse_nonsense():
+    from bot.capture.pipeline import options_from_settings
+    from bot.config import ConfigError, Settings
+
+    env = {"DESKBOT_CROSSREF_URL": "http://127.0.0.1:9/crossref", "DESKBOT_NCBI_URL": "http://127.0.0.1:9/ncbi/",
+           "DESKBOT_ARXIV_URL": "http://127.0.0.1:9/arxiv", "DESKBOT_BIORXIV_URL": "http://127.0.0.1:9/b",
+           "DESKBOT_UNPAYWALL_URL": "http://127.0.0.1:9/u", "DESKBOT_CONTACT_EMAIL": "desk@example.org",
+           "DESKBOT_NCBI_API_KEY": "k3y", "DESKBOT_YOUTUBE_PROXY": "http://user:pw@proxy.example:8080"}
+    settings = Settings.from_env(env, dotenv=False)
+    papers = options_from_settings(settings).papers
+    assert (papers.crossref_url, papers.ncbi_url, papers.arxiv_url) == (
+        "http://127.0.0.1:9/crossref/", "http://127.0.0.1:9/ncbi/", "http://127.0.0.1:9/arxiv/")
+    assert papers.contact_email == "desk@example.org" and papers.ncbi_api_key == "k3y"
+    assert "k3y" not in repr(settings) and "user:pw" not in repr(settings)  # secrets never in logs
+    for name, value in (("DESKBOT_CROSSREF_URL", "api.crossref.org"), ("DESKBOT_CONTACT_EMAIL", "nobody"),
+                        ("DESKBOT_YOUTUBE_PROXY", "ftp://x"), ("DESKBOT_YOUTUBE_PROXY_ROTATING", "maybe")):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value}, dotenv=False)

@@ -99,3 +99,30 @@ def test_a_failed_thread_reply_is_retried_by_the_next_run_and_posted_once(store,
         ok = [c.decoded for c in fake.calls("chat.postMessage") if c.ok]
         assert sorted(p["channel"] for p in ok) == ["C1", "U0OWNER"]
         assert all("Expression of concern (2026-01-02, notice 10.1/eoc)" in p["text"] for p in ok)
+
+
+def test_the_sweep_offers_a_newer_arxiv_version_and_a_journal_version_in_the_thread_only(store):
+    from bot.capture.papers.status import check
+    from bot.clock.paper_alerts import announce
+    from bot.notes import Note
+
+    note = Note(id="arx", title="Automated Test Generation for REST APIs", kind="paper",
+                url="https://arxiv.org/abs/2204.08348v2", owner="U0OWNER",
+                extra={"archiveID": "arXiv:2204.08348", "version": 2, "item_type": "preprint"})
+    store.upsert_note(note)
+    store.add_mention("arx", url=note.url, channel="C1", ts="7.7", user="U0OWNER", at=NOW)
+    with serve_scholarly() as scholarly, FakeSlackAPI() as fake:
+        papers = PaperAPIs(arxiv_url=scholarly.url("arxiv"), allow=Allowlist.from_env("127.0.0.1"),
+                           throttle=Throttle(sleep=no_sleep))
+        found = check(store, None, papers, NOW)
+        assert {(f.update.kind, f.update.ref) for f in found.found} == {
+            ("new_version", "2204.08348v3"), ("published_version", "10.1145/3533767.3534401")}
+        done = announce(store, fake.client(), NOW)
+        assert (done.threads, done.dms) == (2, 0)  # offered in the thread; no DM for a new version
+        texts = " | ".join(c.decoded["text"] for c in fake.calls("chat.postMessage") if c.ok)
+        assert all(c.decoded["thread_ts"] == "7.7" for c in fake.calls("chat.postMessage"))
+        assert "2204.08348v3 exists — re-clip it" in texts
+        assert "was published: <https://doi.org/10.1145/3533767.3534401|10.1145/3533767.3534401>" in texts
+        assert check(store, None, papers, NOW, skip_recent=False).found == []
+        assert announce(store, fake.client(), NOW).threads == 0
+    assert store.get_note("arx").flags == []
