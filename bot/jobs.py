@@ -251,6 +251,8 @@ def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: st
     period = period or digest_period(now, settings)
     if not settings.digest_channel:
         log.warning("no DESKBOT_DIGEST_CHANNEL (or DESKBOT_CHANNELS): the weekly digest is not posted")
+        if deps.recheck:
+            check_papers(deps, settings, now)  # the paper sweep and its thread/DM alerts still run weekly
         return Outcome(DIGEST, period, "skipped", "no digest channel")
     if period is None:
         return Outcome(DIGEST, None, "skipped", "no digest period yet")

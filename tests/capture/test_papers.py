@@ -319,3 +319,28 @@ def test_settings_point_every_scholarly_api_somewhere_and_refuse_nonsense():
                         ("DESKBOT_YOUTUBE_PROXY", "ftp://x"), ("DESKBOT_YOUTUBE_PROXY_ROTATING", "maybe")):
         with pytest.raises(ConfigError, match=name):
             Settings.from_env({name: value}, dotenv=False)
+
+
+def test_pacing_is_shared_by_every_process_of_the_bot(tmp_path):
+    """Two real processes asking NCBI at once still get their turns ≥ the interval apart (one shared limit)."""
+    import subprocess
+    import sys
+
+    pace = tmp_path / "deskbot.db.pace"
+    code = (
+        "import sys, time\n"
+        "from bot.capture.papers.apis import Throttle\n"
+        f"throttle = Throttle(path={str(pace)!r})\n"
+        "for _ in range(3):\n"
+        "    throttle.wait('ncbi', 0.25)\n"
+        "    print(time.time(), flush=True)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=60)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    grants = sorted(float(line) for out in outputs for line in out.split())
+    assert len(grants) == 6
+    gaps = [b - a for a, b in zip(grants, grants[1:], strict=False)]
+    assert min(gaps) >= 0.24, gaps  # 6 turns over ≥ 1.25 s: never two at once across the processes

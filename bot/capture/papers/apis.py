@@ -68,20 +68,50 @@ def _base(url: str) -> str:
 
 @dataclass
 class Throttle:
-    """Per-API minimum interval between requests, shared by every thread of the process."""
+    """Per-API minimum interval between requests.
+
+    In one process the slots are kept in memory; with ``path`` they are kept in a small JSON file under an
+    exclusive ``flock``, so the bot's capture processes and its clock together stay within an API's limit
+    (three capture processes each pacing NCBI at 3/s would otherwise ask 9 times a second).
+    """
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    path: str | None = None
     _next: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait(self, api: str, interval: float) -> None:
+        delay = self._reserve_shared(api, interval) if self.path else self._reserve(api, interval)
+        if delay > 0:
+            self.sleep(delay)
+
+    def _reserve(self, api: str, interval: float) -> float:
         with self._lock:
             now = self.clock()
             start = max(now, self._next.get(api, now))
             self._next[api] = start + interval
-        if start > now:
-            self.sleep(start - now)
+        return start - now
+
+    def _reserve_shared(self, api: str, interval: float) -> float:
+        import fcntl
+        import json
+
+        with self._lock, open(str(self.path), "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            handle.seek(0)
+            try:
+                slots = json.loads(handle.read() or "{}")
+            except ValueError:
+                slots = {}
+            now = time.time()  # wall time: the one clock every process shares
+            start = max(now, float(slots.get(api, now)) if isinstance(slots, dict) else now)
+            slots = {**(slots if isinstance(slots, dict) else {}), api: start + interval}
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(slots))
+            handle.flush()
+        return start - now
 
 
 @dataclass
@@ -104,11 +134,14 @@ class PaperAPIs:
 
     @classmethod
     def from_settings(cls, settings: Any, allow: Any = None) -> PaperAPIs:
+        """Production APIs; with a database file, pacing is shared through ``<DESKBOT_DB>.pace`` by every
+        process of the bot (see ``Throttle``)."""
+        shared = None if settings.db_path in ("", ":memory:") else f"{settings.db_path}.pace"
         return cls(
             crossref_url=_base(settings.crossref_url), ncbi_url=_base(settings.ncbi_url),
             arxiv_url=_base(settings.arxiv_url), biorxiv_url=_base(settings.biorxiv_url),
             unpaywall_url=_base(settings.unpaywall_url), contact_email=settings.contact_email,
-            ncbi_api_key=settings.ncbi_api_key, allow=allow,
+            ncbi_api_key=settings.ncbi_api_key, allow=allow, throttle=Throttle(path=shared),
         )
 
     @property

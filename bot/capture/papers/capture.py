@@ -174,7 +174,7 @@ def describe_update(update: rec.Update) -> str:
         return f"corrected ({when}{notice})"
     if update.kind == rec.NEW_VERSION:
         return f"🆕 {update.label or update.ref} exists ({update.ref}) — re-clip to summarise it"
-    return f"published version: https://doi.org/{update.ref}"
+    return f"📰 published version: https://doi.org/{update.ref}"
 
 
 def _open_text(ref: PaperRef, described: Described, apis: PaperAPIs,
