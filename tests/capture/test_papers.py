@@ -349,3 +349,15 @@ def test_pacing_is_shared_by_every_process_of_the_bot(tmp_path):
     assert len(grants) == 6
     gaps = [b - a for a, b in zip(grants, grants[1:], strict=False)]
     assert min(gaps) >= 0.2, gaps  # unshared, the two processes would take turns at the same moments
+
+
+def test_a_refused_field_list_falls_back_to_whole_records(store, apis):
+    fake, papers, _ = apis
+    from bot.notes import Note
+
+    store.upsert_note(Note(id="r", title="Silly", kind="paper", extra={"DOI": "10.5555/12345678"}))
+    fake.fail["crossref"] = [400]
+    result = check_all(store, papers)
+    assert result.errors == [] and {f.update.kind for f in result.found} == {"retraction", "correction"}
+    first, second = fake.asked("crossref")
+    assert "select" in first and "select" not in second

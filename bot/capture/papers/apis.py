@@ -209,7 +209,9 @@ class PaperAPIs:
         return f"{self.crossref_url}works/{quote(doi, safe='')}" + (f"?{query}" if query else "")
 
     def crossref_batch_url(self, dois: list[str], select: str) -> str:
-        params = {"filter": ",".join(f"doi:{d}" for d in dois), "rows": str(len(dois)), "select": select}
+        params = {"filter": ",".join(f"doi:{d}" for d in dois), "rows": str(len(dois))}
+        if select:
+            params["select"] = select
         return f"{self.crossref_url}works?{urlencode({**params, **self._mailto()})}"
 
     def ncbi_url_for(self, tool: str, **params: str) -> str:

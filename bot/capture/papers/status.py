@@ -114,7 +114,13 @@ def updates_for(keys: Sequence[PaperKey], apis: PaperAPIs, result: SweepResult) 
     for batch in _chunks(sorted(by_doi), CROSSREF_BATCH):
         try:
             result.requests += 1
-            payload = apis.get_json("crossref", apis.crossref_batch_url(list(batch), CROSSREF_SELECT))
+            try:
+                payload = apis.get_json("crossref", apis.crossref_batch_url(list(batch), CROSSREF_SELECT))
+            except ApiError as exc:
+                if exc.status != 400:
+                    raise
+                result.requests += 1  # a field list the API no longer accepts: ask for whole records
+                payload = apis.get_json("crossref", apis.crossref_batch_url(list(batch), ""))
         except ApiError as exc:
             result.errors.append(f"Crossref: {exc}")
             continue
