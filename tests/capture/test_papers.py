@@ -238,6 +238,9 @@ def test_malformed_doi_and_unknown_doi_get_clear_final_answers(store, apis):
     missing = clip(store, papers, "https://doi.org/10.1234/does-not-exist")
     assert missing.status == "failed" and missing.permanent
     assert missing.error == "Crossref has no record of DOI 10.1234/does-not-exist (is it mistyped?)"
+    nothing = clip(store, papers, "https://pubmed.ncbi.nlm.nih.gov/99999999/")
+    assert nothing.status == "failed" and nothing.permanent and nothing.error == "PubMed has no record 99999999"
+    assert store.counts()["notes"] == 0
 
 
 def test_rate_limit_answer_is_waited_out_as_retry_after_says(store, apis):
