@@ -506,6 +506,42 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
         click.echo(f"no digest posted: {outcome.detail}")
 
 
+@cli.command("papers")
+@click.option("--all", "every", is_flag=True, help="Also papers checked in the last 6 days.")
+@click.option("--announce/--no-announce", default=None,
+              help="Post what is new in the threads and owners' DMs (default: when SLACK_BOT_TOKEN is set).")
+@db_option
+def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
+    """Re-check every paper note now (retractions, corrections, expressions of concern, newer versions), as the
+    weekly sweep does, and print what is new."""
+    from datetime import UTC, datetime
+
+    from bot.capture.fetch import Allowlist
+    from bot.capture.papers.apis import PaperAPIs
+    from bot.capture.papers.capture import describe_update
+    from bot.capture.papers.status import check
+
+    settings = _settings()
+    store = _open_store(db)
+    now = datetime.now(UTC)
+    papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env(settings.fetch_allow))
+    result = check(store, None, papers, now, skip_recent=not every)
+    for found in result.found:
+        row = store.note_row(found.note_id)
+        click.echo(f"  {row.title if row else found.note_id}: {describe_update(found.update)}")
+    for error in result.errors:
+        click.echo(f"  ⚠️ {error}")
+    click.echo(f"checked {result.checked} paper notes in {result.seconds:.1f} s ({result.requests} requests): "
+               f"{len(result.found)} new finding{'s' if len(result.found) != 1 else ''}")
+    if announce or (announce is None and settings.bot_token):
+        from bot.clock.paper_alerts import announce as post_alerts
+        from bot.jobs import slack_client
+
+        done = post_alerts(store, slack_client(settings), now)
+        click.echo(f"announced: {done.threads} thread replies, {done.dms} DMs"
+                   + (f", {done.failed} failed (retried next time)" if done.failed else ""))
+
+
 @cli.command("clock")
 @db_option
 def clock_cmd(db: str | None) -> None:

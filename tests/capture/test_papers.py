@@ -364,3 +364,21 @@ def test_a_refused_field_list_falls_back_to_whole_records(store, apis):
     assert result.errors == [] and {f.update.kind for f in result.found} == {"retraction", "correction"}
     first, second = fake.asked("crossref")
     assert "select" in first and "select" not in second
+
+
+def test_deskbot_papers_checks_every_paper_note_and_prints_what_is_new(store, apis):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.notes import Note
+
+    fake, _, _ = apis
+    store.upsert_note(Note(id="r", title="Silly String Theory", kind="paper", extra={"DOI": "10.5555/12345678"}))
+    env = {f"DESKBOT_{k.upper()}": v for k, v in fake.settings().items()}
+    env.update(DESKBOT_FETCH_ALLOW="127.0.0.1", DESKBOT_CONTACT_EMAIL="desk@example.org")
+    out = CliRunner().invoke(cli, ["papers", "--no-announce", "--db", store.path], env=env)
+    assert out.exit_code == 0, out.output
+    assert "Silly String Theory: 🚫 RETRACTED (2009-09-14, notice 10.5555/24242424x)" in out.output
+    assert "checked 1 paper notes" in out.output and "2 new findings" in out.output
+    again = CliRunner().invoke(cli, ["papers", "--no-announce", "--all", "--db", store.path], env=env)
+    assert "0 new findings" in again.output
