@@ -254,7 +254,7 @@ def pubmed_articles(data: bytes) -> dict[str, Paper]:
             pmid=pmid,
             pmcid=ids.get("pmc") or None,
             abstract=one_line(abstract),
-            item_type="journalArticle",
+            item_type="preprint" if "Preprint" in types else "journalArticle",
             publication_types=types,
             updates=updates,
             is_notice_of=notice_of,
