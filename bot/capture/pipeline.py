@@ -110,11 +110,25 @@ def capture_url(
                                       proxy=options.youtube_proxy, metadata=options.youtube_meta)
         else:
             target = f"https://arxiv.org/pdf/{arxiv_id(canonical)}" if arxiv_id(canonical) else url
-            extracted = _fetch_and_extract(target, options)
+            fetched = _fetch(target, options)
+            if options.papers is not None and (cited := _cited_doi(fetched)) is not None:
+                # a journal's page (often a paywall) that names its DOI: the open metadata and text instead
+                return _capture_paper(store, cited, url, options, channel=channel, user=user, ts=ts, moment=moment)
+            extracted = extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
             extracted.url = canonical
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+
+
+def _cited_doi(fetched: Any) -> Any:
+    """The DOI an HTML page declares for itself (``citation_doi`` and kin), as a ``PaperRef``."""
+    if fetched.content_type not in ("text/html", "application/xhtml+xml"):
+        return None
+    from bot.capture.papers.refs import DOI, PaperRef, doi_from_html
+
+    doi = doi_from_html(fetched.body[:300_000])
+    return PaperRef(DOI, doi) if doi else None
 
 
 def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOptions,
@@ -204,11 +218,15 @@ def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
     return CaptureResult("duplicate", url=canonical, note=note, first=store.first_mention(note.id))
 
 
-def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+def _fetch(url: str, options: CaptureOptions) -> Any:
     from bot.capture.fetch import fetch
 
     fetcher = options.fetcher or fetch
-    fetched = fetcher(url, allow=options.allow)
+    return fetcher(url, allow=options.allow)
+
+
+def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+    fetched = _fetch(url, options)
     return extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
 
 

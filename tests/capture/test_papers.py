@@ -382,3 +382,22 @@ def test_deskbot_papers_checks_every_paper_note_and_prints_what_is_new(store, ap
     assert "checked 1 paper notes" in out.output and "2 new findings" in out.output
     again = CliRunner().invoke(cli, ["papers", "--no-announce", "--all", "--db", store.path], env=env)
     assert "0 new findings" in again.output
+
+
+def test_a_paywalled_journal_page_naming_its_doi_becomes_the_open_metadata_not_the_stub(store, apis):
+    fake, papers, _ = apis
+    stub = (Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "paywall-stub.html").read_bytes()
+    page = stub.replace(b"<head>", b'<head>\n<meta name="citation_doi" content="10.5555/12345678">', 1)
+    fake.files["journal/article/S0140"] = (page, "text/html; charset=utf-8")
+    fake.as_of = date(2009, 1, 1)
+    papers.contact_email = None  # no Unpaywall: the abstract is the best open text
+    result = clip(store, papers, fake.base + "/files/journal/article/S0140")
+    assert result.status == "captured", result.error
+    note = result.note
+    assert note.kind == "paper" and note.url == "https://doi.org/10.5555/12345678"
+    assert note.extra["full_text"] == "abstract" and "little-text" not in note.flags
+    assert "Subscribe to continue reading" not in note.body
+    assert note.body.startswith("The characteristic theme of the works of Stone")
+    assert fake.asked("unpaywall") == []
+    again = clip(store, papers, "https://doi.org/10.5555/12345678")
+    assert again.status == "duplicate" and again.note.id == note.id  # one paper, however it was linked

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["PaperRef", "find_text_dois", "recognise", "valid_doi"]
+__all__ = ["PaperRef", "doi_from_html", "find_text_dois", "recognise", "valid_doi"]
 
 DOI, PMID, PMCID, ARXIV, PREPRINT = "doi", "pmid", "pmcid", "arxiv", "preprint"
 
@@ -30,6 +30,12 @@ _PREPRINT_PATH = re.compile(
     r"/content/(?:early/\d{4}/\d{2}/\d{2}/)?(10\.1101/(?:\d{4}\.\d{2}\.\d{2}\.)?\d+)(?:v(\d+))?"
 )
 _TRAILING = ".,;:!?)]}'\""
+# Highwire/Google Scholar, Dublin Core and PRISM tags that journal pages carry, paywalled or not
+_META = re.compile(rb"<meta\s[^>]*>", re.I)
+_META_NAME = re.compile(
+    rb"""(?:name|property)\s*=\s*["']?(citation_doi|dc\.identifier|prism\.doi|bepress_citation_doi)""", re.I
+)
+_META_CONTENT = re.compile(rb"""content\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,22 @@ def _clean_doi(raw: str) -> str:
     while doi and doi[-1] in _TRAILING and not (doi[-1] == ")" and doi.count("(") >= doi.count(")")):
         doi = doi[:-1]
     return doi
+
+
+def doi_from_html(html: bytes) -> str | None:
+    """The DOI a page declares in its ``<meta name="citation_doi">`` (or Dublin Core / PRISM), else None."""
+    for tag in _META.findall(html):
+        if not _META_NAME.search(tag):
+            continue
+        content = _META_CONTENT.search(tag)
+        if content is None:
+            continue
+        value = (content.group(1) or content.group(2) or b"").decode("utf-8", errors="replace").strip()
+        value = re.sub(r"(?i)^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", "", value)
+        doi = _clean_doi(value)
+        if valid_doi(doi):
+            return doi
+    return None
 
 
 def find_text_dois(text: str) -> list[str]:
