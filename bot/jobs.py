@@ -223,13 +223,17 @@ def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: 
     if deps.client is None or not settings.digest_channel:
         raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")
     payload = dg.digest_message(digest)
-    response = deps.client.chat_postMessage(channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
-                                            **payload)
-    channel, ts = response["channel"], response["ts"]
-    if digest.alerts:
-        from bot.clock.paper_alerts import mark_in_digest
+    from bot.clock.paper_alerts import mark_in_digest, unmark_in_digest
 
-        mark_in_digest(deps.store, list(digest.alerts), digest.period or f"manual:{now.isoformat()}")
+    label = digest.period or f"manual:{now.isoformat()}"
+    mark_in_digest(deps.store, list(digest.alerts), label)  # claimed before posting, like the period itself
+    try:
+        response = deps.client.chat_postMessage(channel=settings.digest_channel, unfurl_links=False,
+                                                unfurl_media=False, **payload)
+    except BaseException:
+        unmark_in_digest(deps.store, list(digest.alerts), label)
+        raise
+    channel, ts = response["channel"], response["ts"]
     ids = tuple(i.row.id for i in digest.items)
     detail = f"{len(ids)} of {digest.total} stale notes shown"
     try:

@@ -149,6 +149,18 @@ def digest_alerts(store: Store) -> list[Alert]:
 
 
 def mark_in_digest(store: Store, alerts: list[Alert], period: str) -> None:
+    """Claim the alerts for this digest (before it is posted)."""
+    if not alerts:
+        return
     with store.write() as conn:
         conn.executemany("UPDATE paper_updates SET digest_period = ? WHERE id = ? AND digest_period IS NULL",
                          [(period, a.id) for a in alerts])
+
+
+def unmark_in_digest(store: Store, alerts: list[Alert], period: str) -> None:
+    """The digest could not be posted: the alerts wait for the next one."""
+    if not alerts:
+        return
+    with store.write() as conn:
+        conn.executemany("UPDATE paper_updates SET digest_period = NULL WHERE id = ? AND digest_period = ?",
+                         [(a.id, period) for a in alerts])

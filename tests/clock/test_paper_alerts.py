@@ -126,3 +126,27 @@ def test_the_sweep_offers_a_newer_arxiv_version_and_a_journal_version_in_the_thr
         assert check(store, None, papers, NOW, skip_recent=False).found == []
         assert announce(store, fake.client(), NOW).threads == 0
     assert store.get_note("arx").flags == []
+
+
+def test_a_digest_that_fails_to_post_leaves_its_paper_alerts_for_the_next_one(store):
+    import pytest
+    from slack_sdk.errors import SlackApiError
+
+    from bot.capture.papers.records import Update
+    from bot.capture.papers.status import record
+    from bot.config import Settings
+    from bot.notes import Note
+
+    store.upsert_note(Note(id="p1", title="A retracted trial", kind="paper", url="https://doi.org/10.1/x"))
+    record(store, "p1", [Update("retraction", "10.1/notice", "2026-11-01", "retraction-watch")], NOW)
+    settings = Settings.from_env({"DESKBOT_DIGEST_CHANNEL": "C0DIGEST"}, dotenv=False)
+    with FakeSlackAPI() as fake:
+        deps = ClockDeps(store=store, client=fake.client(), now=lambda: MONDAY_0900, recheck=False)
+        fake.fail("chat.postMessage", "channel_not_found")
+        with pytest.raises(SlackApiError):
+            run_digest(deps, settings, MONDAY_0900)
+        assert run_digest(deps, settings, MONDAY_0900).status == "posted"  # the catch-up retries the period
+        run_digest(deps, settings, MONDAY_0900 + timedelta(days=7))
+        posted = [c.decoded for c in fake.calls("chat.postMessage") if c.ok]
+    assert "A retracted trial" in str(posted[0]["blocks"][:2])
+    assert "Papers retracted" not in str(posted[1]["blocks"])
