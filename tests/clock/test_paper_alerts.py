@@ -150,3 +150,21 @@ def test_a_digest_that_fails_to_post_leaves_its_paper_alerts_for_the_next_one(st
         posted = [c.decoded for c in fake.calls("chat.postMessage") if c.ok]
     assert "A retracted trial" in str(posted[0]["blocks"][:2])
     assert "Papers retracted" not in str(posted[1]["blocks"])
+
+
+def test_a_retraction_told_at_capture_by_pubmed_is_not_announced_again_when_crossref_reports_it(store):
+    from bot.capture.papers.records import Update
+    from bot.capture.papers.status import AT_CAPTURE, record
+    from bot.clock.paper_alerts import announce, digest_alerts
+    from bot.notes import Note
+
+    store.upsert_note(Note(id="w", title="Wakefield 1998", kind="paper", url="https://doi.org/10.1016/x",
+                           owner="U0OWNER"))
+    store.add_mention("w", url="https://doi.org/10.1016/x", channel="C1", ts="3.3", user="U0OWNER", at=NOW)
+    record(store, "w", [Update("retraction", "20137807", None, "pubmed")], NOW, state=AT_CAPTURE)
+    later = record(store, "w", [Update("retraction", "10.1016/s0140-6736(10)60175-4", "2010-02-06",
+                                       "retraction-watch")], NOW)
+    assert later == []  # the same event from another source: no news
+    with FakeSlackAPI() as fake:
+        assert announce(store, fake.client(), NOW).threads == 0
+    assert digest_alerts(store) == []

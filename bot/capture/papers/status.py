@@ -37,6 +37,7 @@ CHECK_EVERY = timedelta(days=6)  # a paper checked more recently is skipped by t
 CROSSREF_SELECT = "DOI,updated-by,relation,type"
 FLAGS = {rec.RETRACTION: "retracted", rec.CONCERN: "expression-of-concern"}
 AT_CAPTURE = "capture"  # announcement state of what the capture reply already said
+KNOWN = "known"  # the same kind of event already recorded for the note, from another source
 
 
 @dataclass(frozen=True)
@@ -188,14 +189,20 @@ def record(store: Store, note_id: str, updates: Iterable[rec.Update], now: datet
     new: list[Found] = []
     now = _naive_utc(now)
     with store.write() as conn:
+        known = {r[0] for r in conn.execute("SELECT kind FROM paper_updates WHERE note_id = ?", (note_id,))}
         for update in updates:
+            # the same event seen by another source (PubMed's notice PMID, then Crossref's notice DOI) is no news;
+            # only a newer version is news again
+            repeat = update.kind in known and update.kind != rec.NEW_VERSION
+            mark = state if state is not None else (KNOWN if repeat else None)
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO paper_updates(note_id, kind, ref, on_date, source, label, found_at,"
                 " thread_state, dm_state, digest_period) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (note_id, update.kind, update.ref or "", update.on, update.source, update.label, now.isoformat(),
-                 state, state, state),
+                 mark, mark, mark),
             )
-            if cursor.rowcount == 1:
+            known.add(update.kind)
+            if cursor.rowcount == 1 and not repeat:
                 new.append(Found(int(cursor.lastrowid or 0), note_id, update))
         serious = [f.update.kind for f in new if f.update.kind in FLAGS]
         if serious:
