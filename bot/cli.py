@@ -33,6 +33,15 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _settings_for(db: str | None) -> Settings:
+    """Settings whose database is the one this command uses (``--db`` wins), so files kept beside it (the
+    scholarly APIs' shared pacing) are beside the right database."""
+    from dataclasses import replace
+
+    settings = _settings()
+    return replace(settings, db_path=db) if db else settings
+
+
 def _open_store(db: str | None) -> Store:
     from bot.store import Store
 
@@ -358,7 +367,7 @@ def ingest_cmd(url: str, channel: str | None, by: str | None, db: str | None) ->
     from bot.capture.pipeline import capture_url, options_from_settings
 
     store = _open_store(db)
-    result = capture_url(store, url, channel=channel, user=by, options=options_from_settings(_settings()))
+    result = capture_url(store, url, channel=channel, user=by, options=options_from_settings(_settings_for(db)))
     click.echo(format_capture(result))
     if result.status == "failed":
         sys.exit(1)
@@ -376,7 +385,7 @@ def _bot_app(db: str | None, *, socket_mode: bool, workers: int) -> Any:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)  # request logs would carry headers
-    settings = _settings()
+    settings = _settings_for(db)
     store = _open_store(db)
     try:
         return create_app(settings, store, socket_mode=socket_mode, worker_threads=workers)
@@ -474,7 +483,7 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
     from bot.jobs import ClockDeps, build_digest, run_digest, slack_client
     from bot.scheduler import digest_period
 
-    settings = _settings()
+    settings = _settings_for(db)
     if as_of and not dry_run:
         raise click.UsageError("--as-of goes with --dry-run (a posted digest is always today's)")
     if not dry_run and not settings.bot_token:
@@ -521,7 +530,7 @@ def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
     from bot.capture.papers.capture import describe_update
     from bot.capture.papers.status import check
 
-    settings = _settings()
+    settings = _settings_for(db)
     store = _open_store(db)
     now = datetime.now(UTC)
     papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env(settings.fetch_allow))
@@ -553,7 +562,7 @@ def clock_cmd(db: str | None) -> None:
     from bot.jobs import ClockDeps, slack_client
     from bot.scheduler import digest_trigger, reminder_trigger, run_clock
 
-    settings = _settings()
+    settings = _settings_for(db)
     if not settings.bot_token:
         raise click.ClickException("SLACK_BOT_TOKEN is not set: the clock sends reminders and digests to Slack.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -81,19 +81,21 @@ class Throttle:
     _next: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait(self, api: str, interval: float) -> None:
-        delay = self._reserve_shared(api, interval) if self.path else self._reserve(api, interval)
-        if delay > 0:
-            self.sleep(delay)
+    def wait(self, api: str, interval: float) -> float:
+        """Wait for this API's next turn; returns when the turn is (``clock`` time, or wall time when shared)."""
+        start, now = self._reserve_shared(api, interval) if self.path else self._reserve(api, interval)
+        if start > now:
+            self.sleep(start - now)
+        return start
 
-    def _reserve(self, api: str, interval: float) -> float:
+    def _reserve(self, api: str, interval: float) -> tuple[float, float]:
         with self._lock:
             now = self.clock()
             start = max(now, self._next.get(api, now))
             self._next[api] = start + interval
-        return start - now
+        return start, now
 
-    def _reserve_shared(self, api: str, interval: float) -> float:
+    def _reserve_shared(self, api: str, interval: float) -> tuple[float, float]:
         import fcntl
         import json
 
@@ -111,7 +113,7 @@ class Throttle:
             handle.truncate()
             handle.write(json.dumps(slots))
             handle.flush()
-        return start - now
+        return start, now
 
 
 @dataclass
