@@ -33,6 +33,15 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _settings_for(db: str | None) -> Settings:
+    """Settings whose database is the one this command uses (``--db`` wins), so files kept beside it (the
+    scholarly APIs' shared pacing) are beside the right database."""
+    from dataclasses import replace
+
+    settings = _settings()
+    return replace(settings, db_path=db) if db else settings
+
+
 def _open_store(db: str | None) -> Store:
     from bot.kb.store import Store
 
@@ -121,7 +130,9 @@ def format_claims(topic: str, answers: list[ClaimAnswer]) -> str:
     for i, a in enumerate(answers, start=1):
         label = f" [{a.hit.label}]" if a.hit.label else ""
         lines.append(f"{i:2d}. {a.hit.text}{label}")
-        lines.append(f"    — {a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'} · {a.freshness.badge}")
+        flag = f" · {a.hit.flag.replace('-', ' ')} (paper)" if a.hit.flag else ""
+        where = f"{a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'}"
+        lines.append(f"    — {where} · {a.freshness.badge}{flag}")
     return "\n".join(lines)
 
 
@@ -430,7 +441,7 @@ def ingest_cmd(url: str, channel: str | None, by: str | None, db: str | None) ->
     from bot.capture.pipeline import capture_url, options_from_settings
 
     store = _open_store(db)
-    result = capture_url(store, url, channel=channel, user=by, options=options_from_settings(_settings()))
+    result = capture_url(store, url, channel=channel, user=by, options=options_from_settings(_settings_for(db)))
     click.echo(format_capture(result))
     if result.status == "failed":
         sys.exit(1)
@@ -468,7 +479,7 @@ def _bot_app(db: str | None, *, socket_mode: bool, workers: int) -> Any:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)  # request logs would carry headers
-    settings = _settings()
+    settings = _settings_for(db)
     store = _open_store(db)
     try:
         return create_app(settings, store, socket_mode=socket_mode, worker_threads=workers)
@@ -527,8 +538,8 @@ def run_cmd(no_clock: bool, workers: int, db: str | None) -> None:
 @click.argument("job_ids", metavar="[JOB]...", nargs=-1, type=int)
 @db_option
 def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
-    """Re-queue failed capture jobs (all, or the JOB ids given); the running bot picks them up (a
-    backfill's: the same backfill command, run again)."""
+    """Re-queue failed capture jobs and videos clipped without a transcript (all, or the JOB ids given); the
+    running bot picks them up (a backfill's: the same backfill command, run again)."""
     from bot.slack import queue
 
     store = _open_store(db)
@@ -541,7 +552,7 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
         job = queue.get(store, job_id)
         if job is None:
             problems.append(f"no job {job_id}")
-        elif job.status != queue.FAILED:
+        elif job.status != queue.FAILED and not (job.status == queue.DONE and job.kind == "url"):
             problems.append(f"job {job_id} is {job.status}, not failed")
     quiet = sum(1 for job in failed if job.batch is not None and (not job_ids or job.id in job_ids))
     count = queue.requeue_failed(store, job_ids)
@@ -549,6 +560,9 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
     if quiet:
         click.echo(f"{quiet} of them from a backfill: run the same backfill or import-slack-export command again "
                    "to clip them (quietly; nothing is read again)")
+    videos = queue.requeue_missing_transcripts(store, job_ids)
+    if videos:
+        click.echo(f"re-queued {videos} video{'s' if videos != 1 else ''} clipped without a transcript")
     if problems:
         raise click.ClickException("; ".join(problems))
 
@@ -858,7 +872,7 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
     from bot.clock.runs import ClockDeps, build_digest, run_digest
     from bot.slack.runtime import build_client
 
-    settings = _settings()
+    settings = _settings_for(db)
     if as_of and not dry_run:
         raise click.UsageError("--as-of goes with --dry-run (a posted digest is always today's)")
     if not dry_run and not settings.bot_token:
@@ -898,6 +912,42 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
         click.echo(f"no digest posted: {outcome.detail}")
 
 
+@cli.command("papers")
+@click.option("--all", "every", is_flag=True, help="Also papers checked in the last 6 days.")
+@click.option("--announce/--no-announce", default=None,
+              help="Post what is new in the threads and owners' DMs (default: when SLACK_BOT_TOKEN is set).")
+@db_option
+def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
+    """Re-check every paper note now (retractions, corrections, expressions of concern, newer versions), as the
+    weekly sweep does, and print what is new."""
+    from datetime import UTC, datetime
+
+    from bot.capture.fetch import Allowlist
+    from bot.capture.papers.apis import PaperAPIs
+    from bot.capture.papers.capture import describe_update
+    from bot.capture.papers.status import check
+
+    settings = _settings_for(db)
+    store = _open_store(db)
+    now = datetime.now(UTC)
+    papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env(settings.fetch_allow))
+    result = check(store, None, papers, now, skip_recent=not every)
+    for found in result.found:
+        row = store.note_row(found.note_id)
+        click.echo(f"  {row.title if row else found.note_id}: {describe_update(found.update)}")
+    for error in result.errors:
+        click.echo(f"  ⚠️ {error}")
+    click.echo(f"checked {result.checked} paper notes in {result.seconds:.1f} s ({result.requests} requests): "
+               f"{len(result.found)} new finding{'s' if len(result.found) != 1 else ''}")
+    if announce or (announce is None and settings.bot_token):
+        from bot.clock.paper_alerts import announce as post_alerts
+        from bot.clock.runs import slack_client
+
+        done = post_alerts(store, slack_client(settings), now)
+        click.echo(f"announced: {done.threads} thread replies, {done.dms} DMs"
+                   + (f", {done.failed} failed (retried next time)" if done.failed else ""))
+
+
 @cli.command("clock")
 @db_option
 def clock_cmd(db: str | None) -> None:
@@ -911,7 +961,7 @@ def clock_cmd(db: str | None) -> None:
     from bot.clock.scheduler import run_clock
     from bot.slack.runtime import build_client
 
-    settings = _settings()
+    settings = _settings_for(db)
     if not settings.bot_token:
         raise click.ClickException("SLACK_BOT_TOKEN is not set: the clock sends reminders and digests to Slack.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

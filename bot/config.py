@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.kb.decay import DecayError, parse_table
@@ -60,6 +61,16 @@ class Settings:
     busy_timeout_ms: int = 10_000
     reminder_time: str = "08:00"
     digest_empty: str = "post"
+    crossref_url: str = "https://api.crossref.org/"
+    ncbi_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+    arxiv_url: str = "https://export.arxiv.org/"
+    biorxiv_url: str = "https://api.biorxiv.org/"
+    unpaywall_url: str = "https://api.unpaywall.org/"
+    contact_email: str | None = None
+    ncbi_api_key: str | None = field(default=None, repr=False)
+    youtube_proxy: str | None = field(default=None, repr=False)  # may carry proxy credentials
+    youtube_proxy_rotating: bool = False
+    youtube_url: str = "https://www.youtube.com/"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -96,6 +107,7 @@ class Settings:
             reminder_fallback=get("DESKBOT_REMINDER_FALLBACK") or None,
             busy_timeout_ms=_positive_int(get("DESKBOT_BUSY_TIMEOUT_MS"), "DESKBOT_BUSY_TIMEOUT_MS", 10_000),
             **schedule,
+            **_paper_settings(get),
         )
 
 
@@ -160,3 +172,38 @@ def parse_tz(name: str) -> ZoneInfo:
         return ZoneInfo((name or "").strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"DESKBOT_TZ: unknown time zone {name!r} (use an IANA name like Europe/London)") from None
+
+
+def _paper_settings(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """The scholarly APIs' base URLs (a stand-in in tests, a mirror in production), the contact for their polite
+    pools, and the YouTube proxy; a malformed URL or address fails at start, not at the first paper."""
+    from urllib.parse import urlsplit
+
+    out: dict[str, Any] = {}
+    for name, default in (("CROSSREF", "https://api.crossref.org/"),
+                          ("NCBI", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"),
+                          ("ARXIV", "https://export.arxiv.org/"), ("BIORXIV", "https://api.biorxiv.org/"),
+                          ("UNPAYWALL", "https://api.unpaywall.org/")):
+        value = (get(f"DESKBOT_{name}_URL") or default).strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"DESKBOT_{name}_URL: expected an http(s) base URL, got {value!r}")
+        out[f"{name.lower()}_url"] = value if value.endswith("/") else value + "/"
+    email = (get("DESKBOT_CONTACT_EMAIL") or "").strip() or None
+    if email and ("@" not in email or " " in email):
+        raise ConfigError(f"DESKBOT_CONTACT_EMAIL: expected an email address, got {email!r}")
+    out["contact_email"] = email
+    out["ncbi_api_key"] = (get("DESKBOT_NCBI_API_KEY") or "").strip() or None
+    proxy = (get("DESKBOT_YOUTUBE_PROXY") or "").strip() or None
+    if proxy and urlsplit(proxy).scheme not in ("http", "https", "socks5", "socks5h"):
+        raise ConfigError("DESKBOT_YOUTUBE_PROXY: expected a proxy URL like http://user:pass@host:port")
+    out["youtube_proxy"] = proxy
+    rotating = (get("DESKBOT_YOUTUBE_PROXY_ROTATING") or "").strip().lower()
+    if rotating not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"DESKBOT_YOUTUBE_PROXY_ROTATING: expected true or false, got {rotating!r}")
+    out["youtube_proxy_rotating"] = rotating in ("1", "true", "yes")
+    youtube = (get("DESKBOT_YOUTUBE_URL") or "https://www.youtube.com/").strip()
+    if urlsplit(youtube).scheme not in ("http", "https"):
+        raise ConfigError(f"DESKBOT_YOUTUBE_URL: expected an http(s) base URL, got {youtube!r}")
+    out["youtube_url"] = youtube if youtube.endswith("/") else youtube + "/"
+    return out

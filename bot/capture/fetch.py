@@ -316,11 +316,14 @@ def fetch(
     resolver: Resolver = socket.getaddrinfo,
     user_agent: str = DEFAULT_USER_AGENT,
     ssl_context: ssl.SSLContext | None = None,
+    accept: str = _ACCEPT,
+    types: frozenset[str] = ARTICLE_TYPES,
 ) -> Fetched:
     """GET ``url`` following up to ``MAX_REDIRECTS`` redirects, every hop vetted; raises a ``FetchError``.
 
     ``resolver`` is called like ``socket.getaddrinfo(host, port, type=SOCK_STREAM)`` (tests map fake names
     to loopback with it). ``ssl_context`` is for private CAs; the default verifies against system roots.
+    ``accept``/``types`` widen what is asked for and accepted (the scholarly APIs answer JSON and XML).
     """
     allow = allow or Allowlist()
     decoded_cap = max_bytes if max_decoded_bytes is None else max_decoded_bytes
@@ -341,6 +344,8 @@ def fetch(
             ssl_context=ssl_context,
             max_bytes=max_bytes,
             decoded_cap=decoded_cap,
+            accept=accept,
+            types=types,
         )
         if isinstance(outcome, Fetched):
             return outcome
@@ -507,6 +512,8 @@ def _attempt(
     ssl_context: ssl.SSLContext | None,
     max_bytes: int,
     decoded_cap: int,
+    accept: str = _ACCEPT,
+    types: frozenset[str] = ARTICLE_TYPES,
 ) -> Fetched | str:
     """One request to a vetted target: the result, or the Location to follow. Low-level errors mapped."""
     sock: socket.socket | None = None
@@ -519,13 +526,13 @@ def _attempt(
             target.request_target,
             headers={
                 "User-Agent": user_agent,
-                "Accept": _ACCEPT,
+                "Accept": accept,
                 "Accept-Encoding": "gzip, deflate",
                 "Connection": "close",
             },
         )
         response = connection.getresponse()
-        return _handle(target, response, max_bytes, decoded_cap)
+        return _handle(target, response, max_bytes, decoded_cap, types)
     except TimeoutError as exc:
         if time.monotonic() >= limit:
             raise FetchTimeout(f"timed out: {target.url} took longer than {deadline:g} s") from exc
@@ -580,7 +587,8 @@ def _connect(
 
 
 def _handle(
-    target: _Target, response: http.client.HTTPResponse, max_bytes: int, decoded_cap: int
+    target: _Target, response: http.client.HTTPResponse, max_bytes: int, decoded_cap: int,
+    types: frozenset[str] = ARTICLE_TYPES,
 ) -> Fetched | str:
     """Status, then type, then size, all from headers; only then the body."""
     headers: dict[str, str] = {}
@@ -594,7 +602,7 @@ def _handle(
     if not 200 <= status < 300:
         raise HTTPStatusError(status, response.reason, retry_after=headers.get("retry-after"))
     content_type, charset = _parse_content_type(headers.get("content-type", ""))
-    if content_type not in ARTICLE_TYPES:
+    if content_type not in types:
         raise WrongContentType(f"not an article: {content_type or 'no Content-Type'}")
     inflater = _Inflater.for_encoding(headers.get("content-encoding", ""), decoded_cap)
     declared = headers.get("content-length", "").strip()

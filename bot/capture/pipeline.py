@@ -8,6 +8,7 @@ retry?), so the caller can reply in the thread and keep the job for ``deskbot`` 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ class CaptureOptions:
     youtube_api: Any = None
     youtube_http: Any = None
     vault: str | None = None
+    papers: Any = None  # papers.apis.PaperAPIs: scholarly links read from the open APIs (None: as web pages)
+    youtube_proxy: Any = None  # youtube-transcript-api ProxyConfig (DESKBOT_YOUTUBE_PROXY)
+    youtube_meta: Callable[[str], dict[str, Any]] | None = None  # video id → public details (no transcript)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -58,8 +62,15 @@ def options_from_settings(settings: Any) -> CaptureOptions:
     from bot.capture.fetch import Allowlist
 
     summarizer = summarizers.summarizer_from_settings(settings)  # None: the extractive summary
+    from bot.capture.papers.apis import PaperAPIs
+    from bot.capture.video_meta import proxy_config, video_metadata
+
+    allow = Allowlist.from_env(settings.fetch_allow)
     return CaptureOptions(
-        allow=Allowlist.from_env(settings.fetch_allow), summarizer=summarizer, vault=settings.vault
+        allow=allow, summarizer=summarizer, vault=settings.vault,
+        papers=PaperAPIs.from_settings(settings, allow=allow),
+        youtube_proxy=proxy_config(settings.youtube_proxy, rotating=settings.youtube_proxy_rotating),
+        youtube_meta=functools.partial(video_metadata, base=settings.youtube_url, allow=allow),
     )
 
 
@@ -81,22 +92,120 @@ def capture_url(
     canonical = canonical_url(url)  # never raises; a URL fetch cannot use is refused in words below
     known = _already_clipped(store, canonical)
     if known is not None:
+        upgraded = _retry_transcript(store, known, options, moment)
         store.add_mention(url_note_id(canonical), url=url, channel=channel, ts=ts, user=user, at=moment)
-        return known
+        return upgraded or known
+    paper = _paper_ref(url, options)
+    if paper is not None:
+        return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment)
     try:
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
-            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http)
+            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
+                                      proxy=options.youtube_proxy, metadata=options.youtube_meta)
         else:
             paper = arxiv_id(canonical)
-            extracted = _fetch_and_extract(f"https://arxiv.org/pdf/{paper}" if paper else url, options)
+            fetched = _fetch(f"https://arxiv.org/pdf/{paper}" if paper else url, options)
+            if options.papers is not None and (cited := _cited_doi(fetched)) is not None:
+                # a journal's page (often a paywall) that names its DOI: the open metadata and text instead
+                return _capture_paper(store, cited, url, options, channel=channel, user=user, ts=ts, moment=moment)
+            extracted = extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
             if paper:
                 extracted.url = url  # the abstract page people posted, not the PDF fetched for its text
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment,
                           identity=canonical)
+
+
+def _cited_doi(fetched: Any) -> Any:
+    """The DOI an HTML page declares for itself (``citation_doi`` and kin), as a ``PaperRef``."""
+    if fetched.content_type not in ("text/html", "application/xhtml+xml"):
+        return None
+    from bot.capture.papers.refs import DOI, PaperRef, doi_from_html
+
+    doi = doi_from_html(fetched.body[:300_000])
+    return PaperRef(DOI, doi) if doi else None
+
+
+def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOptions,
+                      moment: datetime) -> CaptureResult | None:
+    """A video clipped without its transcript, posted again or re-queued by ``deskbot retry``: try the
+    transcript once more; with one, the note is remade from it (same id, first clipping and owner kept)."""
+    from bot.capture.youtube import extract_video, video_id_of
+
+    note = known.note
+    if note is None or note.kind != "video" or "no-transcript" not in note.flags or not note.url:
+        return None
+    if video_id_of(note.url) is None:
+        return None
+    try:
+        extracted = extract_video(note.url, api=options.youtube_api, http_client=options.youtube_http,
+                                  proxy=options.youtube_proxy)
+    except Exception:  # noqa: BLE001 - the note as it is stays; this was only a second chance
+        log.exception("transcript retry of %s failed", note.url)
+        return None
+    if not extracted.segments:
+        return None
+    first = known.first
+    result = _store_capture(store, extracted, options, channel=note.channel, user=note.owner,
+                            ts=first.ts if first else None, moment=note.clipped or moment)
+    result.notices.insert(0, "🎬 The transcript could be fetched now: the note is remade from it.")
+    result.first = first
+    return result
+
+
+def _paper_ref(url: str, options: CaptureOptions) -> Any:
+    if options.papers is None:
+        return None
+    from bot.capture.papers.refs import recognise
+
+    return recognise(url)
+
+
+def _capture_paper(
+    store: Store, ref: Any, url: str, options: CaptureOptions, *, channel: str | None, user: str | None,
+    ts: str | None, moment: datetime,
+) -> CaptureResult:
+    """A scholarly link: open metadata and the best open text; an API outage falls back to the page."""
+    from bot.capture.papers.apis import ApiUnavailable
+    from bot.capture.papers.capture import extract_paper, lookup_error_reply
+    from bot.kb.links import canonical_url
+
+    pending = None
+    try:
+        extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options))
+    except ApiUnavailable as exc:
+        pending = str(exc)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
+        message, permanent = lookup_error_reply(exc)
+        return CaptureResult("failed", url=url, error=message, permanent=permanent)
+    if pending is not None:
+        try:
+            extracted = _fetch_and_extract(url, options)
+        except Exception as exc:  # noqa: BLE001
+            failed = _failure(url, exc)
+            failed.error = f"{pending}; the page itself: {failed.error}"
+            failed.permanent = False
+            return failed
+        extracted.url, extracted.kind = ref.canonical, "paper"
+        extracted.meta["metadata_pending"] = f"{ref.kind}:{ref.value}"
+        extracted.problem = (f"the scholarly metadata services did not answer ({pending}): clipped the page; "
+                             "the metadata is fetched again at the next re-check")
+    known = _already_clipped(store, canonical_url(extracted.url))
+    if known is not None and known.note is not None:
+        store.add_mention(known.note.id, url=url, channel=channel, ts=ts, user=user, at=moment)
+        return known
+    info = list(extracted.meta.pop("paper_notices", None) or [])[:1]
+    result = _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    result.notices = info + result.notices
+    if result.note is not None and pending is None:
+        from bot.capture.papers.status import record_at_capture
+
+        record_at_capture(store, result.note, moment)
+        result.note = store.get_note(result.note.id)
+    return result
 
 
 def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
@@ -107,11 +216,15 @@ def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
     return CaptureResult("duplicate", url=note.url or canonical, note=note, first=store.first_mention(note.id))
 
 
-def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+def _fetch(url: str, options: CaptureOptions) -> Any:
     from bot.capture.fetch import fetch
 
     fetcher = options.fetcher or fetch
-    fetched = fetcher(url, allow=options.allow)
+    return fetcher(url, allow=options.allow)
+
+
+def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+    fetched = _fetch(url, options)
     return extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
 
 

@@ -154,11 +154,12 @@ def fetch_transcript(
     api: Any = None,
     http_client: Any = None,
     languages: Sequence[str] = ("en",),
+    proxy: Any = None,
 ) -> Transcript:
     """Fetch a video's transcript; raise ``TranscriptUnavailable(reason)`` on any failure.
 
     ``api`` is a ready ``YouTubeTranscriptApi``; otherwise one is built on ``http_client`` (a
-    ``requests.Session``, e.g. with proxies, or a test adapter serving saved responses).
+    ``requests.Session``, or a test adapter serving saved responses) with ``proxy`` (see :func:`proxy_config`).
     """
     details: dict[str, Any] = {}
     session = None
@@ -170,7 +171,7 @@ def fetch_transcript(
 
             session = http_client if http_client is not None else requests.Session()
             session.hooks.setdefault("response", []).append(hook)
-            api = YouTubeTranscriptApi(http_client=session)
+            api = YouTubeTranscriptApi(proxy_config=proxy, http_client=session)
         transcript = _pick_transcript(api.list(video_id), languages)
         fetched = transcript.fetch()
         snippets = [(float(s.start), s.text) for s in fetched]
@@ -309,8 +310,11 @@ def extract_video(
     http_client: Any = None,
     languages: Sequence[str] = ("en",),
     title: str | None = None,
+    proxy: Any = None,
+    metadata: Any = None,
 ) -> Extracted:
-    """Everything capture needs from a video URL; a missing transcript gives a note that says why."""
+    """Everything capture needs from a video URL; a missing transcript gives a note that says why, made from
+    the video's public details when ``metadata`` (video id → ``bot.capture.video_meta`` dict) is given."""
     video_id = video_id_of(url_or_id)
     if video_id is None:
         return Extracted(
@@ -318,8 +322,10 @@ def extract_video(
             problem="not a YouTube video URL",
         )  # fmt: skip
     try:
-        transcript = fetch_transcript(video_id, api=api, http_client=http_client, languages=languages)
+        transcript = fetch_transcript(video_id, api=api, http_client=http_client, languages=languages, proxy=proxy)
     except TranscriptUnavailable as exc:
+        if metadata is not None:
+            return details_only(video_id, metadata(video_id), exc, title=title)
         known = title or exc.details.get("title")
         extracted = video_extracted(video_id, None, title=known, problem=exc.reason)
         extracted.author = exc.details.get("channel")
@@ -327,3 +333,28 @@ def extract_video(
             extracted.meta["duration"] = exc.details["duration"]
         return extracted
     return video_extracted(video_id, transcript, title=title)
+
+
+def details_only(video_id: str, meta: dict[str, Any], exc: TranscriptUnavailable, *, title: str | None = None
+                 ) -> Extracted:
+    """A video note without a transcript: title, channel, upload date, duration, description and chapters."""
+    extracted = video_extracted(video_id, None, title=title or meta.get("title") or exc.details.get("title"))
+    extracted.author = meta.get("channel") or exc.details.get("channel")
+    extracted.published = meta.get("upload_date")
+    duration = meta.get("duration") or exc.details.get("duration")
+    if duration:
+        extracted.meta["duration"] = duration
+    if meta.get("upload_date"):
+        extracted.meta["upload_date"] = meta["upload_date"].isoformat()
+    parts = []
+    if meta.get("description"):
+        parts.append(meta["description"])
+    if meta.get("chapters"):
+        extracted.meta["chapters"] = [{"t": t, "title": name} for t, name in meta["chapters"]]
+        parts.append("## Chapters\n\n" + "\n".join(
+            f"[{stamp(t)}]({watch_url(video_id, t)}) {name}" for t, name in meta["chapters"]))
+    extracted.text = "\n\n".join(parts)
+    extracted.meta["transcript"] = "missing"
+    extracted.problem = (f"no transcript ({exc.reason}); the note is made from the video's public details — "
+                         "`deskbot retry` fetches the transcript later")
+    return extracted

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bot.capture.recheck import SourceCheck
     from bot.kb.store import Store
 
-DIGEST_NOTES = 20  # notes shown in one digest: 20 × 2 blocks + heading/counts/group blocks ≤ 50
+DIGEST_NOTES = 20  # notes shown in one digest: 20 × 2 blocks + heading/counts/group + 2 paper-alert blocks ≤ 50
 NEWLY_DAYS = 7  # "newly stale" = became stale within the last week (since the previous digest)
 REMINDER_NOTES_PER_DM = 5  # one DM per owner per sweep; more wait for the next day's sweep
 REMINDER_CLAIMS = 5
@@ -98,6 +98,7 @@ class Digest:
     items: Sequence[Item]
     channel: str | None = None
     late: bool = False
+    alerts: Sequence[Any] = ()  # paper retractions / expressions of concern (bot.clock.paper_alerts.Alert)
 
     @property
     def total(self) -> int:
@@ -293,10 +294,12 @@ def _note_blocks(item: Item) -> list[dict[str, Any]]:
 def digest_message(digest: Digest) -> dict[str, Any]:
     """The digest as a ``chat.postMessage`` payload (``text`` + ``blocks``), within Slack's limits."""
     when = digest.today.strftime("%a %d %b %Y")
+    alerts = _alert_blocks(digest)
     if digest.total == 0:
         text = f"✨ All fresh as of {when}: nothing is due for re-validation."
-        return bk.message(text, [bk.section(text, block_id="digest:summary")])
+        return bk.message(text, [*alerts, bk.section(text, block_id="digest:summary")])
     blocks: list[dict[str, Any]] = [
+        *alerts,
         bk.header(f"Stale knowledge · {when}"),
         bk.section(count_line(digest) + (" _(posted late: deskbot was down at digest time)_" if digest.late else ""),
                    block_id="digest:summary"),
@@ -311,6 +314,20 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     if len(blocks) > bk.MAX_BLOCKS:  # cannot happen with DIGEST_NOTES = 20; never let Slack reject it
         raise ValueError(f"digest has {len(blocks)} blocks; lower DIGEST_NOTES")
     return bk.message(f"Stale knowledge: {count_line(digest)}", blocks)
+
+
+ALERTS_SHOWN = 5  # retraction lines at the top of a digest; more are counted
+
+
+def _alert_blocks(digest: Digest) -> list[dict[str, Any]]:
+    """The top section: papers retracted or given an expression of concern since the last digest."""
+    if not digest.alerts:
+        return []
+    lines = [f"• {a.headline()}" for a in digest.alerts[:ALERTS_SHOWN]]
+    if len(digest.alerts) > ALERTS_SHOWN:
+        lines.append(f"+{len(digest.alerts) - ALERTS_SHOWN} more")
+    return [bk.header("Papers retracted or under concern"),
+            bk.section("\n".join(lines)[:2900], block_id="digest:papers")]
 
 
 def reminder_message(
@@ -362,6 +379,10 @@ def render_digest_text(digest: Digest, table: Mapping[str, int] | None = None) -
     where = f" → {digest.channel}" if digest.channel else ""
     week = f" · {digest.period}" if digest.period else ""
     head = f"Stale knowledge · {digest.today.isoformat()}{week}{where}"
+    papers = [f"Papers retracted or under concern: {a.title} — {a.kind.replace('_', ' ')} {a.ref}".rstrip()
+              for a in digest.alerts]
+    if papers:
+        head = "\n".join(papers) + "\n\n" + head
     if digest.total == 0:
         return f"{head}\nAll fresh as of {digest.today.isoformat()}: nothing is due for re-validation."
     lines = [head, count_line(digest)]

@@ -18,7 +18,6 @@ import functools
 import json
 import logging
 import os
-import re
 import secrets
 import socket
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from bot.clock.periods import DIGEST, REMINDERS, Due, digest_period, due_digest_
 from bot.config import parse_tz
 from bot.kb.now import utc_now
 from bot.slack.post_once import Unreadable, channel_id, find_post, may_have_posted, tagged
+from bot.slack.runtime import is_slack_user
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -46,7 +46,6 @@ DIGEST_EVENT = "deskbot_digest"  # message metadata on a digest: {"period", "not
 REMINDER_EVENT = "deskbot_reminder"  # message metadata on a reminder DM: {"notes": ["<id>@<due>", ...]}
 UNCERTAIN = "uncertain"  # clock_runs.result of a claim whose post may have happened
 SWEEP_CANDIDATES = 500  # due notes looked at per sweep; the rest wait for the next sweep
-_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 def aware(when: datetime) -> datetime:
@@ -103,6 +102,7 @@ class ClockDeps:
     recheck_max: int = 20
     recheck_budget: float = 20.0
     fetch_deadline: float = 10.0
+    papers: Any = None  # bot.capture.papers.apis.PaperAPIs; None: built from settings
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,8 @@ def _recheck(deps: ClockDeps, settings: Settings, note_ids: Sequence[str], now: 
         return {}
     from bot.capture.recheck import default_fetcher, recheck
 
+    check_papers(deps, settings, now, list(note_ids))  # papers: retractions and new versions too
+
     try:
         fetcher = deps.fetcher
         if fetcher is None:
@@ -211,6 +213,35 @@ def _recheck(deps: ClockDeps, settings: Settings, note_ids: Sequence[str], now: 
         return {}
 
 
+def _papers(deps: ClockDeps, settings: Settings) -> Any:
+    if deps.papers is None:
+        from bot.capture.fetch import Allowlist
+        from bot.capture.papers.apis import PaperAPIs
+
+        deps.papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env(settings.fetch_allow))
+    return deps.papers
+
+
+def check_papers(deps: ClockDeps, settings: Settings, now: datetime, note_ids: Sequence[str] | None = None) -> Any:
+    """Ask the scholarly APIs about paper notes (``None``: all of them, the weekly sweep), then announce what
+    is new in the threads and owners' DMs. A failure here never stops the digest or the reminders."""
+    from bot.capture.papers.status import check
+    from bot.clock.paper_alerts import announce
+
+    try:
+        result = check(deps.store, note_ids, _papers(deps, settings), now)
+        if deps.client is not None:
+            announce(deps.store, deps.client, now)
+        if note_ids is None:
+            log.info("paper sweep: %d notes, %d requests, %d new findings in %.1f s%s", result.checked,
+                     result.requests, len(result.found), result.seconds,
+                     f"; errors: {'; '.join(result.errors[:3])}" if result.errors else "")
+        return result
+    except Exception:  # noqa: BLE001
+        log.exception("paper re-check failed")
+        return None
+
+
 def build_digest(
     deps: ClockDeps, settings: Settings, now: datetime, *, period: str | None, late: bool = False,
     recheck: bool = True,
@@ -219,8 +250,15 @@ def build_digest(
     today = now.astimezone(parse_tz(settings.tz)).date()
     ids = dg.digest_note_ids(deps.store, today)
     checks = _recheck(deps, settings, ids, now) if recheck else {}
-    return dg.collect_digest(deps.store, today, period=period, channel=settings.digest_channel, note_ids=ids,
-                             checks=checks, late=late)
+    if recheck and deps.recheck:
+        check_papers(deps, settings, now)  # the weekly sweep of every paper note, before the digest says anything
+    from dataclasses import replace
+
+    from bot.clock.paper_alerts import digest_alerts
+
+    digest = dg.collect_digest(deps.store, today, period=period, channel=settings.digest_channel, note_ids=ids,
+                               checks=checks, late=late)
+    return replace(digest, alerts=tuple(digest_alerts(deps.store)))
 
 
 def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: datetime,
@@ -228,7 +266,7 @@ def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: 
     """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts.
     The post carries its period as message metadata; ``look_first`` (a run that may have posted before)
     reads the channel for it first and records the earlier post instead of posting again."""
-    if digest.total == 0 and settings.digest_empty == "skip":
+    if digest.total == 0 and not digest.alerts and settings.digest_empty == "skip":
         return Outcome(DIGEST, digest.period, "empty", "nothing stale; DESKBOT_DIGEST_EMPTY=skip")
     if deps.client is None or not settings.digest_channel:
         raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")
@@ -246,11 +284,20 @@ def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: 
         detail = "posted before the connection broke (found by its metadata; not posted again)"
         log.info("digest %s was already posted (ts %s); recording it", digest.period, ts)
     else:
+        from bot.clock.paper_alerts import mark_in_digest, unmark_in_digest
+
         payload = dg.digest_message(digest)
-        response = deps.client.chat_postMessage(
-            channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
-            metadata={"event_type": DIGEST_EVENT, "event_payload": {"period": digest.period, "notes": list(ids)}},
-            **payload)
+        label = digest.period or f"manual:{now.isoformat()}"
+        mark_in_digest(deps.store, list(digest.alerts), label)  # claimed before posting, like the period itself
+        try:
+            response = deps.client.chat_postMessage(
+                channel=settings.digest_channel, unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": DIGEST_EVENT, "event_payload": {"period": digest.period, "notes": list(ids)}},
+                **payload)
+        except BaseException as exc:
+            if not may_have_posted(exc):  # surely not posted: the alerts go in the next digest
+                unmark_in_digest(deps.store, list(digest.alerts), label)
+            raise
         channel, ts = response["channel"], response["ts"]
     try:
         with deps.store.write() as conn:
@@ -271,6 +318,8 @@ def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: st
     period = period or digest_period(now, settings)
     if not settings.digest_channel:
         log.warning("no DESKBOT_DIGEST_CHANNEL (or DESKBOT_CHANNELS): the weekly digest is not posted")
+        if deps.recheck:
+            check_papers(deps, settings, now)  # the paper sweep and its thread/DM alerts still run weekly
         return Outcome(DIGEST, period, "skipped", "no digest channel")
     if period is None:
         return Outcome(DIGEST, None, "skipped", "no digest period yet")
@@ -298,10 +347,6 @@ def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: st
 
 
 # --------------------------------------------------------------------------- reminders
-
-
-def is_slack_user(value: str | None) -> bool:
-    return bool(value and _SLACK_USER.fullmatch(value))
 
 
 def due_for_reminder(store: Store, today: str, since: str, limit: int = SWEEP_CANDIDATES) -> list[str]:

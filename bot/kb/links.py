@@ -15,6 +15,8 @@ Decisions:
   or ``list=`` does not change which video it is). arXiv ``abs``/``pdf``/``html`` pages become
   ``https://arxiv.org/abs/ID`` keeping an explicit version, since ``v1`` and ``v2`` can differ materially.
 - ``canonical_url`` never raises: input that is not an http(s) URL is returned stripped but unchanged.
+- DOI links (``doi.org``, ``dx.doi.org``) become ``https://doi.org/<doi in lower case>`` (DOIs are
+  case-insensitive), and ``doi:10.…`` written in a message's text counts as a link to it.
 - ``courlan`` is not used: its normaliser has its own heuristics (and changes between releases), while
   an identity key must be exactly reproducible; ``urllib.parse`` gives that control.
 """
@@ -24,6 +26,8 @@ from __future__ import annotations
 import re
 import string
 from urllib.parse import SplitResult, parse_qs, quote, unquote_plus, urlsplit
+
+from bot.kb.doi import clean_doi, doi_url, valid_doi
 
 __all__ = ["arxiv_id", "canonical_url", "idna_host", "is_capturable_url", "youtube_id"]
 
@@ -38,6 +42,7 @@ _YT_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _YT_PATH_PREFIXES = frozenset({"shorts", "embed", "live", "v", "e"})
 _YT_NOT_IDS = frozenset({"videoseries"})
 _ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
+_DOI_HOSTS = frozenset({"doi.org", "dx.doi.org", "www.doi.org"})
 _ARXIV_PATH = re.compile(
     r"/(?:abs|pdf|html)/"
     r"(?P<id>\d{4}\.\d{4,5}|[A-Za-z-]+(?:\.[A-Z]{2})?/\d{7})"
@@ -118,6 +123,10 @@ def canonical_url(url: str) -> str:
         return f"https://www.youtube.com/watch?v={video}"
     if paper := arxiv_id(raw):
         return f"https://arxiv.org/abs/{paper}"
+    if (parts.hostname or "").lower().rstrip(".") in _DOI_HOSTS:
+        doi = clean_doi(parts.path.lstrip("/"))
+        if valid_doi(doi):
+            return doi_url(doi)  # DOIs are case-insensitive: one work, one key
     try:
         host = idna_host(parts.hostname)
     except ValueError:

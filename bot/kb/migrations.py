@@ -308,6 +308,28 @@ def _decay_labels(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX idx_decay_labels_site ON decay_labels(site, channel)")
 
 
+def _paper_updates(conn: sqlite3.Connection) -> None:
+    """Papers: what the scholarly APIs said about a clipped work (retraction, expression of concern, correction,
+    newer or published version), each announced at most once per place (thread, owner's DM, digest); when each
+    paper note was last checked; and a per-claim flag that follows a retraction even when the note is re-imported."""
+    conn.execute("""
+CREATE TABLE paper_updates (
+  id INTEGER PRIMARY KEY, note_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL DEFAULT '',
+  on_date TEXT, source TEXT, label TEXT, found_at TEXT NOT NULL,
+  thread_state TEXT, thread_ts TEXT, dm_state TEXT, dm_ts TEXT, digest_period TEXT,
+  UNIQUE(note_id, kind, ref))""")
+    conn.execute("CREATE INDEX idx_paper_updates_thread ON paper_updates(thread_state)")
+    conn.execute("CREATE TABLE paper_checks (note_id TEXT PRIMARY KEY, checked_at TEXT NOT NULL, result TEXT)")
+    conn.execute("ALTER TABLE claims ADD COLUMN flag TEXT")
+    conn.execute("""
+CREATE TRIGGER claims_paper_flag AFTER INSERT ON claims
+WHEN EXISTS (SELECT 1 FROM paper_updates WHERE note_id = new.note_id
+             AND kind IN ('retraction', 'expression_of_concern')) BEGIN
+  UPDATE claims SET flag = CASE WHEN EXISTS (SELECT 1 FROM paper_updates WHERE note_id = new.note_id
+    AND kind = 'retraction') THEN 'retracted' ELSE 'expression-of-concern' END WHERE id = new.id;
+END""")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -317,6 +339,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("007_notes_owner_due_index", _owner_index),
     ("012_backfills_and_quiet_jobs", _backfills),
     ("013_notes_browse_view", _notes_browse_view),
+    ("015_paper_updates_and_checks", _paper_updates),
     ("016_decay_labels", _decay_labels),
 ]
 

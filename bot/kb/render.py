@@ -83,7 +83,11 @@ def stamp(seconds: int) -> str:
 
 
 def place_url(note: Note, claim: Claim) -> str | None:
-    """Link to the claim's place in its note's source (None when the note has no URL)."""
+    """Link to the claim's place in its note's source (None when the note has no URL). A paper whose
+    claims come from an open full text (``extra.full_text_url``: PMC, a PDF) links into that text."""
+    text_url = note.extra.get("full_text_url") if isinstance(note.extra, dict) else None
+    if isinstance(text_url, str) and text_url.startswith(("https://", "http://")):
+        return claim_link(text_url, claim)
     return claim_link(note.url, claim) if note.url else None
 
 

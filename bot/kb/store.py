@@ -99,6 +99,7 @@ class ClaimHit:
     base_date: date | None
     decay_rate: str | None
     score: float
+    flag: str | None = None  # "retracted" / "expression-of-concern": the paper behind it (migration 015)
 
     def as_claim(self) -> Claim:
         return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
@@ -880,7 +881,7 @@ class Store:
         marks = ",".join("?" * len(ranked))
         rows = self.conn.execute(
             "SELECT c.id, c.position, c.text, c.label, c.quote, c.t, c.page, c.last_validated, c.outdated,"
-            " n.id, n.title, coalesce(n.url, src.url), n.kind, n.base_date, n.decay_rate"
+            " n.id, n.title, coalesce(n.url, src.url), n.kind, n.base_date, n.decay_rate, c.flag"
             " FROM claims c JOIN notes n ON n.id = c.note_id LEFT JOIN notes src ON src.id = n.source_id"
             f" WHERE c.id IN ({marks})",
             [r[0] for r in ranked],
@@ -890,7 +891,7 @@ class Store:
                 claim_id=r[0], position=r[1], text=r[2], label=r[3], quote=r[4], t=r[5], page=r[6],
                 claim_validated=_date(r[7]), outdated=bool(r[8]), note_id=r[9], note_title=r[10],
                 note_url=r[11], note_kind=r[12], base_date=_date(r[13]), decay_rate=r[14],
-                score=scores[r[0]],
+                score=scores[r[0]], flag=r[15],
             )
             for r in rows
         ]

@@ -57,6 +57,8 @@ MAX_FALLBACK_TEXT = 3000  # the notification text; Slack allows far more, nobody
 
 RATES = ("slow", "medium", "fast")
 SNOOZE_DAYS = 14
+OWN_MARKS = ("📄", "🎬", "🚫", "⚠️", "🆕", "📰")
+PAPER_FLAGS = {"retracted": "🚫 *paper retracted*", "expression-of-concern": "⚠️ *expression of concern*"}
 BADGE_EMOJI = {"fresh": "🟢", "due soon": "🟡", "stale": "🔴", "outdated": "⚪"}
 QUERY_IN_VALUE = 300  # characters of a topic kept in a button value (well under the 2000 limit)
 
@@ -401,7 +403,8 @@ def capture_reply(
     tags, decay with its reason, and the note's buttons. ``place_url(note, claim)`` links each claim."""
     blocks = [note_section(note, freshness)]
     for notice in notices[:3]:
-        blocks.append(context(f"⚠️ {plain(notice, 300)}"))
+        mark = "" if notice.startswith(OWN_MARKS) else "⚠️ "  # it carries its own mark (📄 text used, 🚫 retracted…)
+        blocks.append(context(f"{mark}{plain(notice, 300)}"))
     if note.summary:
         blocks.append(section(plain(note.summary, 1200), block_id=_block_id("summary", note.id)))
     claims = list(note.claims)[:max_claims]
@@ -496,6 +499,8 @@ def claim_answer(
         text = f"*{number}.* {plain(hit.text, 1500)}{label}\n— {source} ({esc(hit.note_kind)}) · {badge}"
         if page := note_page(hit.note_id):
             text += f" · {link(page, 'note')}"
+        if hit.flag:
+            text += f" · {PAPER_FLAGS.get(hit.flag, esc(hit.flag))}"
         status = (statuses or {}).get((hit.note_id, hit.position))
         if status:
             text += "\n" + status

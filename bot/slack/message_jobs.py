@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bot.kb.doi import find_text_dois
 from bot.kb.links import canonical_url, is_capturable_url
 from bot.slack.queue import JobSpec
 
@@ -107,6 +108,7 @@ def find_links(event: dict[str, Any]) -> list[str]:
     candidates = [
         *(_text_links(text) if isinstance(text, str) else ()),
         *_block_links(event.get("blocks")),
+        *(find_text_dois(_unescape(_SLACK_TOKEN.sub(" ", text))) if isinstance(text, str) else ()),  # doi:10.…
     ]
     for url in candidates:
         if not is_capturable_url(url):

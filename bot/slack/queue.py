@@ -270,6 +270,21 @@ def requeue_failed(store: Store, ids: Sequence[int] = (), *, now: datetime | Non
         return conn.execute(sql, params).rowcount
 
 
+def requeue_missing_transcripts(store: Store, ids: Sequence[int] = (), *, now: datetime | None = None) -> int:
+    """Make done link jobs whose video note has no transcript pending again, so the transcript is tried anew
+    (YouTube often blocks a server for a while; ``deskbot retry`` asks again later)."""
+    at = stamp(now or naive_utc_now())
+    sql = (f"UPDATE jobs SET status = '{PENDING}', attempts = 0, next_at = ?, updated_at = ?"
+           f" WHERE status = '{DONE}' AND kind = 'url' AND note_id IN (SELECT id FROM notes"
+           " WHERE kind = 'video' AND flags LIKE '%\"no-transcript\"%')")
+    params: list[Any] = [at, at]
+    if ids:
+        sql += f" AND id IN ({','.join('?' * len(ids))})"
+        params += list(ids)
+    with store.write() as conn:
+        return conn.execute(sql, params).rowcount
+
+
 def get(store: Store, job_id: int) -> Job | None:
     row = store.conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
     return _job(row) if row else None

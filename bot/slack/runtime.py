@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
 
-__all__ = ["build_client", "check_tokens", "trusted_file_host", "wall_clock"]
+__all__ = ["build_client", "check_tokens", "is_slack_user", "trusted_file_host", "wall_clock"]
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def is_slack_user(value: str | None) -> bool:
+    """A Slack user id (``U…``/``W…``): someone a DM can reach, not a name from an imported note."""
+    return bool(value and _SLACK_USER.fullmatch(value))
 
 
 def check_tokens(settings: Settings, *, socket_mode: bool = False) -> None:
