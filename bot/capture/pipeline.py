@@ -4,6 +4,10 @@
 
 Failures never raise: they come back with a readable ``error`` and ``permanent`` (should a queue
 retry?), so the caller can reply in the thread and keep the job for ``deskbot`` to retry.
+
+Extraction, summarising and parsing an uploaded note run in a child forked per capture under a CPU and
+memory budget (``bot.capture.budget``); the fetch (its own deadlines and byte caps) and the store stay
+in the caller's process. A capture over budget fails *permanently*: it would fail the same way again.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.capture.budget import Budget, BudgetExceeded, run_within
 from bot.notes import Note, url_note_id
 from bot.store import Mention, Store
 
@@ -45,6 +50,7 @@ class CaptureOptions:
     youtube_api: Any = None
     youtube_http: Any = None
     vault: str | None = None
+    budget: Budget = field(default_factory=Budget)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -91,14 +97,15 @@ def capture_url(
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
-            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http)
+            video = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http)
+            read: Callable[[], Any] = lambda: video  # noqa: E731
         else:
             target = f"https://arxiv.org/pdf/{arxiv_id(canonical)}" if arxiv_id(canonical) else url
-            extracted = _fetch_and_extract(target, options)
-            extracted.url = canonical
+            read = _fetch(target, options, canonical)
+        clipped = _clip_within(read, options, channel=channel, user=user, ts=ts, moment=moment)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    return _store_capture(store, clipped, options, channel=channel, user=user, ts=ts, moment=moment)
 
 
 def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
@@ -109,12 +116,19 @@ def _already_clipped(store: Store, canonical: str) -> CaptureResult | None:
     return CaptureResult("duplicate", url=canonical, note=note, first=store.first_mention(note.id))
 
 
-def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+def _fetch(url: str, options: CaptureOptions, canonical: str) -> Callable[[], Any]:
+    """Fetch here (network, own deadlines and caps); return the extraction, to run within the budget."""
     from bot.capture.fetch import fetch
 
     fetcher = options.fetcher or fetch
     fetched = fetcher(url, allow=options.allow)
-    return extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
+
+    def read() -> Any:
+        extracted = extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
+        extracted.url = canonical
+        return extracted
+
+    return read
 
 
 def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None = None) -> Any:
@@ -136,6 +150,9 @@ def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None 
 def _failure(url: str, exc: Exception) -> CaptureResult:
     from bot.capture.fetch import FetchError
 
+    if isinstance(exc, BudgetExceeded):
+        log.warning("capture of %s over budget: %s (%s)", url, exc.reason, exc.usage)
+        return CaptureResult("failed", url=url, error=exc.user_text(), permanent=True)
     if isinstance(exc, FetchError):
         return CaptureResult("failed", url=url, error=str(exc), permanent=exc.permanent)
     name = type(exc).__name__
@@ -145,9 +162,62 @@ def _failure(url: str, exc: Exception) -> CaptureResult:
     return CaptureResult("failed", url=url, error=f"could not capture this link ({name})", permanent=False)
 
 
+def _clip(
+    read: Callable[[], Any], options: CaptureOptions, *, channel: str | None, user: str | None, ts: str | None,
+    moment: datetime,
+) -> tuple[Note, list[str]]:
+    """Extract, summarise, build the note: the CPU-bound part of a capture (run within the budget)."""
+    from bot.capture.summarize import note_from, summarize
+
+    extracted = read()
+    summary = summarize(extracted, options.summarizer)
+    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment)
+    if ts:
+        note.extra["slack_ts"] = ts
+    notices = []
+    if "little-text" in note.flags:
+        notices.append("little text extracted (paywall or JavaScript page?): no summary made")
+    if extracted.problem:
+        notices.append(extracted.problem)
+    return note, notices
+
+
+def within_budget(options: CaptureOptions, work: Callable[[], Any]) -> Any:
+    """``work()`` in a child under ``options.budget`` (see ``bot.capture.budget``); its value."""
+    _warm()
+    return run_within(options.budget, work).value
+
+
+_WARM: list[bool] = []
+
+
+def _warm() -> None:
+    """Import the extractors and run one tiny clip here, once, so each forked child starts warm (a cold
+    child would import trafilatura and fill its caches for every capture: ~0.3 s)."""
+    if _WARM:
+        return
+    _WARM.append(True)
+    import pypdf  # noqa: F401 - imported for the children
+
+    from bot.capture.summarize import summarize
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "sample-article.html"
+    try:
+        summarize(extract_bytes(sample.read_bytes(), "https://desk-research.example/sample", "text/html"))
+    except Exception:  # noqa: BLE001 - warming is an optimisation only
+        log.debug("could not warm the extractors", exc_info=True)
+
+
+def _clip_within(
+    read: Callable[[], Any], options: CaptureOptions, *, channel: str | None, user: str | None, ts: str | None,
+    moment: datetime,
+) -> tuple[Note, list[str]]:
+    return within_budget(options, lambda: _clip(read, options, channel=channel, user=user, ts=ts, moment=moment))
+
+
 def _store_capture(
     store: Store,
-    extracted: Any,
+    clipped: tuple[Note, list[str]],
     options: CaptureOptions,
     *,
     channel: str | None,
@@ -155,22 +225,12 @@ def _store_capture(
     ts: str | None,
     moment: datetime,
 ) -> CaptureResult:
-    from bot.capture.summarize import note_from, summarize
-
-    summary = summarize(extracted, options.summarizer)
-    note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment)
-    if ts:
-        note.extra["slack_ts"] = ts
+    note, notices = clipped
     store.upsert_note(note)
     if user or channel:
         store.add_mention(note.id, url=note.url, channel=channel, ts=ts, user=user, at=moment)
     if options.vault:
         write_to_vault(store, note.id, options.vault)
-    notices = []
-    if "little-text" in note.flags:
-        notices.append("little text extracted (paywall or JavaScript page?): no summary made")
-    if extracted.problem:
-        notices.append(extracted.problem)
     return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices)
 
 
@@ -193,11 +253,14 @@ def capture_local(
     known = _already_clipped(store, canonical)
     if known is not None:
         return known
+    moment = _now(now)
     try:
-        extracted = extract_bytes(path.read_bytes(), canonical, content_type)
+        data = path.read_bytes()
+        clipped = _clip_within(lambda: extract_bytes(data, canonical, content_type), options,
+                               channel=channel, user=user, ts=None, moment=moment)
     except Exception as exc:  # noqa: BLE001
         return _failure(url, exc)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=None, moment=_now(now))
+    return _store_capture(store, clipped, options, channel=channel, user=user, ts=None, moment=moment)
 
 
 def capture_upload(
@@ -221,9 +284,11 @@ def capture_upload(
     suffix = Path(filename).suffix.lower()
     if suffix in {".md", ".markdown", ".txt"} or content_type.split(";")[0].strip() in TEXT_TYPES:
         try:
-            note = parse_text(data.decode("utf-8", errors="replace"), source=filename)
+            note = within_budget(options, lambda: parse_text(data.decode("utf-8", errors="replace"), source=filename))
         except NoteError as exc:
             return CaptureResult("failed", url=url, error=str(exc), permanent=True)
+        except Exception as exc:  # noqa: BLE001
+            return _failure(filename, exc)
         note.channel = note.channel or channel
         note.owner = note.owner or user
         note.clipped = note.clipped or moment
@@ -235,13 +300,18 @@ def capture_upload(
         if options.vault:
             write_to_vault(store, note.id, options.vault)
         return CaptureResult("duplicate" if existed else "captured", url=note.url, note=store.get_note(note.id))
-    try:
+
+    def read() -> Any:
         extracted = extract_bytes(data, url or f"file:{filename}", content_type)
+        if not extracted.title or extracted.title == extracted.url:
+            extracted.title = Path(filename).stem
+        return extracted
+
+    try:
+        clipped = _clip_within(read, options, channel=channel, user=user, ts=ts, moment=moment)
     except Exception as exc:  # noqa: BLE001
         return _failure(filename, exc)
-    if not extracted.title or extracted.title == extracted.url:
-        extracted.title = Path(filename).stem
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    return _store_capture(store, clipped, options, channel=channel, user=user, ts=ts, moment=moment)
 
 
 def write_to_vault(store: Store, note_id: str, vault: str) -> Path | None:
