@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.capture import linear
+from bot.capture import caps, linear
 from bot.notes import one_line
 
 log = logging.getLogger(__name__)
@@ -540,6 +540,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
     from trafilatura.utils import load_html
 
     text_html = _XML_DECL.sub("", decode_bytes(html, content_type_charset), count=1)
+    caps.check_markup(text_html)  # a tag with thousands of attributes is quadratic in lxml: refused first
     tree = load_html(text_html) if text_html.strip() else None
     if tree is None:
         return Extracted(url=url, title=url, little_text=True, problem="not an HTML page")
