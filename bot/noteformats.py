@@ -592,6 +592,8 @@ def _parse_deskbot(meta: dict[str, Any], body: str) -> Note:
     note_id, title = _text(meta, "id"), _text(meta, "title")
     if not note_id or not title:
         raise NoteError("deskbot note without id or title")
+    if any(ch < " " or ch == "\x7f" for ch in note_id):
+        raise NoteError(f"id: {note_id[:40]!r} contains control characters (a newline, a NUL…)")
     _, marker, source_text = body.partition(BODY_MARKER + "\n")
     return Note(
         id=note_id,

@@ -317,7 +317,7 @@ def capture_upload(
 def write_to_vault(store: Store, note_id: str, vault: str) -> Path | None:
     """Also write the note as markdown into DESKBOT_VAULT (same file name rules as export)."""
     from bot.render import render_note
-    from bot.vault import vault_filename
+    from bot.vault import path_in, vault_filename
 
     note = store.get_note(note_id)
     if note is None:
@@ -325,7 +325,7 @@ def write_to_vault(store: Store, note_id: str, vault: str) -> Path | None:
     folder = Path(vault)
     folder.mkdir(parents=True, exist_ok=True)
     taken = {p.name for p in folder.glob("*.md") if not _is_file_of(p, note_id)}
-    path = folder / vault_filename(note.title, note.id, taken)
+    path = path_in(folder, vault_filename(note.title, note.id, taken))
     path.write_text(render_note(note), encoding="utf-8")
     return path
 
