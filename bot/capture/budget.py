@@ -69,12 +69,13 @@ class _ChildFailed(Exception):
     """The child raised something that could not be sent back as itself."""
 
 
-def _vm_size() -> int:
-    """The address space this process already holds (``RLIMIT_AS`` counts it: the budget comes on top)."""
+def _vm(field: str) -> int:
+    """``VmSize`` (address space) or ``VmData`` (private writable memory) already held: the limits count
+    what the process inherited, so the budget comes on top of it."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmSize:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
@@ -85,8 +86,11 @@ def _limit_self(budget: Budget) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     soft = max(1, int(budget.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
-    ceiling = _vm_size() + budget.memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    # RLIMIT_AS alone is not enough: malloc arenas of threads the parent had reserve 64 MB of address space
+    # each and commit it by mprotect, which RLIMIT_AS does not see; RLIMIT_DATA counts the committed part.
+    for limit, field in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
+        ceiling = _vm(field) + budget.memory_bytes
+        resource.setrlimit(limit, (ceiling, ceiling))
 
 
 def _child(budget: Budget, work: Callable[[], T], write_fd: int) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.capture.budget import Budget, BudgetExceeded, run_within
+from bot.capture.budget import Budget, BudgetExceeded, Usage, run_within
 from bot.notes import Note, url_note_id
 from bot.store import Mention, Store
 
@@ -38,6 +38,7 @@ class CaptureResult:
     permanent: bool = True
     first: Mention | None = None  # for duplicates: the first posting
     notices: list[str] = field(default_factory=list)  # e.g. "little text extracted"
+    usage: Usage | None = None  # CPU and memory the budgeted part used (None when it did not run)
 
 
 @dataclass
@@ -152,7 +153,7 @@ def _failure(url: str, exc: Exception) -> CaptureResult:
 
     if isinstance(exc, BudgetExceeded):
         log.warning("capture of %s over budget: %s (%s)", url, exc.reason, exc.usage)
-        return CaptureResult("failed", url=url, error=exc.user_text(), permanent=True)
+        return CaptureResult("failed", url=url, error=exc.user_text(), permanent=True, usage=exc.usage)
     if isinstance(exc, FetchError):
         return CaptureResult("failed", url=url, error=str(exc), permanent=exc.permanent)
     name = type(exc).__name__
@@ -183,9 +184,9 @@ def _clip(
 
 
 def within_budget(options: CaptureOptions, work: Callable[[], Any]) -> Any:
-    """``work()`` in a child under ``options.budget`` (see ``bot.capture.budget``); its value."""
+    """``work()`` in a child under ``options.budget`` (see ``bot.capture.budget``); its value and usage."""
     _warm()
-    return run_within(options.budget, work).value
+    return run_within(options.budget, work)
 
 
 _WARM: list[bool] = []
@@ -211,13 +212,15 @@ def _warm() -> None:
 def _clip_within(
     read: Callable[[], Any], options: CaptureOptions, *, channel: str | None, user: str | None, ts: str | None,
     moment: datetime,
-) -> tuple[Note, list[str]]:
-    return within_budget(options, lambda: _clip(read, options, channel=channel, user=user, ts=ts, moment=moment))
+) -> tuple[Note, list[str], Usage]:
+    outcome = within_budget(options, lambda: _clip(read, options, channel=channel, user=user, ts=ts, moment=moment))
+    note, notices = outcome.value
+    return note, notices, outcome.usage
 
 
 def _store_capture(
     store: Store,
-    clipped: tuple[Note, list[str]],
+    clipped: tuple[Note, list[str], Usage],
     options: CaptureOptions,
     *,
     channel: str | None,
@@ -225,13 +228,13 @@ def _store_capture(
     ts: str | None,
     moment: datetime,
 ) -> CaptureResult:
-    note, notices = clipped
+    note, notices, usage = clipped
     store.upsert_note(note)
     if user or channel:
         store.add_mention(note.id, url=note.url, channel=channel, ts=ts, user=user, at=moment)
     if options.vault:
         write_to_vault(store, note.id, options.vault)
-    return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices)
+    return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices, usage=usage)
 
 
 def capture_local(
@@ -284,7 +287,8 @@ def capture_upload(
     suffix = Path(filename).suffix.lower()
     if suffix in {".md", ".markdown", ".txt"} or content_type.split(";")[0].strip() in TEXT_TYPES:
         try:
-            note = within_budget(options, lambda: parse_text(data.decode("utf-8", errors="replace"), source=filename))
+            parsed = within_budget(options, lambda: parse_text(data.decode("utf-8", errors="replace"), source=filename))
+            note = parsed.value
         except NoteError as exc:
             return CaptureResult("failed", url=url, error=str(exc), permanent=True)
         except Exception as exc:  # noqa: BLE001
@@ -299,7 +303,8 @@ def capture_upload(
         store.add_mention(note.id, url=note.url or url, channel=channel, ts=ts, user=user, at=moment)
         if options.vault:
             write_to_vault(store, note.id, options.vault)
-        return CaptureResult("duplicate" if existed else "captured", url=note.url, note=store.get_note(note.id))
+        return CaptureResult("duplicate" if existed else "captured", url=note.url, note=store.get_note(note.id),
+                             usage=parsed.usage)
 
     def read() -> Any:
         extracted = extract_bytes(data, url or f"file:{filename}", content_type)
