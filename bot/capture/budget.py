@@ -172,6 +172,8 @@ def run_within(budget: Budget, work: Callable[[], T]) -> Outcome[T]:
     if message[0] == "memory" or (message[0] == "crash" and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3):
         raise BudgetExceeded(f"it needs more than {budget.memory_bytes // MB} MB of memory", usage)
     if message[0] == "error":
+        if isinstance(message[1], BudgetExceeded) and message[1].usage is None:  # an input cap, hit in the child
+            message[1].usage = usage
         raise message[1]
     if message[0] == "ok":
         return Outcome(message[1], usage)

@@ -152,7 +152,8 @@ def _failure(url: str, exc: Exception) -> CaptureResult:
     from bot.capture.fetch import FetchError
 
     if isinstance(exc, BudgetExceeded):
-        log.warning("capture of %s over budget: %s (%s)", url, exc.reason, exc.usage)
+        used = f"{exc.usage.cpu_seconds:.1f} s CPU, peak {exc.usage.peak_rss_bytes // 2**20} MB" if exc.usage else "?"
+        log.warning("capture of %s over budget: %s (%s)", url, exc.reason, used)
         return CaptureResult("failed", url=url, error=exc.user_text(), permanent=True, usage=exc.usage)
     if isinstance(exc, FetchError):
         return CaptureResult("failed", url=url, error=str(exc), permanent=exc.permanent)
