@@ -65,6 +65,10 @@ class BudgetExceeded(Exception):
         return f"this page is too large / too complex to clip: {self.reason}"
 
 
+class ChildStuck(Exception):
+    """The child waited past the wall-clock net without using its CPU: a hang, not a costly input (transient)."""
+
+
 class _ChildFailed(Exception):
     """The child raised something that could not be sent back as itself."""
 
@@ -162,6 +166,8 @@ def run_within(budget: Budget, work: Callable[[], T]) -> Outcome[T]:
     _, status, rusage = os.wait4(pid, 0)
     usage = Usage(rusage.ru_utime + rusage.ru_stime, int(rusage.ru_maxrss) * 1024)
     if data is None:
+        if usage.cpu_seconds < budget.cpu_seconds / 2:  # it waited, it did not work: not the input's fault
+            raise ChildStuck(f"the clipper was stuck for {budget.wall_seconds:g} s (retrying)")
         raise BudgetExceeded(f"it was still running after {budget.wall_seconds:g} s", usage)
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
         raise BudgetExceeded(f"it needs more than {budget.cpu_seconds} s of CPU time", usage)

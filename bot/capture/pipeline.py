@@ -13,13 +13,14 @@ in the caller's process. A capture over budget fails *permanently*: it would fai
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.capture.budget import Budget, BudgetExceeded, Usage, run_within
+from bot.capture.budget import Budget, BudgetExceeded, ChildStuck, Usage, run_within
 from bot.notes import Note, url_note_id
 from bot.store import Mention, Store
 
@@ -155,6 +156,9 @@ def _failure(url: str, exc: Exception) -> CaptureResult:
         used = f"{exc.usage.cpu_seconds:.1f} s CPU, peak {exc.usage.peak_rss_bytes // 2**20} MB" if exc.usage else "?"
         log.warning("capture of %s over budget: %s (%s)", url, exc.reason, used)
         return CaptureResult("failed", url=url, error=exc.user_text(), permanent=True, usage=exc.usage)
+    if isinstance(exc, ChildStuck):
+        log.warning("capture of %s: %s", url, exc)
+        return CaptureResult("failed", url=url, error=str(exc), permanent=False)
     if isinstance(exc, FetchError):
         return CaptureResult("failed", url=url, error=str(exc), permanent=exc.permanent)
     name = type(exc).__name__
@@ -191,23 +195,32 @@ def within_budget(options: CaptureOptions, work: Callable[[], Any]) -> Any:
 
 
 _WARM: list[bool] = []
+_WARMING = threading.Lock()
 
 
 def _warm() -> None:
-    """Import the extractors and run one tiny clip here, once, so each forked child starts warm (a cold
-    child would import trafilatura and fill its caches for every capture: ~0.3 s)."""
-    if _WARM:
-        return
-    _WARM.append(True)
-    import pypdf  # noqa: F401 - imported for the children
+    """Import every module a child may need and run one tiny clip here, once, before any fork.
 
-    from bot.capture.summarize import summarize
+    Two reasons. Speed: each forked child starts warm (a cold one would import trafilatura and fill its
+    caches for every capture: ~0.3 s). Safety: a fork copies no thread but its own, so a module another
+    thread was importing at that moment stays locked forever in the child (seen: consumer threads forking
+    while one of them was still importing trafilatura). Every thread waits here until warming is done.
+    """
+    with _WARMING:
+        if _WARM:
+            return
+        import pypdf  # noqa: F401 - imported for the children
 
-    sample = Path(__file__).resolve().parent.parent / "samples" / "sample-article.html"
-    try:
-        summarize(extract_bytes(sample.read_bytes(), "https://desk-research.example/sample", "text/html"))
-    except Exception:  # noqa: BLE001 - warming is an optimisation only
-        log.debug("could not warm the extractors", exc_info=True)
+        from bot import noteformats  # noqa: F401 - uploaded notes are parsed in the child
+        from bot.capture import decay_rules, extract, links, pdf  # noqa: F401
+        from bot.capture.summarize import summarize
+
+        sample = Path(__file__).resolve().parent.parent / "samples" / "sample-article.html"
+        try:
+            summarize(extract_bytes(sample.read_bytes(), "https://desk-research.example/sample", "text/html"))
+        except Exception:  # noqa: BLE001 - warming is an optimisation only
+            log.debug("could not warm the extractors", exc_info=True)
+        _WARM.append(True)
 
 
 def _clip_within(

