@@ -157,20 +157,24 @@ def run_within(budget: Budget, work: Callable[[], T]) -> Outcome[T]:
         os.close(read_fd)
         _child(budget, work, write_fd)
     os.close(write_fd)
+    data: bytes | None = None
     try:
         data = _read_all(read_fd, time.monotonic() + budget.wall_seconds)
-    finally:
+    finally:  # whatever happens here (the net ran out, an interrupt), the child is ended and reaped
         os.close(read_fd)
-    if data is None:
-        os.kill(pid, signal.SIGKILL)
-    _, status, rusage = os.wait4(pid, 0)
+        if data is None:
+            os.kill(pid, signal.SIGKILL)
+        _, status, rusage = os.wait4(pid, 0)
     usage = Usage(rusage.ru_utime + rusage.ru_stime, int(rusage.ru_maxrss) * 1024)
     if data is None:
         if usage.cpu_seconds < budget.cpu_seconds / 2:  # it waited, it did not work: not the input's fault
             raise ChildStuck(f"the clipper was stuck for {budget.wall_seconds:g} s (retrying)")
         raise BudgetExceeded(f"it was still running after {budget.wall_seconds:g} s", usage)
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
+    signalled = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    if signalled == signal.SIGXCPU or (signalled == signal.SIGKILL and usage.cpu_seconds >= budget.cpu_seconds):
         raise BudgetExceeded(f"it needs more than {budget.cpu_seconds} s of CPU time", usage)
+    if signalled == signal.SIGKILL:  # the kernel's OOM killer: the machine ran out first
+        raise BudgetExceeded("it needs more memory than the machine has free", usage)
     try:
         message = pickle.loads(data) if data else ("crash",)
     except Exception as exc:  # noqa: BLE001 - an exception class that does not unpickle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -53,3 +54,12 @@ def test_the_caller_carries_on_after_a_child_was_stopped():
     with pytest.raises(BudgetExceeded):
         run_within(Budget(cpu_seconds=1), _spin)
     assert run_within(Budget(), lambda: 41 + 1).value == 42
+
+
+def test_a_child_that_crashes_is_a_permanent_failure_that_says_so():
+    def crash() -> None:
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    with pytest.raises(BudgetExceeded) as caught:
+        run_within(Budget(), crash)
+    assert caught.value.reason == f"the clipper crashed on it (signal {int(signal.SIGSEGV)})"

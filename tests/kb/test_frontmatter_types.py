@@ -97,3 +97,16 @@ def test_yaml_aliases_are_refused_before_anything_walks_them():
 def test_an_asterisk_or_ampersand_in_text_is_not_an_alias():
     note = parse_text("---\ntitle: R&D at *scale* & more\ntags: [a&b]\n---\n\nBody *x* & y.\n", source="ok.md")
     assert note.title == "R&D at *scale* & more"
+
+
+def test_a_note_file_over_5_mb_is_refused_before_it_is_read(store, tmp_path):
+    from bot.importer import import_paths
+    from tests.fixtures.hostile import claims_first_note
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "big.md").write_bytes(claims_first_note(6 * 1024 * 1024))
+    (tmp_path / "notes" / "ok.md").write_text("---\ntitle: Fine\n---\n\nBody.\n", encoding="utf-8")
+    report = import_paths(store, [tmp_path / "notes"])
+    assert report.imported == 1
+    [(path, why)] = report.failed
+    assert path.endswith("big.md") and "the note is too large (6.0 MB; notes are limited to 5 MB)" in why
