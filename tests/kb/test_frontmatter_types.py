@@ -110,3 +110,12 @@ def test_a_note_file_over_5_mb_is_refused_before_it_is_read(store, tmp_path):
     assert report.imported == 1
     [(path, why)] = report.failed
     assert path.endswith("big.md") and "the note is too large (6.0 MB; notes are limited to 5 MB)" in why
+
+
+def test_a_note_with_more_than_1000_claims_is_refused_naming_the_field():
+    bullets = "".join(f"- claim number {i} here\n" for i in range(1_001))
+    with pytest.raises(NoteError) as caught:
+        parse_text(f"---\ntitle: Many\n---\n\n## Key Claims\n\n{bullets}", source="many.md")
+    assert str(caught.value) == "many.md: claims: 1,001 of them; a note holds at most 1,000"
+    note = parse_text(f"---\ntitle: Many\n---\n\n## Key Claims\n\n{bullets.rsplit('- ', 1)[0]}", source="ok.md")
+    assert len(note.claims) == 1_000
