@@ -19,9 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.capture.budget import Budget, run_within  # noqa: E402
 from bot.capture.extract import extract_article  # noqa: E402
 from bot.capture.summarize import ExtractiveSummarizer  # noqa: E402
 from tests.fixtures.pages.corpus import known_share, load_corpus  # noqa: E402
+
+
+def _clip(data: bytes, url: str, summarizer: ExtractiveSummarizer) -> str:
+    extracted = extract_article(data, url)
+    if not extracted.little_text:
+        summarizer.summarize(extracted)
+    return extracted.title
 
 
 def pct(values: list[float], q: float) -> float:
@@ -40,6 +48,10 @@ def main() -> None:
     ours: list[float] = []
     bare: list[float] = []
     per_page: dict[str, list[float]] = {}
+    budget = Budget()
+    budgeted: list[float] = []  # the same work as a capture runs it: in a child forked under the budget
+    budgeted_cpu: list[float] = []  # its CPU: the parent's (fork, wait, unpickle) + the child's
+    plain_cpu: list[float] = []  # CPU of the same work in this process
     shares: dict[str, float] = {}
     for round_no in range(args.rounds + 1):  # round 0 warms imports and caches, not counted
         for page in corpus:
@@ -51,6 +63,13 @@ def main() -> None:
             start = time.perf_counter()
             trafilatura.extract(page.data, url=url)
             bare_ms = (time.perf_counter() - start) * 1000
+            start, cpu_start = time.perf_counter(), time.process_time()
+            outcome = run_within(budget, lambda data=page.data, url=url: _clip(data, url, summarizer))
+            budgeted.append((time.perf_counter() - start) * 1000)
+            budgeted_cpu.append((time.process_time() - cpu_start + outcome.usage.cpu_seconds) * 1000)
+            cpu_start = time.process_time()
+            _clip(page.data, url, summarizer)
+            plain_cpu.append((time.process_time() - cpu_start) * 1000)
             if round_no == 0:
                 known = page.expected.get("known_sentences") or []
                 if known:
@@ -66,6 +85,11 @@ def main() -> None:
           f"   max {max(ours):7.1f} ms")
     print(f"  bare trafilatura    median {statistics.median(bare):7.1f} ms   p95 {pct(bare, 0.95):7.1f} ms"
           f"   (ours/bare median = {statistics.median(ours) / statistics.median(bare):.2f})")
+    budgeted, budgeted_cpu, plain_cpu = (v[len(corpus):] for v in (budgeted, budgeted_cpu, plain_cpu))  # round 0
+    print(f"  within the budget   median {statistics.median(budgeted):7.1f} ms   p95 {pct(budgeted, 0.95):7.1f} ms"
+          "   (the same in a child forked under RLIMIT_CPU/AS/DATA, as a capture runs it)")
+    print(f"  CPU per page        median {statistics.median(plain_cpu):7.1f} ms in this process, "
+          f"{statistics.median(budgeted_cpu):.1f} ms within the budget (parent + child: the fork's cost)")
     print(f"  peak RSS of this process: {peak_mb:.0f} MB")
     for name, values in sorted(per_page.items()):
         print(f"    {name:28s} {statistics.median(values):7.1f} ms")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.capture import caps, linear
 from bot.kb.notes import one_line
 from bot.kb.terms import words
 
@@ -27,6 +28,10 @@ LITTLE_TEXT_SENTENCES = 3
 # Pages larger than this (characters of HTML) skip trafilatura's fallback extractors: on a 3 MB page they
 # took 600 ms of the extraction's 900 and changed nothing; on ordinary pages they are the better result.
 FAST_EXTRACTION_CHARS = 1_000_000
+# Characters of one paragraph handed at once to the inline-markup and sentence code: a longer one (a text
+# file without blank lines, a generated page) is cut into pieces of this size, at a space. Real paragraphs
+# are far shorter; the cap bounds whatever a pathological paragraph costs any pattern below.
+MAX_BLOCK_CHARS = 20_000
 
 
 class ExtractionError(Exception):
@@ -134,16 +139,12 @@ def decode_bytes(data: bytes | str, content_type_charset: str | None = None) -> 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[((?:[^\[\]]|\\\[|\\\])*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 _AUTOLINK = re.compile(r"<(?:https?|mailto):[^>\s]+>")
-_SUP = re.compile(r"<sup>.*?</sup>", re.S | re.I)
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_SUP_OPEN = re.compile(r"<sup>", re.I)
+_SUP_CLOSE = re.compile(r"</sup>", re.I)
 _CITATION = re.compile(r"\[(?:\d{1,3}|[a-z]|citation needed|edit)\]")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<])")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])")
-_EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
 _CODE = re.compile(r"`([^`]*)`")
 _ESC_MARK = "\ue000"
 
@@ -159,16 +160,18 @@ def inline_plain(text: str) -> str:
         escapes.append(match.group(1))
         return f"{_ESC_MARK}{len(escapes) - 1}{_ESC_MARK}"
 
-    text = _SUP.sub("", text)
-    text = _IMAGE.sub("", text)
+    # Emphasis, <sup>, images and tags go through bot.capture.linear: the regexes rescan the rest of the
+    # paragraph after each unclosed marker (quadratic: 60 s of CPU for 100 KB of "**a ").
+    text = linear.drop_spans(text, _SUP_OPEN, _SUP_CLOSE)
+    text = linear.drop_images(text)
     text = _AUTOLINK.sub("", text)
     text = _LINK.sub(lambda m: m.group(1), text)
     text = _ESCAPE.sub(keep, text)
     text = _CODE.sub(lambda m: m.group(1), text)
-    text = _STRONG.sub(r"\2", text)
-    text = _EM_STAR.sub(r"\1", text)
-    text = _EM_UNDER.sub(r"\1", text)
-    text = _TAG.sub("", text)
+    text = linear.strip_strong(text)
+    text = linear.strip_em_star(text)
+    text = linear.strip_em_under(text)
+    text = linear.drop_tags(text)
     text = re.sub(f"{_ESC_MARK}(\\d+){_ESC_MARK}", lambda m: escapes[int(m.group(1))], text)
     text = _CITATION.sub("", text)
     return one_line(text)
@@ -193,6 +196,7 @@ def iter_blocks(markdown: str) -> Iterator[Block]:
     heading is kept as the ``heading`` of the blocks under it.
     """
     current: list[str] = []
+    size = 0
     in_quote = in_fence = in_item = False
     heading: str | None = None
     for raw in [*(markdown or "").splitlines(), ""]:
@@ -206,6 +210,7 @@ def iter_blocks(markdown: str) -> Iterator[Block]:
         if current and not in_fence and (is_fence or skip or item or quote != in_quote):
             block = inline_plain(" ".join(current))
             current.clear()
+            size = 0
             if block:
                 yield Block(block, heading, "quote" if in_quote else "item" if in_item else "p")
         if is_heading and not in_fence:
@@ -220,7 +225,28 @@ def iter_blocks(markdown: str) -> Iterator[Block]:
         in_quote = quote
         if not current:
             in_item = item
-        current.append(_LIST_ITEM.sub("", body, count=1))
+        for piece in _capped(_LIST_ITEM.sub("", body, count=1)):
+            if current and size + len(piece) > MAX_BLOCK_CHARS:  # an endless "paragraph": cut it
+                block = inline_plain(" ".join(current))
+                current.clear()
+                size = 0
+                if block:
+                    yield Block(block, heading, "quote" if in_quote else "item" if in_item else "p")
+            current.append(piece)
+            size += len(piece) + 1
+
+
+def _capped(line: str) -> list[str]:
+    """A line longer than ``MAX_BLOCK_CHARS`` in pieces, each cut at its last space (or hard)."""
+    if len(line) <= MAX_BLOCK_CHARS:
+        return [line]
+    pieces = []
+    while len(line) > MAX_BLOCK_CHARS:
+        cut = line.rfind(" ", MAX_BLOCK_CHARS // 2, MAX_BLOCK_CHARS)
+        cut = cut if cut > 0 else MAX_BLOCK_CHARS
+        pieces.append(line[:cut])
+        line = line[cut:].lstrip()
+    return [*pieces, line] if line else pieces
 
 
 def iter_prose_blocks(markdown: str) -> Iterator[str]:
@@ -269,7 +295,9 @@ _ABBREVIATIONS_TEXT = """
     univ gen gov sen rep mt ft jan feb mar apr jun jul aug sep sept oct nov dec ca cf op vol ed eds pp p
     u.s u.k u.n e.u a.m p.m ph.d m.d b.a m.a"""
 _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
-_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’»)\]]*)(\s+)(?=[\"'“‘«(\[]?([^\W\d_]|\d))")
+# Only from the start of a punctuation run, and the run taken whole: tried from every dot of "....",
+# the run was rescanned from each (quadratic); no match can start inside a run anyway.
+_BOUNDARY = re.compile(r"(?<![.!?…])([.!?…]++)([\"'”’»)\]]*)(\s+)(?=[\"'“‘«(\[]?([^\W\d_]|\d))")
 _CJK_BOUNDARY = re.compile(r"([。！？]+[」』）】\"”]*)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -307,7 +335,8 @@ def split_sentences(text: str) -> list[str]:
     last_close, last_straight = text.rfind("”"), text.rfind('"')
     for match in _BOUNDARY.finditer(text):
         end = match.end(2)
-        before = text[start : match.start(1)]
+        # only its last word matters: a window, or skipped boundaries ("a. a. a. …") re-slice the whole text
+        before = text[max(start, match.start(1) - 100) : match.start(1)]
         if match.group(1) == "." and _is_abbreviation(before):
             continue
         if match.group(4).islower() and not _lowercase_start_ok(before, match.group(1)):
@@ -595,6 +624,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
     from bot.capture.pagemeta import page_titles, pick_title
 
     text_html = _XML_DECL.sub("", decode_bytes(html, content_type_charset), count=1)
+    caps.check_markup(text_html)  # a tag with thousands of attributes is quadratic in lxml: refused first
     tree = load_html(text_html) if text_html.strip() else None
     if tree is None:
         return Extracted(url=url, title=url, little_text=True, problem="not an HTML page")

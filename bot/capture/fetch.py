@@ -37,7 +37,9 @@ Decisions where the brief was silent:
 - ``Fetched.headers`` has lower-case names; repeated headers are joined with ``", "``.
 - ``ssl_context`` is an extra keyword for private CAs (and tests); the default verifies system roots.
 - 408, 425, 429, 5xx, timeouts, connection and DNS-temporary errors are transient; everything else
-  (refusals, other 4xx, too large, wrong type, unknown host, bad certificate) is permanent.
+  (refusals, other 4xx, too large, wrong type, unknown host, bad certificate) is permanent — including
+  host names DNS cannot carry (a label over 63 characters), impossible statuses (600–999) and answers
+  http.client refuses as malformed (over 100 headers, a header line over 64 KB, a non-HTTP status line).
 - DNS resolution itself is not interruptible, so the deadline is checked around it, not during it.
 """
 
@@ -95,6 +97,10 @@ MAX_REDIRECTS = 5
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf;q=0.9,text/markdown;q=0.8,text/plain;q=0.7"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
+# http.client's complaints about an answer's form are permanent (the server will send the same again),
+# except a connection dropped before or during the answer, and a client-side state error.
+_MALFORMED = http.client.HTTPException
+_DROPPED = (http.client.RemoteDisconnected, http.client.IncompleteRead, http.client.ImproperConnectionState)
 _CHUNK = 64 * 1024
 _HOSTNAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -184,7 +190,7 @@ class HTTPStatusError(FetchError):
             phrase = reason.strip()
         super().__init__(
             f"HTTP {status} {phrase}".strip(),
-            permanent=not (status >= 500 or status in _TRANSIENT_STATUSES),
+            permanent=not (500 <= status <= 599 or status in _TRANSIENT_STATUSES),  # 999: no retry fixes it
         )
         self.status = status
         self.retry_after = retry_after
@@ -462,6 +468,8 @@ def _vet(url: str, allow: Allowlist, resolver: Resolver) -> _Target:
     if literal is None:
         if not _HOSTNAME.fullmatch(host):
             raise Refused(f"refused: invalid host name {host!r}")
+        if len(host) > 253 or any(len(label) > 63 for label in host.split(".")):
+            raise Refused(f"refused: invalid host name {host[:80]!r}… (DNS allows 63 characters a label, 253 in all)")
         check_host(host, allow)
         addresses = _resolve(host, port, resolver)
     elif isinstance(literal, ipaddress.IPv4Address):
@@ -488,7 +496,9 @@ def _resolve(host: str, port: int, resolver: Resolver) -> tuple[tuple[int, tuple
     except socket.gaierror as exc:
         gone = exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME))
         raise ConnectionFailed(f"cannot resolve {host}: {exc.strerror}", permanent=gone) from exc
-    except (OSError, UnicodeError) as exc:
+    except UnicodeError as exc:  # the name cannot be encoded for DNS: no retry can fix that
+        raise ConnectionFailed(f"cannot resolve {host[:80]}: {exc}", permanent=True) from exc
+    except OSError as exc:
         raise ConnectionFailed(f"cannot resolve {host}: {exc}") from exc
     seen: dict[tuple[Any, ...], int] = {}
     for family, _type, _proto, _canon, sockaddr in infos:
@@ -540,7 +550,12 @@ def _attempt(
     except ssl.SSLCertVerificationError as exc:
         message = f"TLS certificate of {target.host} rejected: {exc.verify_message or exc.reason}"
         raise ConnectionFailed(message, permanent=True) from exc
-    except (OSError, http.client.HTTPException) as exc:
+    except _MALFORMED as exc:  # over 100 headers, a header line over 64 KB, a status line that is not HTTP
+        if isinstance(exc, _DROPPED):
+            raise ConnectionFailed(f"connection to {target.host} failed: {exc or type(exc).__name__}") from exc
+        detail = str(exc)[:120] or type(exc).__name__
+        raise ConnectionFailed(f"malformed answer from {target.host}: {detail}", permanent=True) from exc
+    except OSError as exc:
         raise ConnectionFailed(f"connection to {target.host} failed: {exc or type(exc).__name__}") from exc
     finally:
         if response is not None:

@@ -14,12 +14,21 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from bot.capture.budget import BudgetExceeded
 from bot.capture.extract import Extracted, ExtractionError, has_little_text, layout_blocks, split_sentences
 from bot.kb.notes import one_line
 
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 100  # text of later pages is rarely summarised and costs ~10-50 ms a page to extract
+# Caps checked before pypdf interprets a page: its drawing instructions (content streams and forms, decoded)
+# cost ~1 s per MB to extract text from, and one small compressed stream can be shared by every page.
+# A real page holds 5-100 KB; a page over the cap is a drawing (its text is skipped), and reading stops
+# once the document has used its share. Text is capped too, per page and per document.
+MAX_PAGE_CONTENT = 1_000_000
+MAX_DOCUMENT_CONTENT = 5_000_000
+MAX_PAGE_TEXT = 100_000
+MAX_DOCUMENT_TEXT = 1_000_000
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\n(?=[a-z])")
 _JUNK_TITLE = re.compile(r"^(untitled|microsoft (word|powerpoint) - .*|.*\.(pdf|docx?|tex|dvi|pptx?))$", re.I)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|,|\band\b|&)\s*")
@@ -75,7 +84,7 @@ def extract_pdf(data: bytes, url: str, *, max_pages: int = MAX_PAGES) -> Extract
     try:
         reader = _open(data)
         total = len(reader.pages)
-        pages = [clean_page(reader.pages[i].extract_text() or "") for i in range(min(total, max_pages))]
+        pages, skipped = _read_pages(reader, min(total, max_pages))
         info = reader.metadata or {}
         meta_title = getattr(info, "title", None)
         raw_author = getattr(info, "author", None)
@@ -83,7 +92,7 @@ def extract_pdf(data: bytes, url: str, *, max_pages: int = MAX_PAGES) -> Extract
             published = _date(getattr(info, "creation_date", None))
         except Exception:  # malformed /CreationDate strings are common
             published = None
-    except ExtractionError:
+    except (ExtractionError, BudgetExceeded, MemoryError):
         raise
     except Exception as exc:
         log.info("unreadable PDF %s: %s", url, exc)
@@ -111,5 +120,55 @@ def extract_pdf(data: bytes, url: str, *, max_pages: int = MAX_PAGES) -> Extract
         little_text=little,
         pages=pages,
         meta=meta,
-        problem="the PDF has no text layer (a scan?)" if not any(pages) else None,
+        problem=_problem(pages, skipped),
     )
+
+
+def _problem(pages: list[str], skipped: int) -> str | None:
+    if skipped:
+        return f"{skipped} page(s) too large to read (over {MAX_PAGE_CONTENT // 1_000_000} MB of drawing instructions)"
+    return "the PDF has no text layer (a scan?)" if not any(pages) else None
+
+
+def _read_pages(reader: Any, count: int) -> tuple[list[str], int]:
+    """Text of the first ``count`` pages within the caps; and how many pages were skipped as too large."""
+    pages: list[str] = []
+    skipped = used = chars = 0
+    for i in range(count):
+        page = reader.pages[i]
+        size = content_size(page)
+        used += size
+        if size > MAX_PAGE_CONTENT:
+            pages.append("")
+            skipped += 1
+        else:
+            text = clean_page(page.extract_text() or "")[:MAX_PAGE_TEXT]
+            chars += len(text)
+            pages.append(text)
+        if used > MAX_DOCUMENT_CONTENT or chars > MAX_DOCUMENT_TEXT:
+            break
+    if pages and skipped == len(pages):
+        megabytes = MAX_PAGE_CONTENT // 1_000_000
+        raise BudgetExceeded(f"its pages hold more than {megabytes} MB of drawing instructions each")
+    return pages, skipped
+
+
+def content_size(page: Any) -> int:
+    """Decoded bytes of a page's drawing instructions: its content streams and the forms it draws."""
+    from pypdf.generic import ArrayObject
+
+    streams: list[Any] = []
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    if isinstance(contents, ArrayObject):
+        streams += [item.get_object() for item in contents]
+    elif contents is not None:
+        streams.append(contents)
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    if xobjects is not None:
+        for item in xobjects.get_object().values():
+            form = item.get_object()
+            if form.get("/Subtype") == "/Form":
+                streams.append(form)
+    return sum(len(stream.get_data()) for stream in streams if hasattr(stream, "get_data"))

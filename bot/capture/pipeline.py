@@ -4,18 +4,24 @@
 
 Failures never raise: they come back with a readable ``error`` and ``permanent`` (should a queue
 retry?), so the caller can reply in the thread and keep the job for ``deskbot`` to retry.
+
+Extraction, summarising and parsing an uploaded note run in a child forked per capture under a CPU and
+memory budget (``bot.capture.budget``); the fetch (its own deadlines and byte caps) and the store stay
+in the caller's process. A capture over budget fails *permanently*: it would fail the same way again.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.capture.budget import Budget, BudgetExceeded, ChildStuck, Usage, run_within
 from bot.kb.notes import Note, url_note_id
 from bot.kb.now import wall_clock
 from bot.kb.store import Mention, Store
@@ -35,6 +41,7 @@ class CaptureResult:
     permanent: bool = True
     first: Mention | None = None  # for duplicates: the first posting
     notices: list[str] = field(default_factory=list)  # e.g. "little text extracted"
+    usage: Usage | None = None  # CPU and memory the budgeted part used (None when it did not run)
 
 
 @dataclass
@@ -50,6 +57,7 @@ class CaptureOptions:
     papers: Any = None  # papers.apis.PaperAPIs: scholarly links read from the open APIs (None: as web pages)
     youtube_proxy: Any = None  # youtube-transcript-api ProxyConfig (DESKBOT_YOUTUBE_PROXY)
     youtube_meta: Callable[[str], dict[str, Any]] | None = None  # video id → public details (no transcript)
+    budget: Budget = field(default_factory=Budget)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -99,23 +107,30 @@ def capture_url(
     if paper is not None:
         return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment)
     try:
+        read: Callable[[], Any]
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
-            extracted = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
-                                      proxy=options.youtube_proxy, metadata=options.youtube_meta)
+            video = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
+                                  proxy=options.youtube_proxy, metadata=options.youtube_meta)
+            read = lambda: video  # noqa: E731 - the transcript is fetched here; summarising is budgeted
         else:
-            paper = arxiv_id(canonical)
-            fetched = _fetch(f"https://arxiv.org/pdf/{paper}" if paper else url, options)
+            arxiv = arxiv_id(canonical)
+            fetched = _fetch(f"https://arxiv.org/pdf/{arxiv}" if arxiv else url, options)
             if options.papers is not None and (cited := _cited_doi(fetched)) is not None:
                 # a journal's page (often a paywall) that names its DOI: the open metadata and text instead
                 return _capture_paper(store, cited, url, options, channel=channel, user=user, ts=ts, moment=moment)
-            extracted = extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
-            if paper:
-                extracted.url = url  # the abstract page people posted, not the PDF fetched for its text
+            shown = url if arxiv else None  # arXiv: the abstract page people posted, not the PDF fetched
+
+            def read() -> Any:
+                extracted = extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
+                extracted.url = shown or extracted.url
+                return extracted
+
+        clipped = _read_within(options, read)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment,
+    return _store_capture(store, clipped, options, channel=channel, user=user, ts=ts, moment=moment,
                           identity=canonical)
 
 
@@ -252,6 +267,13 @@ def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None 
 def _failure(url: str, exc: Exception) -> CaptureResult:
     from bot.capture.fetch import FetchError
 
+    if isinstance(exc, BudgetExceeded):
+        used = f"{exc.usage.cpu_seconds:.1f} s CPU, peak {exc.usage.peak_rss_bytes // 2**20} MB" if exc.usage else "?"
+        log.warning("capture of %s over budget: %s (%s)", url, exc.reason, used)
+        return CaptureResult("failed", url=url, error=exc.user_text(), permanent=True, usage=exc.usage)
+    if isinstance(exc, ChildStuck):
+        log.warning("capture of %s: %s", url, exc)
+        return CaptureResult("failed", url=url, error=str(exc), permanent=False)
     if isinstance(exc, FetchError):
         return CaptureResult("failed", url=url, error=str(exc), permanent=exc.permanent)
     name = type(exc).__name__
@@ -261,9 +283,67 @@ def _failure(url: str, exc: Exception) -> CaptureResult:
     return CaptureResult("failed", url=url, error=f"could not capture this link ({name})", permanent=False)
 
 
+@dataclass
+class Clipped:
+    """What the budgeted child hands back: the extracted source, its summary, and what that cost."""
+
+    extracted: Any
+    summary: Any
+    usage: Usage | None = None
+
+
+def _summarised(read: Callable[[], Any], options: CaptureOptions) -> tuple[Any, Any]:
+    """Extract (``read``) and summarise: the CPU-bound part of a capture, run within the budget."""
+    from bot.capture.summarize import summarize
+
+    extracted = read()
+    return extracted, summarize(extracted, options.summarizer)
+
+
+def within_budget(options: CaptureOptions, work: Callable[[], Any]) -> Any:
+    """``work()`` in a child under ``options.budget`` (see ``bot.capture.budget``); its value and usage."""
+    _warm()
+    return run_within(options.budget, work)
+
+
+def _read_within(options: CaptureOptions, read: Callable[[], Any]) -> Clipped:
+    outcome = within_budget(options, lambda: _summarised(read, options))
+    extracted, summary = outcome.value
+    return Clipped(extracted, summary, outcome.usage)
+
+
+_WARM: list[bool] = []
+_WARMING = threading.Lock()
+
+
+def _warm() -> None:
+    """Import every module a child may need and run one tiny clip here, once, before any fork.
+
+    Two reasons. Speed: each forked child starts warm (a cold one would import trafilatura and fill its
+    caches for every capture: ~0.3 s). Safety: a fork copies no thread but its own, so a module another
+    thread was importing at that moment stays locked forever in the child (seen: consumer threads forking
+    while one of them was still importing trafilatura). Every thread waits here until warming is done.
+    """
+    with _WARMING:
+        if _WARM:
+            return
+        import pypdf  # noqa: F401 - imported for the children
+
+        from bot.capture import decay_rules, extract, pagemeta, pdf  # noqa: F401
+        from bot.capture.summarize import summarize
+        from bot.kb import links, noteformats  # noqa: F401 - uploaded notes are parsed in the child
+
+        sample = Path(__file__).resolve().parent.parent / "samples" / "sample-article.html"
+        try:
+            summarize(extract_bytes(sample.read_bytes(), "https://desk-research.example/sample", "text/html"))
+        except Exception:  # noqa: BLE001 - warming is an optimisation only
+            log.debug("could not warm the extractors", exc_info=True)
+        _WARM.append(True)
+
+
 def _store_capture(
     store: Store,
-    extracted: Any,
+    source: Any,
     options: CaptureOptions,
     *,
     channel: str | None,
@@ -272,11 +352,13 @@ def _store_capture(
     moment: datetime,
     identity: str | None = None,
 ) -> CaptureResult:
-    """Summarise and store. ``identity``: the canonical form of the posted link, which the note id derives
-    from even when the fetch was redirected elsewhere (the note shows where it landed)."""
-    from bot.capture.summarize import note_from, summarize
+    """Summarise (within the budget, unless ``source`` is already a :class:`Clipped`) and store.
+    ``identity``: the canonical form of the posted link, which the note id derives from even when the
+    fetch was redirected elsewhere (the note shows where it landed)."""
+    from bot.capture.summarize import note_from
 
-    summary = summarize(extracted, options.summarizer)
+    clipped = source if isinstance(source, Clipped) else _read_within(options, lambda: source)
+    extracted, summary = clipped.extracted, clipped.summary
     note = note_from(extracted, summary, channel=channel, owner=user, clipped=moment,
                      team=_team_labels(store, extracted.url, summary.tags, channel))
     if identity:
@@ -293,7 +375,8 @@ def _store_capture(
         notices.append("little text extracted (paywall or JavaScript page?): no summary made")
     if extracted.problem:
         notices.append(extracted.problem)
-    return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices)
+    return CaptureResult("captured", url=note.url, note=store.get_note(note.id), notices=notices,
+                         usage=clipped.usage)
 
 
 def _team_labels(store: Store, url: str, tags: list[str], channel: str | None) -> list[Any]:
@@ -325,10 +408,11 @@ def capture_local(
     if known is not None:
         return known
     try:
-        extracted = extract_bytes(path.read_bytes(), url, content_type)
+        data = path.read_bytes()
+        clipped = _read_within(options, lambda: extract_bytes(data, url, content_type))
     except Exception as exc:  # noqa: BLE001
         return _failure(url, exc)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=None, moment=_now(now),
+    return _store_capture(store, clipped, options, channel=channel, user=user, ts=None, moment=_now(now),
                           identity=canonical)
 
 
@@ -353,9 +437,12 @@ def capture_upload(
     suffix = Path(filename).suffix.lower()
     if suffix in {".md", ".markdown", ".txt"} or content_type.split(";")[0].strip() in TEXT_TYPES:
         try:
-            note = parse_text(data.decode("utf-8", errors="replace"), source=filename)
+            parsed = within_budget(options, lambda: parse_text(data.decode("utf-8", errors="replace"), source=filename))
+            note = parsed.value
         except NoteError as exc:
             return CaptureResult("failed", url=url, error=str(exc), permanent=True)
+        except Exception as exc:  # noqa: BLE001 - over budget, or the child died: said in words
+            return _failure(filename, exc)
         if (taken := _note_it_would_replace(store, note.id, note.url)) is not None:
             return _mention_instead(store, taken, url=note.url or url, channel=channel, user=user, ts=ts, moment=moment)
         _as_upload(note, user=user, channel=channel, moment=moment)
@@ -365,19 +452,24 @@ def capture_upload(
         store.add_mention(note.id, url=note.url or url, channel=channel, ts=ts, user=user, at=moment)
         if options.vault:
             write_to_vault(store, note.id, options.vault)
-        return CaptureResult("captured", url=note.url, note=store.get_note(note.id))
+        return CaptureResult("captured", url=note.url, note=store.get_note(note.id), usage=parsed.usage)
     source = url or f"file:{filename}"
     if (taken := _note_it_would_replace(store, None, source)) is not None:  # the same file shared again
         return _mention_instead(store, taken, url=url, channel=channel, user=user, ts=ts, moment=moment)
-    try:
+
+    def read() -> Any:
         extracted = extract_bytes(data, source, content_type)
+        if not extracted.title or extracted.title == extracted.url:
+            extracted.title = Path(filename).stem
+        return extracted
+
+    try:
+        clipped = _read_within(options, read)
     except Exception as exc:  # noqa: BLE001
         return _failure(filename, exc)
-    if not extracted.title or extracted.title == extracted.url:
-        extracted.title = Path(filename).stem
-    if (taken := _note_it_would_replace(store, None, extracted.url)) is not None:
+    if (taken := _note_it_would_replace(store, None, clipped.extracted.url)) is not None:
         return _mention_instead(store, taken, url=url, channel=channel, user=user, ts=ts, moment=moment)
-    return _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    return _store_capture(store, clipped, options, channel=channel, user=user, ts=ts, moment=moment)
 
 
 UPLOAD_MATCHES_NOTE = ("this file has the id or the URL of a note already stored: it was recorded as one more "

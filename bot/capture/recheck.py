@@ -104,8 +104,10 @@ class Target:
 
 def check_one(target: Target, fetcher: Fetcher, *, deadline: float, now: datetime) -> SourceCheck:
     """Fetch one source and compare; every failure becomes a status, never an exception."""
+    from bot.capture.budget import BudgetExceeded
     from bot.capture.extract import plain_text
     from bot.capture.fetch import FetchError, FetchTimeout, HTTPStatusError
+    from bot.capture.pipeline import CaptureOptions, within_budget
 
     try:
         fetched = fetcher(target.url, deadline=deadline)
@@ -119,8 +121,10 @@ def check_one(target: Target, fetcher: Fetcher, *, deadline: float, now: datetim
     clipped = plain_text(target.clipped) if target.clipped.strip() else ""
     if not clipped:
         return SourceCheck(target.note_id, REACHABLE, None, "", now)
-    try:
-        current = page_text(fetched)
+    try:  # within a capture's budget, as when it was clipped: the page may have turned hostile since
+        current = within_budget(CaptureOptions(), lambda: page_text(fetched)).value
+    except BudgetExceeded as exc:
+        return SourceCheck(target.note_id, CHANGED, 0.0, f"page could not be read: {exc.user_text()}", now)
     except Exception as exc:  # noqa: BLE001 - an unreadable page is a result to show, not a crash
         return SourceCheck(target.note_id, CHANGED, 0.0, f"page could not be read: {type(exc).__name__}", now)
     status, score = classify(clipped, current)

@@ -36,6 +36,16 @@ class NoteError(ValueError):
     """A note that cannot be imported; ``str()`` is the user-facing reason."""
 
 
+# The largest note file read: a 3-hour transcript is ~200 KB, a book ~1-2 MB. Parsing and storing take
+# ~25x the file's size in memory, so this keeps a note far inside a capture's 512 MB budget.
+MAX_NOTE_BYTES = 5 * 1024 * 1024
+
+
+def _too_large(size: int) -> str:
+    limit = MAX_NOTE_BYTES // 1024 // 1024
+    return f"the note is too large ({size / 1024 / 1024:.1f} MB; notes are limited to {limit} MB)"
+
+
 _PLAIN_DATES = re.compile(r"^\s*last_validated:\s*(\S+)(?:\s+decay_rate:\s*(\S+))?\s*$", re.M)
 _PLAIN_DECAY = re.compile(r"^\s*decay_rate:\s*(\S+)\s*$", re.M)
 _BULLET = re.compile(r"^\s*(?:[•\-*+·]|\d+[.)])\s+(.*)$")
@@ -68,6 +78,9 @@ def parse_file(path: str | Path) -> Note:
     """Read and parse one file; errors name the file."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTE_BYTES:  # refused before reading: a 50 MB note took ~2 GB to parse and store
+            raise NoteError(f"{path}: {_too_large(size)}")
         raw = path.read_bytes()
     except OSError as exc:
         raise NoteError(f"{path}: cannot read ({exc.strerror or exc})") from exc
@@ -80,25 +93,44 @@ def parse_file(path: str | Path) -> Note:
 
 def parse_text(text: str, source: str = "<text>") -> Note:
     """Parse one note's text; ``source`` is only used to name the file in errors."""
+    if len(text) > MAX_NOTE_BYTES:
+        raise NoteError(f"{source}: {_too_large(len(text))}")
     try:
-        split = split_frontmatter(text)
-        if split:
-            meta = _load_yaml(split[0])
-            body = split[1]
-            if meta.get(FORMAT_MARK):
-                return _parse_deskbot(meta, body)
-            return _parse_markdown(meta, body, source)
-        if text.lstrip().startswith("---\n") or text.lstrip().startswith("---\r\n"):
-            raise NoteError("malformed YAML frontmatter: no closing '---' line")
-        if not text.strip():
-            raise NoteError("empty note: no text")
-        if _is_plain_note(text):
-            return _parse_plain(text)
-        return _parse_markdown({}, text, source)  # ordinary markdown (an Obsidian note): no frontmatter needed
+        return _within_limits(_parse(text, source))
     except NoteError as exc:
         raise NoteError(f"{source}: {exc}") from None
     except DecayError as exc:
         raise NoteError(f"{source}: {exc}") from None
+
+
+def _parse(text: str, source: str) -> Note:
+    split = split_frontmatter(text)
+    if split:
+        meta = _load_yaml(split[0])
+        body = split[1]
+        if meta.get(FORMAT_MARK):
+            return _parse_deskbot(meta, body)
+        return _parse_markdown(meta, body, source)
+    if text.lstrip().startswith("---\n") or text.lstrip().startswith("---\r\n"):
+        raise NoteError("malformed YAML frontmatter: no closing '---' line")
+    if not text.strip():
+        raise NoteError("empty note: no text")
+    if _is_plain_note(text):
+        return _parse_plain(text)
+    return _parse_markdown({}, text, source)  # ordinary markdown (an Obsidian note): no frontmatter needed
+
+
+# Items of one note: each becomes rows (and index entries) in the store, and lines in a reply. Real notes
+# have 3-50 claims; 100,000 one-line bullets (2.5 MB) took 1 s and 140 MB to store, outside any budget.
+MAX_ITEMS = 1_000
+
+
+def _within_limits(note: Note) -> Note:
+    for field in ("claims", "highlights", "quotes", "tags", "related", "validations"):
+        count = len(getattr(note, field))
+        if count > MAX_ITEMS:
+            raise NoteError(f"{field}: {count:,} of them; a note holds at most {MAX_ITEMS:,}")
+    return note
 
 
 # ---------------------------------------------------------------- shared value parsers
@@ -122,9 +154,38 @@ def split_frontmatter(text: str) -> tuple[str, str] | None:
         pos = nxt + 1
 
 
+def _refuse_aliases(block: str) -> None:
+    """YAML anchors and aliases are refused: nine nested levels of ``*a`` in 300 bytes stand for 10⁹ strings,
+    and every ``repr``/``json.dumps`` of the loaded value would expand them (2.2 GB, then MemoryError).
+    Notes never need them. Only a block holding ``&`` or ``*`` is scanned (as parser events, no values built)."""
+    if "&" not in block and "*" not in block:
+        return
+    key: str | None = None  # the top-level key being read, to name it in the error
+    depth = 0
+    is_key = True
+    for event in yaml.parse(block, Loader=YamlLoader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor:
+            where = f"{key}: " if key else ""
+            raise NoteError(f"{where}YAML anchors and aliases (&{anchor} / *{anchor}) are not accepted in "
+                            "frontmatter; write the value out")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+            is_key = is_key or depth == 1
+        elif isinstance(event, yaml.ScalarEvent) and depth == 1:
+            if is_key:
+                key = event.value
+            is_key = not is_key
+
+
 def _load_yaml(block: str) -> dict[str, Any]:
     try:
+        _refuse_aliases(block)
         meta = yaml.load(block, Loader=YamlLoader)  # noqa: S506 - a safe loader
+    except NoteError:
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
@@ -144,30 +205,49 @@ def parse_date(value: Any, field: str) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date(), field)
     if isinstance(value, date):
-        return value
+        return _in_range(value, field)
+    if isinstance(value, (dict, list)):
+        raise NoteError(f"{field}: expected a date (YYYY-MM-DD), got {_shape(value)}")
     text = str(value).strip()
     try:
-        return date.fromisoformat(text[:10])
+        return _in_range(date.fromisoformat(text[:10]), field)
     except ValueError:
-        raise NoteError(f"{field}: {text!r} is not a date (expected YYYY-MM-DD)") from None
+        raise NoteError(f"{field}: {text[:40]!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+MAX_YEAR = 2999  # a due date is computed from every date: 9999-12-31 plus the decay would overflow
+
+
+def _in_range(day: date, field: str) -> date:
+    if day.year > MAX_YEAR:
+        raise NoteError(f"{field}: {day.isoformat()} is too far in the future (after {MAX_YEAR})")
+    return day
 
 
 def parse_datetime(value: Any, field: str) -> datetime | None:
     """Clipping times come as '2025-12-23 13:00', ISO 8601 with zone, or a bare date."""
     if value is None or value == "":
         return None
+    if isinstance(value, (dict, list)):
+        raise NoteError(f"{field}: expected a date/time (YYYY-MM-DD HH:MM), got {_shape(value)}")
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else _naive_utc(value)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    text = str(value).strip().replace("Z", "+00:00")
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise NoteError(f"{field}: {text[:40]!r} is not a date/time (expected YYYY-MM-DD HH:MM)") from None
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise NoteError(f"{field}: {str(value)!r} is not a date/time (expected YYYY-MM-DD HH:MM)") from None
-    return _naive_utc(parsed) if parsed.tzinfo else parsed
+        parsed = _naive_utc(parsed) if parsed.tzinfo else parsed
+    except OverflowError:
+        raise NoteError(f"{field}: {parsed.isoformat()} is out of range") from None
+    _in_range(parsed.date(), field)
+    return parsed
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -191,14 +271,14 @@ def _t_from_link(link: str | None, stamp: str | None) -> int | None:
     return _seconds(stamp) if stamp else None
 
 
-def _tags(value: Any) -> list[str]:
+def _tags(value: Any, field: str = "tags") -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [t for t in re.split(r"[,\s]+", value) if t]
     if isinstance(value, list):
-        return [str(t) for t in value if t is not None and str(t).strip()]
-    raise NoteError(f"tags: expected a list or a string, got {type(value).__name__}")
+        return [_scalar_text(t, f"{field}[{n}]") for n, t in enumerate(value) if t is not None and str(t).strip()]
+    raise NoteError(f"{field}: expected a list or a string, got {_shape(value)}")
 
 
 def _authors(value: Any) -> str | None:
@@ -214,7 +294,12 @@ def _looks_like_url(value: Any) -> bool:
 
 
 def _decay(value: Any) -> str | None:
-    return normalize_rate(None if value is None else str(value))
+    if isinstance(value, (dict, list)):
+        raise NoteError(f"decay_rate: expected slow, medium, fast or NNd / NNw, got {_shape(value)}")
+    try:
+        return normalize_rate(None if value is None else str(value))
+    except DecayError as exc:
+        raise NoteError(f"decay_rate: {exc}") from None
 
 
 # ---------------------------------------------------------------- format 2: plain text (seed 000)
@@ -273,14 +358,15 @@ def _paragraphs(lines: list[str]) -> str:
 
 def _bullets(lines: list[str]) -> list[str]:
     """Bullet items; a non-bullet line continues the previous item (wrapped text)."""
-    items: list[str] = []
+    items: list[list[str]] = []  # each item's lines, joined once: growing a string by += is quadratic
     for line in lines:
         m = _BULLET.match(line)
         if m:
-            items.append(m.group(1))
+            items.append([m.group(1)])
         elif line.strip() and items:
-            items[-1] += " " + line.strip()
-    return [one_line(i) for i in items if one_line(i)]
+            items[-1].append(line.strip())
+    joined = (one_line(" ".join(parts)) for parts in items)
+    return [item for item in joined if item]
 
 
 def _bullets_or_lines(lines: list[str]) -> list[str]:
@@ -539,65 +625,139 @@ def _quotes(section: str) -> list[Quote]:
 
 
 def _parse_deskbot(meta: dict[str, Any], body: str) -> Note:
+    """deskbot's own export; every field is type-checked, so a hand-edited file fails with its field's name."""
     version = meta.get(FORMAT_MARK)
     if version != 1:
         raise NoteError(f"deskbot: unsupported format version {version!r} (this deskbot reads 1)")
-    if not meta.get("id") or not meta.get("title"):
+    note_id, title = _text(meta, "id"), _text(meta, "title")
+    if not note_id or not title:
         raise NoteError("deskbot note without id or title")
-    kind = meta.get("kind", "article")
+    if any(ch < " " or ch == "\x7f" for ch in note_id):
+        raise NoteError(f"id: {note_id[:40]!r} contains control characters (a newline, a NUL…)")
     _, marker, source_text = body.partition(BODY_MARKER + "\n")
-    try:
-        claims = [_claim_from_dict(c) for c in meta.get("claims") or []]
-        highlights = [Quote(**_only(q, ("text", "heading", "speaker", "t"))) for q in meta.get("highlights") or []]
-        quotes = [Quote(**_only(q, ("text", "heading", "speaker", "t"))) for q in meta.get("quotes") or []]
-        validations = [
-            Validation(
-                at=parse_datetime(v.get("at"), "validations.at") or datetime(1970, 1, 1),
-                by=v.get("by"),
-                verdict=str(v.get("verdict", "valid")),
-                claim=v.get("claim"),
-            )
-            for v in meta.get("validations") or []
-        ]
-    except (TypeError, AttributeError) as exc:
-        raise NoteError(f"deskbot note: malformed claims/quotes/validations ({exc})") from None
     return Note(
-        id=str(meta["id"]),
-        title=str(meta["title"]),
-        kind=str(kind),
-        url=meta.get("url"),
+        id=note_id,
+        title=title,
+        kind=_text(meta, "kind") or "article",
+        url=_text(meta, "url"),
         clipped=parse_datetime(meta.get("clipped"), "clipped"),
-        channel=meta.get("slack_channel"),
-        owner=meta.get("owner"),
-        author=meta.get("author"),
-        site=meta.get("site"),
+        channel=_text(meta, "slack_channel"),
+        owner=_text(meta, "owner"),
+        author=_text(meta, "author"),
+        site=_text(meta, "site"),
         published=parse_date(meta.get("published"), "published"),
         tags=_tags(meta.get("tags")),
-        summary=str(meta.get("summary") or ""),
-        claims=claims,
-        highlights=highlights,
-        quotes=quotes,
-        sections={str(k): str(v) for k, v in (meta.get("sections") or {}).items()},
+        summary=_text(meta, "summary") or "",
+        claims=[_claim_from_dict(c, f"claims[{n}]") for n, c in enumerate(_list(meta, "claims"))],
+        highlights=[_quote_from_dict(q, f"highlights[{n}]") for n, q in enumerate(_list(meta, "highlights"))],
+        quotes=[_quote_from_dict(q, f"quotes[{n}]") for n, q in enumerate(_list(meta, "quotes"))],
+        sections={str(k): _scalar_text(v, f"sections.{k}") for k, v in _mapping(meta, "sections").items()},
         body=source_text if marker else "",
-        related=[str(r) for r in meta.get("related") or []],
-        source_id=meta.get("source_id"),
+        related=[_scalar_text(r, f"related[{n}]") for n, r in enumerate(_list(meta, "related"))],
+        source_id=_text(meta, "source_id"),
         last_validated=parse_date(meta.get("last_validated"), "last_validated"),
         decay_rate=_decay(meta.get("decay_rate")),
-        decay_reason=meta.get("decay_reason"),
-        validations=validations,
-        extra=dict(meta.get("extra") or {}),
-        flags=[str(f) for f in meta.get("flags") or []],
+        decay_reason=_text(meta, "decay_reason"),
+        validations=[_validation_from_dict(v, f"validations[{n}]") for n, v in enumerate(_list(meta, "validations"))],
+        extra=dict(_mapping(meta, "extra")),
+        flags=[_scalar_text(f, f"flags[{n}]") for n, f in enumerate(_list(meta, "flags"))],
     )
 
 
-def _only(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+# ---------------------------------------------------------------- typed frontmatter values
+# YAML gives any shape to any key; each reader accepts the shapes a field can have and otherwise raises a
+# NoteError that starts with the field's name ("claims[2].t: expected a whole number, got text").
+
+
+def _shape(value: Any) -> str:
+    names = {dict: "key: value pairs", list: "a list", str: "text", bool: "true/false", int: "a number",
+             float: "a number", date: "a date", datetime: "a date/time"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _scalar_text(value: Any, field: str) -> str:
+    if isinstance(value, (dict, list)) or value is None:
+        raise NoteError(f"{field}: expected text, got {_shape(value)}")
+    return str(value)
+
+
+def _text(meta: dict[str, Any], key: str, field: str | None = None) -> str | None:
+    value = meta.get(key)
+    return None if value is None or value == "" else _scalar_text(value, field or key)
+
+
+def _list(meta: dict[str, Any], key: str) -> list[Any]:
+    value = meta.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise NoteError(f"{key}: expected a list, got {_shape(value)}")
+    return value
+
+
+def _mapping(meta: dict[str, Any], key: str) -> dict[str, Any]:
+    value = meta.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise NoteError(f"{key}: expected key: value pairs, got {_shape(value)}")
+    return {str(k): v for k, v in value.items()}
+
+
+def _whole(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+        raise NoteError(f"{field}: expected a whole number, got {_shape(value)}")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise NoteError(f"{field}: expected true or false, got {_shape(value)}")
+    return value
+
+
+def _entry(data: Any, field: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise TypeError(f"expected a mapping, got {type(data).__name__}")
-    return {k: data[k] for k in keys if k in data}
+        raise NoteError(f"{field}: expected key: value pairs, got {_shape(data)}")
+    return {str(k): v for k, v in data.items()}
 
 
-def _claim_from_dict(data: dict[str, Any]) -> Claim:
-    fields = _only(data, ("text", "label", "quote", "t", "page", "outdated", "supported"))
-    claim = Claim(**fields)
-    claim.last_validated = parse_date(data.get("last_validated"), "claims.last_validated")
+def _claim_from_dict(data: Any, field: str = "claims") -> Claim:
+    entry = _entry(data, field)
+    text = _text(entry, "text", f"{field}.text")
+    if not text:
+        raise NoteError(f"{field}.text: a claim needs its text")
+    claim = Claim(
+        text=text,
+        label=_text(entry, "label", f"{field}.label"),
+        quote=_text(entry, "quote", f"{field}.quote"),
+        t=_whole(entry.get("t"), f"{field}.t"),
+        page=_whole(entry.get("page"), f"{field}.page"),
+        outdated=bool(_flag(entry.get("outdated"), f"{field}.outdated")),
+        supported=_flag(entry.get("supported"), f"{field}.supported"),
+    )
+    claim.last_validated = parse_date(entry.get("last_validated"), f"{field}.last_validated")
     return claim
+
+
+def _quote_from_dict(data: Any, field: str) -> Quote:
+    entry = _entry(data, field)
+    text = _text(entry, "text", f"{field}.text")
+    if not text:
+        raise NoteError(f"{field}.text: a quote needs its text")
+    return Quote(text=text, heading=_text(entry, "heading", f"{field}.heading"),
+                 speaker=_text(entry, "speaker", f"{field}.speaker"), t=_whole(entry.get("t"), f"{field}.t"))
+
+
+def _validation_from_dict(data: Any, field: str) -> Validation:
+    entry = _entry(data, field)
+    return Validation(
+        at=parse_datetime(entry.get("at"), f"{field}.at") or datetime(1970, 1, 1),
+        by=_text(entry, "by", f"{field}.by"),
+        verdict=_text(entry, "verdict", f"{field}.verdict") or "valid",
+        claim=_whole(entry.get("claim"), f"{field}.claim"),
+    )

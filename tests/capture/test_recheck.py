@@ -161,3 +161,14 @@ def test_digest_shows_each_notes_source_check(store, fake_slack, fetcher):
     assert "source gone (HTTP 404" in by_note["note:missing"]
     text = render_digest_text(build_digest(deps, make_settings(), NOW, period=None, recheck=False))
     assert "source gone (HTTP 404), checked 2026-11-30" in text
+
+
+def test_a_source_that_turned_hostile_is_read_within_a_capture_budget(store, fetcher):
+    from tests.fixtures.hostile import many_attributes_html
+
+    with serve({"/turned": (200, many_attributes_html(200_000))}) as site:
+        clip(store, "turned", site.url("/turned"))
+        [check] = recheck(store, ["turned"], now=NOW, fetcher=fetcher, fetch_deadline=5).values()
+    assert check.status == CHANGED
+    assert check.detail == ("page could not be read: this page is too large / too complex to clip: "
+                            "a tag has more than 1,000 attributes")

@@ -180,7 +180,7 @@ def test_export_then_import_loses_nothing(seeded, tmp_path):
     seeded.validate(video_id, by="U9", at=datetime(2026, 11, 3, 8, 30))
     files = export_vault(seeded, tmp_path / "vault")
     assert sorted(p.name for p in files) == [
-        "thoughts-on-ai-progress-dec-2025-26a257d1.md",
+        "thoughts-on-ai-progress-dec-2025-076b8c7a.md",  # slug + the first 8 hex digits of sha256(id)
         "thoughts-on-ai-progress-dec-2025.md",
         "what-are-we-scaling.md",
     ]

@@ -213,12 +213,13 @@ class HttpBot:
 
 
 @contextmanager
-def running_bot(fake: FakeSlackAPI, tmp_path: Path, **settings: Any) -> Iterator[HttpBot]:
+def running_bot(fake: FakeSlackAPI, tmp_path: Path, *, capture_options: CaptureOptions = LOCAL,
+                **settings: Any) -> Iterator[HttpBot]:
     """create_app + worker + waitress on loopback, torn down after the test."""
     store = Store.open(str(tmp_path / "deskbot.db"))
     # client=None: create_app builds its production WebClient (retry handlers included) on SLACK_API_URL
     app = create_app(settings_for(fake, tmp_path / "deskbot.db", **settings), store, None,
-                     clock=lambda: NOW, capture_options=LOCAL, backoff=FAST_BACKOFF)
+                     clock=lambda: NOW, capture_options=capture_options, backoff=FAST_BACKOFF)
     app.worker.start()
     try:
         with serve_wsgi(wsgi_app(app), max_request_body_size=MAX_BODY_BYTES) as base:  # as `deskbot serve` does

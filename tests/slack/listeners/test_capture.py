@@ -160,3 +160,29 @@ def test_file_shared_event_is_acknowledged_and_ignored(bot):
     assert bot.event(envelope(event)).status == 200
     assert bot.app.worker.wait_idle(2)
     assert [c.method for c in bot.fake.calls()] == ["auth.test"]
+
+
+def test_a_link_over_its_capture_budget_fails_once_in_words_while_an_ordinary_link_is_clipped(fake, site, tmp_path):
+    from bot.capture.budget import Budget
+    from bot.capture.pipeline import CaptureOptions
+    from tests.fakes.web import Page, serve_pages
+    from tests.fixtures.hostile import shared_stream_pdf
+    from tests.slack.listeners.harness import LOCAL
+
+    tight = CaptureOptions(allow=LOCAL.allow, budget=Budget(cpu_seconds=1))
+    # 6 pages sharing a 0.9 MB content stream (each page under the 1 MB cap): ~2.5 s of CPU to read
+    heavy = Page(shared_stream_pdf(pages=6, text_bytes=900_000), "application/pdf")
+    with serve_pages({"/heavy.pdf": heavy}) as pages, running_bot(fake, tmp_path, capture_options=tight) as bot:
+        hostile, ordinary = link_event(pages.url("/heavy.pdf")), link_event(site.url(21))
+        bot.event(envelope(hostile))
+        bot.event(envelope(ordinary))
+        fake.wait_for("chat.postMessage", 2, ok_only=True, timeout=30)
+        assert bot.app.worker.wait_idle(10)
+        by_thread = {p["thread_ts"]: p for p in ok_posts(fake)}
+        assert len(ok_posts(fake)) == 2
+        refusal = by_thread[hostile["ts"]]["blocks"][0]["text"]["text"]
+        assert "this page is too large / too complex to clip: it needs more than 1 s of CPU time" in refusal
+        assert "part 21" in json.dumps(by_thread[ordinary["ts"]]["blocks"])
+        failed, done = queue.jobs(bot.store, "failed"), queue.jobs(bot.store, "done")
+        assert [(j.attempts, j.permanent) for j in failed] == [(1, True)] and len(done) == 1
+        assert pages.hits["/heavy.pdf"] == 1  # never retried
