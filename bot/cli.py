@@ -618,7 +618,7 @@ def _backfill_runner(store: Store, settings: Settings, client: Any) -> Any:
     from bot.capture.pipeline import options_from_settings
     from bot.capture.politeness import HostGate
     from bot.slack.app import trusted_file_host
-    from bot.slack.worker import Backoff, Runner
+    from bot.slack.runner import Backoff, Runner
 
     options = options_from_settings(settings)
     options.fetcher = HostGate(options.fetcher or fetch, per_host=2)

@@ -3,7 +3,7 @@ per host, and a site that answers 429 (or 503) with ``Retry-After`` gets no requ
 
 Why a wrapper around the fetcher and not a queue per host: the clip pool's threads each own one link
 from claim to store; a thread whose host is busy waits here for a slot (the others keep clipping
-other hosts), which keeps a job's whole life in one place (``bot.worker.Runner``).
+other hosts), which keeps a job's whole life in one place (``bot.slack.runner.Runner``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from bot.capture.pipeline import CaptureOptions
     from bot.config import Settings
     from bot.kb.store import Store
-    from bot.slack.worker import Backoff, Worker
+    from bot.slack.runner import Backoff
+    from bot.slack.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,9 @@ def create_app(
     from slack_bolt.error import BoltError
 
     from bot.slack.listeners import actions, commands, files, home, messages
-    from bot.slack.worker import Backoff, CaptureProcesses, Worker
+    from bot.slack.processes import CaptureProcesses
+    from bot.slack.runner import Backoff
+    from bot.slack.worker import Worker
 
     check_tokens(settings, socket_mode=socket_mode)
     client = client or build_client(settings)

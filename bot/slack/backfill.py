@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from bot.kb.store import Store
     from bot.slack.export import ExportChannel, SlackExport
-    from bot.slack.worker import Runner
+    from bot.slack.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def record_export(store: Store, run: Run, days: list[tuple[str, list[JobSpec], i
 
 
 class ClipPool:
-    """Threads that claim the run's jobs and run each with the shared :class:`~bot.worker.Runner` (no
+    """Threads that claim the run's jobs and run each with the shared :class:`~bot.slack.runner.Runner` (no
     process per link), while ``reader`` (in its own thread) records the pages it reads. ``report`` is
     called every ``every`` seconds and at the end with the run's counts."""
 

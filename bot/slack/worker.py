@@ -1,350 +1,36 @@
-"""Workers: take capture jobs from the durable queue, clip, and reply in the thread.
+"""Job consumers: move the inbox journal into the ``jobs`` table, claim due jobs (``bot.slack.queue``) and
+run each with a :class:`~bot.slack.runner.Runner`.
 
-Job consumers (:func:`consume`) move the inbox journal into the ``jobs`` table, claim due jobs
-(``bot.queue``) and run each one with a :class:`Runner` — in production each consumer is a
-:class:`CaptureProcesses` process, so finding links, clipping and building replies never hold the
-interpreter the acks need; in tests (injected capture options) consumers are threads of the bot. No
-broker: SQLite is the queue, and a recorded job survives any crash.
-
-A job's life: claimed (``running``, attempts + 1) → 👀 on the message (first attempt) → ``capture_url``
-or, for an uploaded file, ``files.info`` + an authenticated download + ``capture_upload`` → one thread
-reply → ``done``. Transient failures (``CaptureResult.permanent == False``, Slack hiccups) go back to
-``pending`` with exponential backoff; permanent ones, or the last attempt, get a reply that says what
-happened and stay ``failed`` with ``last_error`` for ``deskbot retry``. A job interrupted by a crash
-(``running`` at start) is resumed; its capture may already be stored, and then the pipeline's
-"duplicate" answer names this very message as the first mention, so the full reply is posted.
-
-Every thread reply carries the job's key as Slack message metadata (``deskbot_job``). A retried job
-first looks for such a reply in its thread, so a crash *between* ``chat.postMessage`` returning and
-the commit that records it does not reply twice (best effort: if the thread cannot be read, it
-replies). Nothing else can double a note or a reply.
+In production each consumer is a capture process (``bot.slack.processes``), so finding links, clipping and
+building replies never hold the interpreter the acks need; with injected capture options (tests, and the
+same factories users call) consumers are threads of the bot. No broker: SQLite is the queue, and a
+recorded job survives any crash.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import http.client
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
-
-from slack_sdk.errors import SlackApiError
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.kb.now import naive_utc_now
-from bot.slack import blocks, inbox, queue
-from bot.slack.post_once import Unreadable, find_post
-from bot.slack.queue import Job
+from bot.slack import inbox, queue
+from bot.slack.runner import Backoff, Runner
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.capture.pipeline import CaptureOptions, CaptureResult
-    from bot.config import Settings
+    from bot.capture.pipeline import CaptureOptions
     from bot.kb.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 25 * 1024 * 1024
 IDLE_POLL_SECONDS = 30.0  # also picks up jobs re-queued by another process (`deskbot retry`)
-REPLY_EVENT = "deskbot_job"  # the metadata event type on every thread reply; its payload names the job
-# Slack errors that no retry can fix: the reply cannot be posted where the link was.
-PERMANENT_SLACK_ERRORS = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks", "no_text",
-    "restricted_action", "invalid_auth", "account_inactive", "token_revoked", "missing_scope", "file_not_found",
-    "file_deleted", "access_denied",
-})
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff for transient failures: ``base * 2**(attempt-1)``, capped; ``attempts`` tries."""
-
-    base: float = 30.0
-    cap: float = 3600.0
-    attempts: int = 5
-
-    def delay(self, attempt: int) -> timedelta:
-        return timedelta(seconds=min(self.cap, self.base * 2 ** max(0, attempt - 1)))
-
-
-class DownloadError(Exception):
-    def __init__(self, message: str, *, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-def download(
-    url: str, token: str, *, trusted: Callable[[str], bool], max_bytes: int = MAX_FILE_BYTES, timeout: float = 30.0
-) -> tuple[bytes, str]:
-    """GET a Slack file with ``Authorization: Bearer`` — sent only to hosts ``trusted`` says are Slack's,
-    never to a redirect target elsewhere. Returns ``(bytes, content type)``."""
-    for _hop in range(4):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DownloadError("the file link is not an http(s) URL", permanent=True)
-        netloc = parts.netloc.rsplit("@", 1)[-1]
-        headers = {"User-Agent": "deskbot"}
-        if trusted(netloc):
-            headers["Authorization"] = f"Bearer {token}"
-        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
-        try:
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            conn.request("GET", target, headers=headers)
-            resp = conn.getresponse()
-            if resp.status in (301, 302, 303, 307, 308) and resp.getheader("Location"):
-                url = urljoin(url, resp.getheader("Location") or "")
-                continue
-            if resp.status != 200:
-                transient = resp.status in (408, 429) or resp.status >= 500
-                raise DownloadError(f"Slack answered HTTP {resp.status} for the file", permanent=not transient)
-            data = resp.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                raise DownloadError(f"the file is larger than {max_bytes // (1024 * 1024)} MB", permanent=True)
-            return data, resp.getheader("Content-Type") or ""
-        except (OSError, http.client.HTTPException) as exc:
-            raise DownloadError(f"could not download the file ({type(exc).__name__})", permanent=False) from None
-        finally:
-            conn.close()
-    raise DownloadError("too many redirects for the file", permanent=True)
-
-
-# --------------------------------------------------------------------------- one job
-
-
-def _newer(message: dict[str, Any], than_ts: str | None) -> bool:
-    try:
-        return than_ts is None or float(message.get("ts") or 0) > float(than_ts)
-    except ValueError:
-        return True
-
-
-class Runner:
-    """Runs one claimed job to its end: 👀, capture, thread reply, and the job's new state in the queue.
-
-    The same code runs in a worker thread of the bot (tests, ``capture_processes=False``) or inside a
-    job process (production), where it has its own store connection and Web API client.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        client: WebClient,
-        *,
-        capture_options: CaptureOptions | None,
-        backoff: Backoff,
-        trusted_file_host: Callable[[str], bool],
-        react: bool = True,
-    ) -> None:
-        self.store = store
-        self.client = client
-        self.capture_options = capture_options
-        self.backoff = backoff
-        self.trusted_file_host = trusted_file_host
-        self.react = react
-        self.now = datetime(1970, 1, 1)
-
-    def run(self, job: Job, now: datetime) -> str:
-        """Clip one job and reply; returns the outcome (captured, duplicate, failed, retry)."""
-        self.now = now
-        try:
-            return self._run(job)
-        except Exception:  # noqa: BLE001 - last resort: keep the job for a retry
-            log.exception("capture job %s crashed", job.id)
-            return self.transient(job, "internal error while clipping")
-
-    def _run(self, job: Job) -> str:
-        if self.react and job.attempts == 1 and job.batch is None:
-            self._react(job)
-        result = self._capture_file(job) if job.kind == "file" else self._capture_url(job)
-        if result.status == "failed":
-            if not result.permanent and job.attempts < self.backoff.attempts:
-                return self.transient(job, result.error or "temporary failure")
-            return self._fail(job, result.error, permanent=result.permanent)
-        if job.batch is not None:  # a backfill: quiet, no reply on an old message
-            if result.status == "duplicate" and result.note is not None:
-                from bot.slack.backfills import adopt_earlier_posting
-
-                adopt_earlier_posting(self.store, result.note.id, user=job.user, channel=job.channel, ts=job.ts,
-                                      posted=self._clipped_at(job))
-            queue.mark_done(self.store, job.id, note_id=result.note.id if result.note else None, reply_ts=None)
-            return result.status
-        try:
-            reply_ts = self._reply(job, lambda: self._reply_for(job, result))
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or "slack_error")
-            if error in PERMANENT_SLACK_ERRORS or job.attempts >= self.backoff.attempts:
-                queue.mark_failed(self.store, job.id, error=f"Slack: {error}", permanent=True)
-                log.warning("could not reply for job %s: %s", job.id, error)
-                return "failed"
-            return self.transient(job, f"Slack: {error}")
-        except OSError as exc:  # connection trouble the client's retry handler could not fix
-            return self.transient(job, f"Slack unreachable ({type(exc).__name__})")
-        note_id = result.note.id if result.note else None
-        queue.mark_done(self.store, job.id, note_id=note_id, reply_ts=reply_ts)
-        return result.status
-
-    def _reply(self, job: Job, payload: Callable[[], dict[str, Any]]) -> str | None:
-        """Post the job's one thread reply, tagged with the job's key (Slack message metadata) — unless
-        an earlier attempt already posted it and crashed before recording that; returns its ts.
-
-        Every path that might post a second time looks first: a later attempt (a crash, a 5xx) reads the
-        thread before posting, and so does the immediate second try after a broken connection — the
-        client itself never re-sends a post (``bot.slack.post_once``)."""
-        if job.attempts > 1 and (earlier := self._earlier_reply(job)) is not None:
-            log.info("job %s was answered by an earlier attempt (reply %s); not answering twice", job.id, earlier)
-            return earlier
-        try:
-            return self._post_reply(job, payload)
-        except OSError as exc:  # sent, and the answer lost: Slack may have posted it
-            try:
-                earlier = self._find_reply(job)
-            except Unreadable as unreadable:
-                log.info("job %s: connection lost while replying and %s; retrying later", job.id, unreadable)
-                raise exc from None
-            if earlier is not None:
-                log.info("job %s: the reply was posted before the connection broke (%s)", job.id, earlier)
-                return earlier
-            log.info("job %s: connection lost before Slack posted the reply (%s); posting it", job.id,
-                     type(exc).__name__)
-            return self._post_reply(job, payload)
-
-    def _post_reply(self, job: Job, payload: Callable[[], dict[str, Any]]) -> str | None:
-        reply = self.client.chat_postMessage(
-            channel=job.channel, thread_ts=job.thread_ts, unfurl_links=False, unfurl_media=False,
-            metadata={"event_type": REPLY_EVENT, "event_payload": {"job": job.key}}, **payload(),
-        )
-        return reply.get("ts")
-
-    def _find_reply(self, job: Job) -> str | None:
-        """The ts of a reply in the job's thread tagged with its key and newer than the reply recorded for
-        an earlier round (a failure reply before ``deskbot retry``); raises ``Unreadable``."""
-        found = find_post(self.client, job.channel, REPLY_EVENT,
-                          lambda payload, message: payload.get("job") == job.key and _newer(message, job.reply_ts),
-                          thread_ts=job.thread_ts)
-        return str(found.get("ts")) if found is not None else None
-
-    def _earlier_reply(self, job: Job) -> str | None:
-        """:meth:`_find_reply`, or None if the thread cannot be read (then the job replies: a possible
-        double beats a silent drop)."""
-        try:
-            return self._find_reply(job)
-        except Unreadable as exc:
-            log.info("could not read the thread of job %s (%s); replying", job.id, exc)
-        return None
-
-    def transient(self, job: Job, error: str) -> str:
-        due = queue.retry_later(self.store, job.id, delay=self.backoff.delay(job.attempts), error=error)
-        log.info("job %s failed transiently (%s); retry at %s", job.id, error, due.isoformat(timespec="seconds"))
-        return "retry"
-
-    def lost(self, job: Job, why: str) -> None:
-        """A job whose capture process died. The first time it is retried at once (the OOM killer or an
-        operator, most likely); again, with backoff (the link itself may crash the clipper); after the
-        last attempt it is answered in the thread as failed."""
-        if job.attempts >= self.backoff.attempts:
-            self._fail(job, why, permanent=False)
-            return
-        delay = timedelta(0) if job.attempts <= 1 else self.backoff.delay(job.attempts - 1)
-        queue.retry_later(self.store, job.id, delay=delay, error=why)
-        log.info("job %s lost its capture process (%s); retrying", job.id, why)
-
-    def _fail(self, job: Job, error: str | None, *, permanent: bool) -> str:
-        reply_ts = None
-        try:
-            if job.batch is None:  # a backfill's failures are counted and listed by `deskbot retry`, not posted
-                reply_ts = self._reply(job, lambda: blocks.failure_reply(job.url, error))
-        except (SlackApiError, OSError) as exc:
-            log.warning("could not post the failure reply for job %s (%s)", job.id, type(exc).__name__)
-        queue.mark_failed(self.store, job.id, error=error or "failed", permanent=permanent, reply_ts=reply_ts)
-        return "failed"
-
-    def _react(self, job: Job) -> None:
-        try:
-            self.client.reactions_add(channel=job.channel, timestamp=job.ts, name="eyes")
-        except (SlackApiError, OSError) as exc:  # already_reacted, no permission...: cosmetic only
-            log.debug("no 👀 for job %s: %s", job.id, exc)
-
-    def _capture_url(self, job: Job) -> CaptureResult:
-        from bot.capture.pipeline import capture_url
-
-        return capture_url(self.store, job.url or "", channel=job.channel, user=job.user, ts=job.ts,
-                           now=self._clipped_at(job), options=self.capture_options)
-
-    def _capture_file(self, job: Job) -> CaptureResult:
-        from bot.capture.pipeline import CaptureResult, capture_upload
-
-        try:
-            info = self.client.files_info(file=job.file_id or "")
-            file = info["file"]
-            data, content_type = download(
-                str(file.get("url_private_download") or file.get("url_private") or ""),
-                str(self.client.token or ""),
-                trusted=self.trusted_file_host,
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or "slack_error")
-            return CaptureResult("failed", error=f"Slack could not give the file ({error})",
-                                 permanent=error in PERMANENT_SLACK_ERRORS)
-        except DownloadError as exc:
-            return CaptureResult("failed", error=str(exc), permanent=exc.permanent)
-        except OSError as exc:
-            return CaptureResult("failed", error=f"Slack unreachable ({type(exc).__name__})", permanent=False)
-        mimetype = str(file.get("mimetype") or content_type or "")
-        name = str(file.get("name") or "upload")
-        return capture_upload(self.store, data, name, mimetype, channel=job.channel, user=job.user, ts=job.ts,
-                              url=file.get("permalink"), now=self._clipped_at(job), options=self.capture_options)
-
-    def _clipped_at(self, job: Job) -> datetime:
-        """A backfilled link is clipped (and mentioned) when it was posted, not when the backfill ran."""
-        if job.batch is None:
-            return self.now
-        try:
-            return datetime.fromtimestamp(float(job.ts), UTC).replace(tzinfo=None, microsecond=0)
-        except (ValueError, OverflowError):
-            return self.now
-
-    def _reply_for(self, job: Job, result: CaptureResult) -> dict[str, Any]:
-        """The thread reply: the full note, or "already clipped" pointing at the first thread."""
-        from bot.kb import decay
-        from bot.kb.render import place_url
-
-        note = result.note
-        first = result.first
-        if first is None and note is not None and result.status == "duplicate":
-            first = self.store.first_mention(note.id)  # capture_upload does not say who was first
-        ours = first is not None and first.channel == job.channel and first.ts == job.ts
-        if result.status == "captured" or (result.status == "duplicate" and ours and note is not None):
-            assert note is not None
-            row = self.store.note_row(note.id)
-            fresh = decay.freshness(row.due if row else None, self.now.date())
-            return blocks.capture_reply(note, fresh, place_url=place_url, notices=result.notices)
-        permalink = None
-        if first is not None and first.channel and first.ts:
-            try:
-                permalink = self.client.chat_getPermalink(channel=first.channel, message_ts=first.ts).get("permalink")
-            except (SlackApiError, OSError) as exc:
-                log.info("no permalink for the first mention (%s)", type(exc).__name__)
-        return blocks.duplicate_reply(
-            note.title if note else (result.url or "this link"),
-            note.url if note else result.url,
-            first_day=first.at.date() if first and first.at else None,
-            first_user=first.user if first else None,
-            permalink=permalink,
-            notices=result.notices,
-        )
-
-
-# --------------------------------------------------------------------------- the doorbell
 
 
 class Bell:
@@ -457,243 +143,19 @@ def _idle_timeout(store: Store) -> float:
 
 # --------------------------------------------------------------------------- capture processes
 
-JOB_TIMEOUT_SECONDS = 900.0  # the fetcher has its own deadlines; this only catches a wedged process
-SUPERVISE_SECONDS = 30.0  # how often the supervisor looks for a wedged job
-RESPAWN_PAUSE_SECONDS = 2.0  # a process that dies right after starting is not restarted in a tight loop
 
+class ProcessPool(Protocol):
+    """What a :class:`Worker` needs of its capture processes (``bot.slack.processes.CaptureProcesses``)."""
 
-@dataclass(frozen=True)
-class ProcessArgs:
-    """What a capture process needs to build its own store, Web API client and capture options."""
+    bell: Bell
 
-    db_path: str
-    decay_table: dict[str, int]
-    settings: Settings
-    backoff: Backoff
-    react: bool
-    nice: int
-    log_level: int
+    def start(self, store: Store, lost: Callable[..., Any]) -> None: ...
 
-
-def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
-    """A capture process's main: die with the bot, yield the CPU to it, consume jobs until SIGTERM."""
-    with suppress(Exception):  # Linux: SIGKILL this process when the bot process dies (kill -9 included)
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    with suppress(OSError):
-        os.nice(args.nice)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
-    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
-    stop = Stop()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the bot stops us itself
-    from bot.capture.pipeline import options_from_settings
-    from bot.kb.store import Store
-    from bot.slack.runtime import build_client, trusted_file_host, wall_clock
-
-    store = Store.open(args.db_path, args.decay_table)
-    runner = Runner(store, build_client(args.settings), capture_options=options_from_settings(args.settings),
-                    backoff=args.backoff, trusted_file_host=trusted_file_host(args.settings), react=args.react)
-    ready.release()
-    consume(store, runner, inbox.Inbox(store, ring=bell.ring), bell, wall_clock, stop=stop, claimer=os.getpid())
-    store.close()
-
-
-class _Spawner:
-    """The one thread that starts every capture process. ``PR_SET_PDEATHSIG`` fires when the *thread*
-    that forked a child ends, not the process; so no child may be started by a thread that can end
-    before the children are gone (the supervisor returns at stop) — this one is closed last."""
-
-    def __init__(self) -> None:
-        import queue as threads_queue
-
-        self._requests: threads_queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = threads_queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="deskbot-spawner", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (request := self._requests.get()) is not None:
-            start, done = request
-            try:
-                done.set_result(start())
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                done.set_exception(exc)
-
-    def call(self, start: Callable[[], Any]) -> Any:
-        done: Future[Any] = Future()
-        self._requests.put((start, done))
-        return done.result()
-
-    def close(self) -> None:
-        self._requests.put(None)
-        self._thread.join(10)
-
-
-class CaptureProcesses:
-    """Capture processes: each consumes jobs itself (:func:`consume`: moves the inbox journal, claims,
-    clips, replies), with its own store connection and Web API client; spawned, niced, dying with the bot.
-
-    Why: finding links, extracting, summarising and building replies are CPU-bound Python. In the bot's
-    process they would hold the interpreter the acks need; here the bot's process only verifies, appends
-    to the journal, rings the bell and acks (``bench/slack.py``). A supervisor thread in the bot replaces
-    a process that dies — its claimed job is retried (or, after the last attempt, answered as failed) —
-    and kills one whose job has run longer than ``job_timeout``.
-    """
-
-    def __init__(self, db_path: str, decay_table: dict[str, int], settings: Settings, count: int, *,
-                 backoff: Backoff, react: bool = True, nice: int = 10, job_timeout: float = JOB_TIMEOUT_SECONDS,
-                 check_every: float = SUPERVISE_SECONDS) -> None:
-        import multiprocessing
-
-        self.args = ProcessArgs(db_path, dict(decay_table), dataclasses.replace(settings, signing_secret=None,
-                                app_token=None), backoff, react, nice, logging.getLogger().getEffectiveLevel())
-        self.count = max(1, count)
-        self.job_timeout = job_timeout
-        self.check_every = check_every
-        self.bell = Bell()
-        self._context = multiprocessing.get_context("spawn")
-        self._ready = self._context.Semaphore(0)
-        self._procs: dict[int, Any] = {}  # pid -> multiprocessing Process (changed by the supervisor)
-        self._procs_lock = threading.Lock()
-        self._started: dict[int, float] = {}
-        self._quick_deaths = 0  # processes in a row that died right after starting
-        self._stopping = threading.Event()
-        self._supervisor: threading.Thread | None = None
-        self._spawner: _Spawner | None = None
-        self._wakeup, self._wake = multiprocessing.Pipe(duplex=False)  # stop() wakes the supervisor
-        self._lost: Callable[[Job, str], None] = lambda job, why: None
-        self._store: Store | None = None
-
-    def start(self, store: Store, lost: Callable[[Job, str], None]) -> None:
-        """Spawn the processes and the supervisor; ``lost(job, why)`` handles a dead process's job."""
-        self._store = store
-        self._lost = lost
-        self._stopping.clear()
-        while self._wakeup.poll():  # a previous stop()'s wake-up
-            self._wakeup.recv_bytes()
-        self._spawner = _Spawner()
-        for _ in range(self.count):
-            self._spawn()
-        threading.Thread(target=self._announce_ready, name="deskbot-capture-ready", daemon=True).start()
-        self._supervisor = threading.Thread(target=self._supervise, name="deskbot-supervisor", daemon=True)
-        self._supervisor.start()
-
-    def _spawn(self) -> None:
-        assert self._spawner is not None
-
-        def start() -> Any:
-            proc = self._context.Process(target=_capture_process, args=(self.args, self.bell, self._ready),
-                                         name="deskbot-capture", daemon=True)
-            proc.start()
-            return proc
-
-        proc = self._spawner.call(start)
-        with self._procs_lock:
-            self._procs[proc.pid] = proc
-            self._started[proc.pid] = time.monotonic()
-            late = self._stopping.is_set()
-        if late:  # stop() began meanwhile: it may have missed this one
-            proc.terminate()
-
-    def _announce_ready(self) -> None:
-        for _ in range(self.count):
-            if not self._ready.acquire(timeout=120):
-                log.warning("capture processes are slow to start")
-                return
-        log.info("%d job processes ready", self.count)
-
-    def pids(self) -> list[int]:
-        with self._procs_lock:
-            return list(self._procs)
-
-    def _supervise(self) -> None:
-        from multiprocessing.connection import wait
-
-        while not self._stopping.is_set():
-            with self._procs_lock:
-                by_sentinel = {proc.sentinel: proc for proc in self._procs.values()}
-            for sentinel in wait([*by_sentinel, self._wakeup], timeout=self.check_every):
-                if self._stopping.is_set() or sentinel is self._wakeup:
-                    return
-                try:
-                    self._replace(by_sentinel[sentinel])  # type: ignore[index]
-                except Exception:  # noqa: BLE001 - e.g. no process could be started: try again next round
-                    log.exception("could not replace a capture process")
-            try:
-                self._check()
-            except Exception:  # noqa: BLE001 - a locked database…: look again next round
-                log.exception("could not check the capture processes")
-
-    def _check(self) -> None:
-        """Start missing processes; kill wedged ones; give back jobs held by a pid that is not ours."""
-        assert self._store is not None
-        while len(self.pids()) < self.count and not self._stopping.is_set():
-            self._spawn()
-        for pid in queue.overdue_claimers(self._store, timedelta(seconds=self.job_timeout)):
-            with self._procs_lock:
-                wedged = self._procs.get(pid)
-            if wedged is not None:
-                log.warning("capture process %d has run one job for over %.0f s; replacing it", pid, self.job_timeout)
-                wedged.kill()
-        for pid in queue.claimers(self._store):
-            if pid not in self.pids() and not queue.process_alive(pid):  # died, and handing its jobs back failed then
-                self._release(pid, "the capture process stopped")
-
-    def _release(self, pid: int, why: str) -> None:
-        assert self._store is not None
-        for job in queue.claimed(self._store, pid):
-            self._lost(job, why)
-
-    def _replace(self, proc: Any) -> None:
-        proc.join(1)
-        pid = proc.pid
-        with self._procs_lock:
-            self._procs.pop(pid, None)
-            lived = time.monotonic() - self._started.pop(pid, time.monotonic())
-        log.warning("capture process %d stopped (exit code %s); starting another", pid, proc.exitcode)
-        self._release(pid, f"the capture process stopped (exit code {proc.exitcode})")
-        # One that dies right after starting (a broken database file…) is restarted after a pause that
-        # doubles each time, up to a minute, rather than in a tight loop.
-        self._quick_deaths = self._quick_deaths + 1 if lived < RESPAWN_PAUSE_SECONDS else 0
-        pause = min(60.0, RESPAWN_PAUSE_SECONDS * 2 ** (self._quick_deaths - 1)) if self._quick_deaths else 0.0
-        if self._stopping.wait(pause):
-            return
-        self._spawn()
-        self.bell.ring()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM: each process finishes its job (up to ``timeout``), then is killed; pending jobs stay."""
-        self._stopping.set()
-        with suppress(OSError):
-            self._wake.send_bytes(b"stop")
-        deadline = time.monotonic() + timeout
-        if self._supervisor is not None:  # first, so that it starts no process after the snapshot below
-            self._supervisor.join(max(0.0, deadline - time.monotonic()))
-            self._supervisor = None
-        with self._procs_lock:
-            procs = list(self._procs.values())
-        for proc in procs:
-            with suppress(Exception):
-                proc.terminate()
-        for proc in procs:
-            proc.join(max(0.0, deadline - time.monotonic()))
-            if proc.is_alive():
-                proc.kill()
-                proc.join(1)
-        with self._procs_lock:
-            self._procs.clear()
-            self._started.clear()
-        if self._spawner is not None:  # last: the children die with the thread that started them
-            self._spawner.close()
-            self._spawner = None
-
-
-# --------------------------------------------------------------------------- the worker
+    def stop(self, timeout: float) -> None: ...
 
 
 class Worker:
-    """Consumes capture jobs: in :class:`CaptureProcesses` (production) or in threads of this process
+    """Consumes capture jobs: in capture processes (production) or in threads of this process
     (tests inject capture options and a clock). ``inbox`` is the journal listeners write to; tests
     await ``wait_idle()``.
     """
@@ -709,7 +171,7 @@ class Worker:
         backoff: Backoff | None = None,
         trusted_file_host: Callable[[str], bool] | None = None,
         react: bool = True,
-        processes: CaptureProcesses | None = None,
+        processes: ProcessPool | None = None,
     ) -> None:
         self.store = store
         self.clock = clock

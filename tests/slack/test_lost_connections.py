@@ -13,7 +13,7 @@ import pytest
 from bot.kb.store import Store
 from bot.slack import queue
 from bot.slack.app import build_client
-from bot.slack.worker import REPLY_EVENT
+from bot.slack.runner import REPLY_EVENT
 from tests.slack.listeners.harness import envelope, link_event, settings_for
 
 

@@ -15,9 +15,11 @@ from bot.kb.now import naive_utc_now
 from bot.kb.store import Store
 from bot.slack import queue
 from bot.slack.inbox import Inbox
+from bot.slack.processes import CaptureProcesses
 from bot.slack.queue import process_alive as _alive
+from bot.slack.runner import Backoff, Runner
 from bot.slack.runtime import build_client
-from bot.slack.worker import Backoff, Bell, CaptureProcesses, Runner, Stop, Worker
+from bot.slack.worker import Bell, Stop, Worker
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.slack.listeners.harness import LOCAL, link_event, serve_articles
 

@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.kb.store import Store
 from bot.server import MAX_BODY_BYTES, wsgi_app
 from bot.slack.app import DeskbotApp, create_app
-from bot.slack.worker import Backoff
+from bot.slack.runner import Backoff
 from tests.fakes import http
 from tests.fakes.bolt_server import EVENTS_PATH, serve_wsgi
 from tests.fakes.signing import (
