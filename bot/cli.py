@@ -823,8 +823,7 @@ def import_slack_export_cmd(export_path: str, channel_name: str | None, dry_run:
 @db_option
 def web_cmd(port: int, host: str, slack_url: str | None, hash_password: bool, db: str | None) -> None:
     """Browse the knowledge base in a web browser: Datasette over the database, read-only."""
-    import os
-
+    from bot.config import environment
     from bot.web import app as web
 
     if hash_password:
@@ -835,7 +834,7 @@ def web_cmd(port: int, host: str, slack_url: str | None, hash_password: bool, db
     settings = _settings()
     path = Path(db or settings.db_path).expanduser()
     try:
-        auth = web.Auth.from_env(dict(os.environ))
+        auth = web.Auth.from_env(environment())  # the environment over ./.env, like every setting
         web.check_host(host, auth)
         web.prepare(path, settings.decay_table)
         sock = web.listen(host, port)

@@ -37,6 +37,7 @@ action_id                      what it does
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -107,12 +108,21 @@ def link(url: str | None, label: str, limit: int = 300) -> str:
     return f"<{safe}|{text}>"
 
 
+@functools.cache
+def _dotenv_web_url() -> str:
+    from bot.config import environment
+
+    return environment().get(WEB_URL_ENV, "")
+
+
 def note_page(note_id: str | None) -> str | None:
     """The note's page on ``deskbot web`` when ``DESKBOT_WEB_URL`` is set (an http(s) URL), else None.
 
     Read here, when a message is built, so the thread reply, /claim answers and the digest all link
-    alike without threading one more setting through every caller."""
-    base = os.environ.get(WEB_URL_ENV, "").strip()
+    alike without threading one more setting through every caller: the environment, else ``./.env``
+    (read once per process, through the one ``.env`` reader)."""
+    base = os.environ.get(WEB_URL_ENV) or _dotenv_web_url()
+    base = base.strip()
     if not note_id or not _HTTP.match(base):
         return None
     return f"{base.rstrip('/')}/note/{note_id}"
