@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import digest as dg
 from bot.clock.periods import DIGEST, REMINDERS, Due, digest_period, due_digest_periods, due_reminder_periods
 from bot.config import parse_tz
+from bot.kb.dblock import process_alive
 from bot.kb.now import utc_now
 from bot.slack.post_once import Unreadable, channel_id, find_post, may_have_posted, tagged
 from bot.slack.runtime import is_slack_user
@@ -74,15 +75,7 @@ def _claimer_alive(claimed_by: str | None, me: str) -> bool:
     if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return True
     pid = int(parts[1])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid != os.getpid() and process_alive(pid)
 
 
 @dataclass

@@ -67,3 +67,17 @@ def hold(db_path: str, role: str, command: str) -> HeldLock | None:
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"pid {os.getpid()} (`deskbot {command}`, since {since})\n".encode(), 0)
     return HeldLock(fd, path)
+
+
+
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user counts): a claimer still at work."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.kb.dblock import process_alive
 from bot.kb.now import naive_utc_now
 from bot.slack import queue
 from bot.slack.queue import DONE, FAILED, PENDING, RUNNING, JobSpec, stamp
@@ -204,7 +205,7 @@ def release_dead_claims(store: Store, run_id: str) -> int:
 
 def _alive(pid: int) -> bool:
     # our own pid is a reused number: nothing of ours is running yet
-    return pid != os.getpid() and queue.process_alive(pid)
+    return pid != os.getpid() and process_alive(pid)
 
 
 def adopt_earlier_posting(store: Store, note_id: str, *, user: str | None, channel: str, ts: str,

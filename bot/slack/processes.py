@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.kb.dblock import process_alive
 from bot.slack import inbox, queue
 from bot.slack.queue import Job
 from bot.slack.runner import Backoff, Runner
@@ -208,7 +209,7 @@ class CaptureProcesses:
                 log.warning("capture process %d has run one job for over %.0f s; replacing it", pid, self.job_timeout)
                 wedged.kill()
         for pid in queue.claimers(self._store):
-            if pid not in self.pids() and not queue.process_alive(pid):  # died, and handing its jobs back failed then
+            if pid not in self.pids() and not process_alive(pid):  # died, and handing its jobs back failed then
                 self._release(pid, "the capture process stopped")
 
     def _release(self, pid: int, why: str) -> None:

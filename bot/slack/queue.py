@@ -22,7 +22,6 @@ Times are UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` strings, so SQL compares them as te
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -259,24 +258,21 @@ def overdue_claimers(store: Store, older_than: timedelta, *, now: datetime | Non
 
 def requeue_failed(store: Store, ids: Sequence[int] = (), *, now: datetime | None = None) -> int:
     """Make failed jobs (all, or those ``ids``) pending again with a fresh attempt budget."""
-    at = stamp(now or naive_utc_now())
-    sql = (f"UPDATE jobs SET status = '{PENDING}', attempts = 0, next_at = ?, permanent = 0, updated_at = ?"
-           f" WHERE status = '{FAILED}'")
-    params: list[Any] = [at, at]
-    if ids:
-        sql += f" AND id IN ({','.join('?' * len(ids))})"
-        params += list(ids)
-    with store.write() as conn:
-        return conn.execute(sql, params).rowcount
+    return _requeue(store, f"status = '{FAILED}'", ids, now, clear_permanent=True)
 
 
 def requeue_missing_transcripts(store: Store, ids: Sequence[int] = (), *, now: datetime | None = None) -> int:
     """Make done link jobs whose video note has no transcript pending again, so the transcript is tried anew
     (YouTube often blocks a server for a while; ``deskbot retry`` asks again later)."""
+    return _requeue(store, f"status = '{DONE}' AND kind = 'url' AND note_id IN (SELECT id FROM notes"
+                           " WHERE kind = 'video' AND flags LIKE '%\"no-transcript\"%')", ids, now)
+
+
+def _requeue(store: Store, where: str, ids: Sequence[int], now: datetime | None, *,
+             clear_permanent: bool = False) -> int:
     at = stamp(now or naive_utc_now())
-    sql = (f"UPDATE jobs SET status = '{PENDING}', attempts = 0, next_at = ?, updated_at = ?"
-           f" WHERE status = '{DONE}' AND kind = 'url' AND note_id IN (SELECT id FROM notes"
-           " WHERE kind = 'video' AND flags LIKE '%\"no-transcript\"%')")
+    reset = ", permanent = 0" if clear_permanent else ""
+    sql = f"UPDATE jobs SET status = '{PENDING}', attempts = 0, next_at = ?{reset}, updated_at = ? WHERE {where}"
     params: list[Any] = [at, at]
     if ids:
         sql += f" AND id IN ({','.join('?' * len(ids))})"
@@ -317,14 +313,3 @@ def prune_seen(store: Store, *, older_than: timedelta = timedelta(days=2), now: 
     cutoff = stamp((now or naive_utc_now()) - older_than)
     with store.write() as conn:
         return conn.execute("DELETE FROM seen_events WHERE at < ?", (cutoff,)).rowcount
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a claimer's process still exists (a pid taken over by another user's process counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -11,12 +11,12 @@ import time
 from datetime import timedelta
 
 from bot.config import Settings
+from bot.kb.dblock import process_alive as _alive
 from bot.kb.now import naive_utc_now
 from bot.kb.store import Store
 from bot.slack import queue
 from bot.slack.inbox import Inbox
 from bot.slack.processes import CaptureProcesses
-from bot.slack.queue import process_alive as _alive
 from bot.slack.runner import Backoff, Runner
 from bot.slack.runtime import build_client
 from bot.slack.worker import Bell, Stop, Worker
