@@ -113,15 +113,20 @@ def import_cmd(paths: tuple[str, ...], db: str | None) -> None:
         sys.exit(1)
 
 
-def format_claims(topic: str, answers: list[ClaimAnswer]) -> str:
-    """Terminal rendering of a claim lookup (also what `deskbot demo` prints)."""
+def format_claims(topic: str, answers: list[ClaimAnswer], expanded: str | None = None) -> str:
+    """Terminal rendering of a claim lookup (also what `deskbot demo` prints): echoes in other notes
+    fold into one "also in" line under the claim."""
+    also = f" (also searched {expanded!r})" if expanded else ""
     if not answers:
-        return f"No claims found for {topic!r}. Try fewer or other words, or `deskbot note {topic}`."
-    lines = [f"Claims on {topic!r} ({len(answers)}):", ""]
+        return f"No claims found for {topic!r}{also}. Try fewer or other words, or `deskbot note {topic}`."
+    lines = [f"Claims on {topic!r}{also} ({len(answers)}):", ""]
     for i, a in enumerate(answers, start=1):
         label = f" [{a.hit.label}]" if a.hit.label else ""
         lines.append(f"{i:2d}. {a.hit.text}{label}")
         lines.append(f"    — {a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'} · {a.freshness.badge}")
+        if a.also_in:
+            where = ", ".join(f"{e.title} ({e.kind}) {e.link or 'no link'}" for e in a.also_in)
+            lines.append(f"    also in: {where} ({a.sources} sources)")
     return "\n".join(lines)
 
 
@@ -152,13 +157,14 @@ def format_stale(today: date, answers: list[NoteAnswer], total: int) -> str:
 @as_of_option
 def claim_cmd(topic: tuple[str, ...], limit: int, db: str | None, as_of: str | None) -> None:
     """Claims on TOPIC, best first, with source, place and freshness."""
-    from bot.answers import claim_lookup
+    from bot.answers import claim_search
 
     text = " ".join(topic).strip()
     if not any(ch.isalnum() for ch in text):
         raise click.UsageError('give a topic with at least one word, e.g. deskbot claim "RL scaling"')
     store = _open_store(db)
-    click.echo(format_claims(text, claim_lookup(store, text, _today(as_of), limit=limit)))
+    found = claim_search(store, text, _today(as_of), limit=limit)
+    click.echo(format_claims(text, found.answers, found.expanded))
 
 
 @cli.command("note")

@@ -577,4 +577,16 @@ def _claim_from_dict(data: dict[str, Any]) -> Claim:
     fields = _only(data, ("text", "label", "quote", "t", "page", "outdated", "supported"))
     claim = Claim(**fields)
     claim.last_validated = parse_date(data.get("last_validated"), "claims.last_validated")
+    claim.also_in = _also_in(data.get("also_in"))
     return claim
+
+
+def _also_in(refs: Any) -> list[dict[str, Any]]:
+    """``also_in: [{note: <id>, claim: <0-based index>}]``; entries of another shape are dropped."""
+    if not isinstance(refs, list):
+        return []
+    return [
+        {"note": str(r["note"]), "claim": r["claim"]}
+        for r in refs
+        if isinstance(r, dict) and r.get("note") and isinstance(r.get("claim"), int) and r["claim"] >= 0
+    ]

@@ -308,10 +308,23 @@ class Store:
             self._bulk_insert(conn, fresh)
             for index, _, _, _ in fresh:
                 outcomes[index] = ImportOutcome("imported", items[index][0].id)
+            written = []
             for (note, _), outcome in zip(items, outcomes, strict=True):
                 if outcome is not None and outcome.status != "unchanged":
                     self._link_same_work(conn, note, self._heading_keys(note))
+                    written.append(note)
+            self._link_echoes(conn, written)
         return [o for o in outcomes if o is not None]
+
+    @staticmethod
+    def _link_echoes(conn: sqlite3.Connection, notes: list[Note]) -> None:
+        """Echoes of the written notes' claims and the aliases their text defines (``bot.kb``)."""
+        from bot.kb import aliases
+        from bot.kb.echoes import link_notes
+
+        for note in notes:
+            aliases.learn(conn, note.id, [note.summary, *(c.text for c in note.claims), note.body])
+        link_notes(conn, notes)
 
     @staticmethod
     def _existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
@@ -664,6 +677,9 @@ class Store:
         finally:
             conn.row_factory = None
         stored_related = json.loads(row["related"] or "[]")
+        from bot.kb.echoes import also_in
+
+        echoes = also_in(conn, note_id)
         return Note(
             id=row["id"],
             title=row["title"],
@@ -682,6 +698,7 @@ class Store:
                     text=c["text"], label=c["label"], quote=c["quote"], t=c["t"], page=c["page"],
                     last_validated=_date(c["last_validated"]), outdated=bool(c["outdated"]),
                     supported=None if c["supported"] is None else bool(c["supported"]),
+                    also_in=echoes.get(c["position"], []),
                 )
                 for c in claims
             ],

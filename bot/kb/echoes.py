@@ -1,0 +1,408 @@
+"""Echoes: the same claim in two notes, found when a note is stored and kept both ways in ``echoes``.
+
+Why this shape: a research channel posts one idea many times (an essay, its narrated video, news quoting
+it), and a claim told three times is corroborated, not three claims. Finding echoes must cost what the
+new note costs, not what the base costs, so candidates come from the FTS index (claims sharing two of
+the new claim's rarest terms, best bm25 first) and only those few are scored by ``claimterms.score``.
+``relink`` rebuilds everything in one pass in memory (rare-term pairs as keys, never all pairs).
+
+Rules: a claim never echoes a claim of its own note or of its same-work note (a summary and the clip it
+summarises); at most ``MAX_LINKS`` echoes per claim, best first; a claim that would echo claims of more
+than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and echoes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from array import array
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, idf, is_group, score, surfaces
+from bot.notes import Claim
+
+if TYPE_CHECKING:
+    from bot.notes import Note
+
+THRESHOLD = 0.33  # chosen on tests/fixtures/echoes/pairs.tsv with bench/echoes.py (precision first)
+MAX_LINKS = 5
+STORM_NOTES = 8
+STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is boilerplate
+PREFIX = 6  # rarest terms of a claim; two claims are candidates when a pair of them is in both
+CANDIDATES = 30  # best bm25 candidates scored per claim
+DF_CAP = 2_000  # a term in more claims than this is never a candidate key
+METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in
+CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
+
+
+@dataclass(frozen=True)
+class Echo:
+    """One claim elsewhere that says what ``claim_id`` says, with what a reader needs to find it."""
+
+    claim_id: int
+    other_id: int
+    score: float
+    method: str
+    note_id: str
+    note_title: str
+    note_kind: str
+    note_url: str | None
+    position: int  # 1-based, as claims are numbered everywhere a user sees them
+    text: str
+    label: str | None
+    quote: str | None
+    t: int | None
+    page: int | None
+    owner: str | None
+
+    def as_claim(self) -> Claim:
+        return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
+
+
+@dataclass
+class RelinkReport:
+    claims: int = 0
+    links: int = 0
+    boilerplate: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.claims / self.seconds if self.seconds else 0.0
+
+
+# --------------------------------------------------------------------------- weights
+
+
+class Weights:
+    """IDF of terms from the index's own document counts (``claims_vocab``, column ``text``)."""
+
+    def __init__(self, n_claims: int, df: dict[str, int]) -> None:
+        self.n = max(n_claims, 1)
+        self.df = df
+        self.unknown: set[str] = set()  # asked for, not in the index under this stem
+        self.direction = idf(self.n, max(1, self.n // 50))
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, terms: Iterable[str] | None = None) -> Weights:
+        n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
+        if terms is None:
+            rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
+            return cls(n, {t: d for t, d in rows})
+        wanted = sorted(set(terms) - DIRECTIONS)
+        df: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            df.update(conn.execute(
+                f"SELECT term, doc FROM claims_vocab WHERE col = 'text' AND term IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall())
+        return cls(n, df)
+
+    def learn(self, conn: sqlite3.Connection, terms: set[str]) -> None:
+        """Add the document counts of terms not seen yet."""
+        missing = terms - self.df.keys() - self.unknown - DIRECTIONS
+        if missing:
+            self.df.update(Weights.load(conn, missing).df)
+            self.unknown |= missing - self.df.keys()
+
+    def doc_count(self, term: str) -> int:
+        return self.df.get(term, 1)
+
+    def __call__(self, term: str) -> float:
+        return self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 1))
+
+
+def prefix(terms: Terms, weights: Weights) -> list[str]:
+    """The claim's rarest terms that other claims have too (ties broken by the term, so the choice is
+    stable). A term the index has in this claim alone cannot find anything; a term the index does not
+    know under our stem (a joined hyphenation) cannot be asked for — except synonym groups, asked for
+    by every member."""
+    keyed = []
+    for t in terms.terms:
+        if t in DIRECTIONS:
+            continue
+        df = weights.df.get(t)
+        if df is None and is_group(t):
+            df = 2
+        if df is not None and 2 <= df <= DF_CAP:
+            keyed.append((df, t))
+    keyed.sort()
+    return [t for _, t in keyed[:PREFIX]]
+
+
+def keys(terms: Terms, weights: Weights) -> set[tuple[str, str]]:
+    """Candidate keys: pairs of the claim's rarest terms. Two claims are candidates when they share a
+    key — the same rule for a new note (asked of the FTS index) and for ``relink`` (in memory)."""
+    return set(itertools.combinations(sorted(prefix(terms, weights)), 2))
+
+
+# --------------------------------------------------------------------------- same work
+
+
+def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Each note with the notes that are one work with it (itself, its summary or its source clip)."""
+    out: dict[str, set[str]] = {}
+    for note_id in set(note_ids):
+        group = {note_id}
+        for a, b in conn.execute(
+            "SELECT source_id, covered_by FROM notes WHERE id = ?1"
+            " UNION SELECT src_id, dst_id FROM links WHERE rel = 'source' AND (src_id = ?1 OR dst_id = ?1)",
+            (note_id,),
+        ):
+            group |= {x for x in (a, b) if x}
+        out[note_id] = group
+    return out
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def _fts_pairs(terms: Terms, pairs: Iterable[tuple[str, str]]) -> str | None:
+    def group(term: str) -> str:
+        words = surfaces(term, terms.surface.get(term, term))
+        return "(" + " OR ".join(f'"{w}"' for w in words if '"' not in w) + ")"
+
+    ors = [f"({group(a)} AND {group(b)})" for a, b in sorted(pairs)]
+    return f"text : ({' OR '.join(ors)})" if ors else None
+
+
+def _candidates(conn: sqlite3.Connection, terms: Terms, pairs: set[tuple[str, str]]) -> list[int]:
+    query = _fts_pairs(terms, pairs)
+    if query is None:
+        return []
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? ORDER BY bm25(claims_fts, 1.0, 0.0, 0.0) LIMIT ?",
+            (query, CANDIDATES),
+        )]
+    except sqlite3.OperationalError:  # a word the FTS parser cannot take: no candidates, never an error
+        return []
+
+
+def _claim_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    rows: list[tuple[int, str, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += conn.execute(
+            f"SELECT c.id, c.note_id, {CLAIM_TEXT} FROM claims c WHERE c.id IN ({','.join('?' * len(chunk))})",
+            list(chunk),
+        ).fetchall()
+    return rows
+
+
+def choose(scored: list[tuple[float, int, str]]) -> list[tuple[float, int]]:
+    """Links of one claim from its (score, other claim, other note) above the threshold: none when it
+    echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
+    good = sorted((s for s in scored if s[0] >= THRESHOLD), reverse=True)
+    if len({note for _, _, note in good}) > STORM_NOTES:
+        return []
+    return [(s, other) for s, other, _ in good[:MAX_LINKS]]
+
+
+def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
+    """Find and store the echoes of freshly stored notes' claims (inside the caller's transaction).
+
+    Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each. Links an
+    export carried (``also_in``) are restored as method ``vault``. Returns the links written.
+    """
+    if not notes:
+        return 0
+    ids = [n.id for n in notes]
+    own = conn.execute(
+        f"SELECT c.id, c.note_id, c.position, {CLAIM_TEXT} FROM claims c"
+        f" WHERE c.note_id IN ({','.join('?' * len(ids))})",
+        ids,
+    ).fetchall()
+    works = same_work(conn, ids)
+    analysed = {cid: analyze(text) for cid, _, _, text in own}
+    weights = Weights.load(conn, (t for a in analysed.values() for t in a.terms))
+    written = 0
+    cache: dict[int, tuple[str, Terms]] = {}
+    for cid, note_id, _, _ in own:
+        terms = analysed[cid]
+        if len(terms.terms) < MIN_TERMS:
+            continue
+        mine = keys(terms, weights)
+        found = [c for c in _candidates(conn, terms, mine) if c != cid]
+        fresh = [c for c in found if c not in cache]
+        rows = [(other, other_note, analyze(text)) for other, other_note, text in _claim_rows(conn, fresh)]
+        weights.learn(conn, {t for _, _, a in rows for t in a.terms})
+        for other, other_note, other_terms in rows:
+            cache[other] = (other_note, other_terms)
+        scored = [
+            (score(terms, cache[o][1], weights), o, cache[o][0])
+            for o in found
+            if o in cache and cache[o][0] not in works[note_id] and mine & keys(cache[o][1], weights)
+        ]
+        links = choose(scored)
+        written += store_links(conn, cid, links, METHOD)
+    written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
+    return written
+
+
+def store_links(conn: sqlite3.Connection, claim_id: int, links: list[tuple[float, int]], method: str) -> int:
+    """Write links both ways, then keep the other side within ``MAX_LINKS`` too (drop its weakest)."""
+    conn.execute("DELETE FROM echoes WHERE (claim_id = ?1 OR other_id = ?1) AND method = ?2", (claim_id, method))
+    if not links:
+        return 0
+    conn.executemany(
+        "INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)",
+        [row for s, other in links for row in ((claim_id, other, s, method), (other, claim_id, s, method))],
+    )
+    for _, other in links:
+        extra = conn.execute(
+            "SELECT other_id FROM echoes WHERE claim_id = ? ORDER BY score DESC, other_id LIMIT -1 OFFSET ?",
+            (other, MAX_LINKS),
+        ).fetchall()
+        for (drop,) in extra:
+            conn.execute(
+                "DELETE FROM echoes WHERE (claim_id = ?1 AND other_id = ?2) OR (claim_id = ?2 AND other_id = ?1)",
+                (other, drop),
+            )
+    return len(links)
+
+
+def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tuple[str, int], int]) -> int:
+    restored = 0
+    for note in notes:
+        for position, claim in enumerate(note.claims, start=1):
+            cid = ids.get((note.id, position))
+            for ref in claim.also_in:
+                row = conn.execute(
+                    "SELECT id FROM claims WHERE note_id = ? AND position = ?", (ref["note"], ref["claim"] + 1)
+                ).fetchone()
+                if cid is None or row is None or row[0] == cid:
+                    continue
+                exists = conn.execute(
+                    "SELECT 1 FROM echoes WHERE claim_id = ? AND other_id = ?", (cid, row[0])
+                ).fetchone()
+                if not exists:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, 'vault')",
+                        [(cid, row[0], THRESHOLD), (row[0], cid, THRESHOLD)],
+                    )
+                    restored += 1
+    return restored
+
+
+# --------------------------------------------------------------------------- relink
+
+
+def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
+           *, batch: int = 20_000) -> RelinkReport:
+    """Rebuild every computed echo (inside the caller's transaction); ``vault`` links are kept.
+
+    Three passes, memory linear in the claims (no pair matrix): (1) read and analyse every claim and
+    record the hashes of its keys; (2) sort the hashes (numpy) and take the claims that share one —
+    a hash shared by more than ``STORM_BUCKET`` claims is boilerplate and skipped; (3) analyse just
+    those claims again and score their candidates with the same rules as a new note.
+    """
+    import numpy as np
+
+    started = time.perf_counter()
+    report = RelinkReport()
+    weights = Weights.load(conn)
+    total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
+    hashes: array[int] = array("q")
+    owners: array[int] = array("q")
+    for cid, text in conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c"):
+        report.claims += 1
+        terms = analyze(text)
+        if len(terms.terms) >= MIN_TERMS:
+            for pair in keys(terms, weights):
+                hashes.append(hash(pair))
+                owners.append(cid)
+        if progress and report.claims % batch == 0:
+            progress(report.claims * 2 // 3, total)
+    key_arr = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, dtype=np.int64)
+    own_arr = np.frombuffer(owners, dtype=np.int64) if owners else np.zeros(0, dtype=np.int64)
+    order = np.argsort(key_arr, kind="stable")
+    key_arr, own_arr = key_arr[order], own_arr[order]
+    starts = np.flatnonzero(np.r_[True, key_arr[1:] != key_arr[:-1]]) if len(key_arr) else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, len(key_arr)])
+    pairs: set[tuple[int, int]] = set()
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        if size > STORM_BUCKET:
+            report.boilerplate += 1
+            continue
+        members = sorted(set(own_arr[start : start + size].tolist()))
+        pairs.update(itertools.combinations(members, 2))
+    del hashes, owners, key_arr, own_arr, order
+    involved = sorted({c for pair in pairs for c in pair})
+    work = _works(conn)
+    claims: dict[int, tuple[str, Terms]] = {}
+    for cid, note_id, text in _claim_rows(conn, involved):
+        claims[cid] = (work.get(note_id, note_id), analyze(text))
+    scored: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
+    for a, b in pairs:
+        (wa, ta), (wb, tb) = claims[a], claims[b]
+        if wa == wb:
+            continue
+        s = score(ta, tb, weights)
+        if s >= THRESHOLD:
+            scored[a].append((s, b, wb))
+            scored[b].append((s, a, wa))
+    chosen = {a: {b: s for s, b in choose(items)} for a, items in scored.items()}
+    rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items() if a in chosen.get(b, {})]
+    conn.execute("DELETE FROM echoes WHERE method = ?", (METHOD,))
+    conn.executemany("INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)", rows)
+    report.links = len(rows) // 2
+    report.seconds = time.perf_counter() - started
+    if progress:
+        progress(total, total)
+    return report
+
+
+def _works(conn: sqlite3.Connection) -> dict[str, str]:
+    """Note id -> one id per work (a summary and its source clip share one)."""
+    work: dict[str, str] = {}
+    for a, b in conn.execute(
+        "SELECT id, source_id FROM notes WHERE source_id IS NOT NULL"
+        " UNION SELECT src_id, dst_id FROM links WHERE rel = 'source'"
+    ):
+        root = min(work.get(a, a), work.get(b, b))
+        work[a] = work[b] = root
+    return work
+
+
+# --------------------------------------------------------------------------- reading
+
+
+_ECHO_SQL = (
+    "SELECT e.claim_id, e.other_id, e.score, e.method, n.id, n.title, n.kind, coalesce(n.url, src.url),"
+    " c.position, c.text, c.label, c.quote, c.t, c.page, coalesce(n.owner, src.owner)"
+    " FROM echoes e JOIN claims c ON c.id = e.other_id JOIN notes n ON n.id = c.note_id"
+    " LEFT JOIN notes src ON src.id = n.source_id"
+)
+
+
+def echoes_of(conn: sqlite3.Connection, claim_ids: Sequence[int]) -> dict[int, list[Echo]]:
+    """Echoes of each claim, best first."""
+    out: dict[int, list[Echo]] = defaultdict(list)
+    for start in range(0, len(claim_ids), 500):
+        chunk = list(claim_ids[start : start + 500])
+        for r in conn.execute(
+            f"{_ECHO_SQL} WHERE e.claim_id IN ({','.join('?' * len(chunk))}) ORDER BY e.score DESC, e.other_id",
+            chunk,
+        ):
+            out[r[0]].append(Echo(*r))
+    return dict(out)
+
+
+def note_echoes(conn: sqlite3.Connection, note_id: str) -> dict[int, list[Echo]]:
+    """Echoes of a note's claims by claim position (1-based)."""
+    ids = dict(conn.execute("SELECT id, position FROM claims WHERE note_id = ?", (note_id,)).fetchall())
+    return {ids[cid]: found for cid, found in echoes_of(conn, list(ids)).items()}
+
+
+def also_in(conn: sqlite3.Connection, note_id: str) -> dict[int, list[dict[str, Any]]]:
+    """The export's ``also_in`` per claim position: ``{note: <id>, claim: <0-based index>}``."""
+    return {
+        position: [{"note": e.note_id, "claim": e.position - 1} for e in found]
+        for position, found in note_echoes(conn, note_id).items()
+    }
