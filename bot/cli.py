@@ -216,9 +216,12 @@ def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
 @click.option("--outdated", is_flag=True, help="Mark the claim (needs --claim) outdated instead.")
 @click.option("--by", "by", help="Who validated (default: $USER).")
 @click.option("--on", "on", metavar="DATE", help="Validation date (default today).")
+@click.option("--echoes", "with_echoes", is_flag=True,
+              help="With --claim: validate the claim's echoes in other notes too.")
 @db_option
 def validate_cmd(
-    note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None, db: str | None
+    note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None,
+    with_echoes: bool, db: str | None,
 ) -> None:
     """Record that NOTE (id, URL, title or words) is still valid; its decay clock restarts."""
     import os
@@ -245,6 +248,108 @@ def validate_cmd(
     what = f"claim {claim} of {title!r}" if claim else repr(title)
     verb = "Marked outdated" if outdated else "Validated"
     click.echo(f"{verb}: {what} on {day.isoformat()} by {who or 'unknown'}")
+    if claim is not None:
+        click.echo(_echo_followup(store, ids[0], claim, outdated=outdated, validate=with_echoes, by=who, at=at))
+
+
+def _echo_followup(store: Store, note_id: str, claim: int, *, outdated: bool, validate: bool, by: str | None,
+                   at: datetime) -> str:
+    """What a claim's echoes get: outdated → flagged for review; valid → offered (or validated with --echoes)."""
+    from bot.kb import reviews
+
+    if outdated:
+        flagged = reviews.flag_echoes(store, note_id, claim, at)
+        if not flagged:
+            return "No echoes of this claim in other notes."
+        lines = [f"{len(flagged)} echo{'es' if len(flagged) != 1 else ''} in other notes flagged for review"
+                 " (digest: echoes of outdated claims):"]
+        lines += [f"  - {e.note_title} claim {e.position}: {e.text}" for e in flagged]
+        return "\n".join(lines)
+    found = reviews.claim_validated(store, note_id, claim, at)
+    if not found:
+        return "No echoes of this claim in other notes."
+    if validate:
+        for e in found:
+            store.validate(e.note_id, by=by, at=at, claim=e.position)
+            reviews.claim_validated(store, e.note_id, e.position, at)
+        return "\n".join([f"Also validated {len(found)} echo{'es' if len(found) != 1 else ''}:"]
+                         + [f"  - {e.note_title} claim {e.position}: {e.text}" for e in found])
+    them = "it" if len(found) == 1 else "them"
+    lines = [f"The same claim is in {len(found)} other note{'s' if len(found) != 1 else ''}; validate {them}"
+             " too with --echoes, or one by one:"]
+    lines += [f"  - {e.note_title} claim {e.position}: {e.text}\n    deskbot validate {e.note_id} --claim {e.position}"
+              for e in found]
+    return "\n".join(lines)
+
+
+@cli.command("relink")
+@db_option
+def relink_cmd(db: str | None) -> None:
+    """Rebuild every echo (the same claim in two notes) from scratch, with progress."""
+    from bot.kb.echoes import relink
+
+    store = _open_store(db)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r  relinking: {done:,} / {total:,} claims", nl=False, err=True)
+
+    with store.write() as conn:
+        report = relink(conn, progress=progress)
+    click.echo("", err=True)
+    click.echo(f"relinked {report.claims:,} claims in {report.seconds:.1f} s ({report.rate:,.0f} claims/s):"
+               f" {report.links:,} echo links")
+
+
+@cli.group("aliases", invoke_without_command=True)
+@db_option
+@click.pass_context
+def aliases_cmd(ctx: click.Context, db: str | None) -> None:
+    """List the acronyms and aliases deskbot learned from notes (and the ones you added)."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    if ctx.invoked_subcommand is None:
+        from bot.kb import aliases
+
+        found = aliases.listing(_open_store(db).conn)
+        if not found:
+            click.echo("No aliases yet: they are learned from notes that define them, e.g. 'large language"
+                       " models (LLMs)'.")
+        for a in found:
+            origin = "added by you" if a.origin == "user" else f"from note {a.note_id}"
+            click.echo(f"{a.short:12s} {a.long}  ({origin})")
+
+
+@aliases_cmd.command("add")
+@click.argument("short")
+@click.argument("long", nargs=-1, required=True)
+@click.pass_context
+def aliases_add(ctx: click.Context, short: str, long: tuple[str, ...]) -> None:
+    """Teach an alias: SHORT (e.g. RLVR) stands for LONG (e.g. reinforcement learning from verifiable rewards)."""
+    from bot.kb import aliases
+
+    store = _open_store(ctx.obj.get("db"))
+    try:
+        with store.write() as conn:
+            added = aliases.add(conn, short, " ".join(long))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Added: {added.short} = {added.long}")
+
+
+@aliases_cmd.command("remove")
+@click.argument("short")
+@click.argument("long", nargs=-1)
+@click.pass_context
+def aliases_remove(ctx: click.Context, short: str, long: tuple[str, ...]) -> None:
+    """Forget SHORT (every long form, or just LONG); it will not be learned again."""
+    from bot.kb import aliases
+
+    store = _open_store(ctx.obj.get("db"))
+    with store.write() as conn:
+        removed = aliases.remove(conn, short, " ".join(long) or None)
+    if not removed:
+        raise click.ClickException(f"no alias {short!r}{' = ' + ' '.join(long) if long else ''} to remove")
+    click.echo(f"Removed {removed} alias{'es' if removed != 1 else ''} of {short}")
 
 
 @cli.command("export")

@@ -37,14 +37,14 @@ def _words(text: str) -> str:
 def claim_reply(store: Store, text: str, today: date, *, statuses: dict[tuple[str, int], str] | None = None,
                 shared_by: str | None = None) -> dict[str, Any]:
     """The ``/claim TOPIC`` answer (also re-rendered after a click, and shared in channel)."""
-    from bot.answers import claim_lookup
+    from bot.answers import claim_search
 
     topic = _words(text)
     if not any(ch.isalnum() for ch in topic):
         return blocks.usage("/claim")
-    answers = claim_lookup(store, topic, today, limit=CLAIM_LIMIT)
-    return blocks.claim_answer(topic, answers, statuses=statuses, shared_by=shared_by,
-                               interactive=shared_by is None)
+    found = claim_search(store, topic, today, limit=CLAIM_LIMIT)
+    return blocks.claim_answer(topic, found.answers, statuses=statuses, shared_by=shared_by,
+                               interactive=shared_by is None, expanded=found.expanded)
 
 
 def note_reply(store: Store, text: str, today: date, *, statuses: dict[str, str] | None = None) -> dict[str, Any]:
