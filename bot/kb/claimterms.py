@@ -29,15 +29,22 @@ _FUNCTION_TEXT = """
     gets getting got had has have having he her here hers him his how i if in into is it its itself just
     let like may me might most much must my of off on once only onto or other our ours out over own per
     quite rather really said same say says shall she should since so some such than that the their them
-    then there these they this those through thus to too under until upon us very via was we were what
+    then there these they this those through thus to too until upon us very via was we were what
     when where whether which while who whom whose why will with would yet you your etc also e g ie eg
     make makes made making one ones thing things way ways lot lots kind sort
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
-NEGATIONS = frozenset({
-    "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "lack", "lacks",
-    "lacking",
-})
+NEGATIONS = frozenset({"not", "never", "neither", "nor", "cannot"})
+# "no trend", "without evidence": negate a noun phrase, which paraphrases word in many ways ("lacks public
+# evidence" = "no publicly known trend"); they conflict only with a claim that negates nothing that way.
+NP_NEGATIONS = frozenset({"no", "none", "nobody", "nothing", "without", "lack", "lacks", "lacking"})
+_ANTONYMS_TEXT = """
+    easy hard / easier harder / cheap expensive / cheaper costlier / true false / success failure /
+    succeed fail / win lose / accept reject / good bad / better worse / best worst / bullish bearish /
+    optimistic pessimistic / short long / shorter longer / strong weak / stronger weaker / possible impossible /
+    plausible implausible / likely unlikely / safe unsafe / legal illegal / first last / early late /
+    earlier later / winner loser / support oppose / approve reject / open closed
+"""
 _CLAUSE_BREAK = frozenset(",;:.!?()[]—–-\"“”")
 
 # Paraphrase groups (surface words): every member counts as the first. Kept small and literal on purpose.
@@ -72,12 +79,12 @@ _SYNONYM_GROUPS = """
     main primary principal
 """
 _UP = """
-    rise rose risen rising increase increased increasing grow grew grown growing growth gain
+    raise raised raising rise rose risen rising increase increased increasing grow grew grown growing growth gain
     gained climb climbed jump jumped soar soared surge surged boost boosted up higher faster
     larger bigger above exceed exceeded
 """
 _DOWN = """
-    fall fell fallen falling decrease decreased decreasing decline declined declining drop
+    under beneath fall fell fallen falling decrease decreased decreasing decline declined declining drop
     dropped shrink shrank shrunk slump slumped plunge plunged sink sank cut cuts lose lost down
     lower slower smaller below
 """
@@ -86,7 +93,9 @@ _NUMBER_WORDS = {
     "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
     "hundreds": 100, "thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9,
     "billions": 1e9, "trillion": 1e12, "trillions": 1e12, "dozen": 12, "half": 0.5, "double": 2, "twice": 2,
-    "triple": 3, "tenfold": 10, "hundredfold": 100, "thousandfold": 1e3, "millionfold": 1e6,
+    "triple": 3, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "tenth": 10, "halve": 0.5,
+    "halved": 0.5, "halves": 0.5, "halving": 0.5, "tenfold": 10, "hundredfold": 100, "thousandfold": 1e3,
+    "millionfold": 1e6,
 }
 _FOLD = re.compile(r"^(\w+?)fold$")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+|[,;:.!?()\[\]—–\"“”-]", re.UNICODE)
@@ -126,6 +135,17 @@ def _groups() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
 
 
 _CANON, _SURFACES = _groups()
+
+
+def _antonyms() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in _ANTONYMS_TEXT.split("/"):
+        a, b = (_CANON.get(stem(w), stem(w)) for w in pair.split())
+        out[a], out[b] = b, a
+    return out
+
+
+_ANTONYMS = _antonyms()
 DIRECTIONS = frozenset({"dir_up", "dir_down"})
 
 
@@ -154,6 +174,8 @@ class Terms:
     numbers: frozenset[float]
     negated: frozenset[str]  # content terms inside a negation's scope
     directions: frozenset[str]
+    np_negated: frozenset[str] = frozenset()  # the negated terms whose negation is "no …", "without …"
+    has_np: bool = False
 
     def __hash__(self) -> int:  # dict field: hash by the sets only
         return hash((self.terms, self.numbers, self.negated))
@@ -166,7 +188,8 @@ def analyze(text: str) -> Terms:
     numbers: set[float] = set()
     negated: set[str] = set()
     plain: set[str] = set()
-    scope = 0
+    np_negated: set[str] = set()
+    scope, np_scope, has_np = 0, False, False
     for token in _TOKEN.findall(fold(text)):
         if token in _CLAUSE_BREAK:
             scope = 0
@@ -179,8 +202,10 @@ def analyze(text: str) -> Terms:
         if value is not None:
             numbers.add(value)
             continue
-        if token in NEGATIONS:
+        if token in NEGATIONS or token in NP_NEGATIONS:
             scope = NEG_SCOPE
+            np_scope = token in NP_NEGATIONS
+            has_np = has_np or np_scope
             continue
         if token in FUNCTION_WORDS or (len(token) < 2 and not token.isdigit()):
             continue
@@ -190,6 +215,8 @@ def analyze(text: str) -> Terms:
         surface.setdefault(term, token)
         if scope:
             negated.add(term)
+            if np_scope:
+                np_negated.add(term)
             scope -= 1
         else:
             plain.add(term)
@@ -199,6 +226,8 @@ def analyze(text: str) -> Terms:
         numbers=frozenset(numbers),
         negated=frozenset(negated - plain),  # negated wherever it occurs
         directions=frozenset(terms & DIRECTIONS),
+        np_negated=frozenset(np_negated - plain),
+        has_np=has_np,
     )
 
 
@@ -213,13 +242,19 @@ def is_group(term: str) -> bool:
 
 def conflict(a: Terms, b: Terms) -> str | None:
     """Why two claims that share words still say different things (None when they do not disagree)."""
-    if a.numbers and b.numbers and not (a.numbers & b.numbers):
-        return "numbers"
+    if a.numbers and b.numbers and not (a.numbers <= b.numbers or b.numbers <= a.numbers):
+        return "numbers"  # one may state more numbers (a summary packs two claims), never other ones
     if a.directions and b.directions and not (a.directions & b.directions):
         return "direction"
     shared = a.terms & b.terms
-    if (a.negated ^ b.negated) & shared - DIRECTIONS:
-        return "negation"
+    for term in (a.negated ^ b.negated) & shared:
+        side, other = (a, b) if term in a.negated else (b, a)
+        if not (term in side.np_negated and other.has_np):
+            return "negation"
+    for term in a.terms - b.terms:
+        opposite = _ANTONYMS.get(term)
+        if opposite and opposite in b.terms and opposite not in a.terms and term not in b.terms:
+            return "antonym"
     return None
 
 
