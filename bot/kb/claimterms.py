@@ -42,8 +42,8 @@ _ANTONYMS_TEXT = """
     easy hard / easier harder / cheap expensive / cheaper costlier / true false / success failure /
     succeed fail / win lose / accept reject / good bad / better worse / best worst / bullish bearish /
     optimistic pessimistic / short long / shorter longer / strong weak / stronger weaker / possible impossible /
-    plausible implausible / likely unlikely / safe unsafe / legal illegal / first last / early late /
-    earlier later / winner loser / support oppose / approve reject / open closed
+    plausible implausible / likely unlikely / safe unsafe / legal illegal / early late /
+    earlier later / winner loser / ahead behind / support oppose / approve reject / open closed
 """
 _CLAUSE_BREAK = frozenset(",;:.!?()[]—–-\"“”")
 
@@ -93,7 +93,7 @@ _NUMBER_WORDS = {
     "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
     "hundreds": 100, "thousand": 1e3, "thousands": 1e3, "million": 1e6, "millions": 1e6, "billion": 1e9,
     "billions": 1e9, "trillion": 1e12, "trillions": 1e12, "dozen": 12, "half": 0.5, "double": 2, "twice": 2,
-    "triple": 3, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "tenth": 10, "halve": 0.5,
+    "triple": 3, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "tenth": 10, "halve": 0.5,
     "halved": 0.5, "halves": 0.5, "halving": 0.5, "tenfold": 10, "hundredfold": 100, "thousandfold": 1e3,
     "millionfold": 1e6,
 }
