@@ -20,6 +20,7 @@ from functools import lru_cache
 import snowballstemmer
 
 MIN_TERMS = 3  # a claim of fewer content terms never echoes (one-word claims, headings)
+MIN_SHARED = 3  # two claims sharing fewer content terms are not one assertion, however rare those are
 NEG_SCOPE = 1  # a negation governs the content term right after it ("not imminent", "cannot learn")
 
 # Function words only: unlike the summarizer's list, numbers, comparatives and negations stay meaningful.
@@ -236,10 +237,6 @@ def surfaces(term: str, seen: str) -> tuple[str, ...]:
     return _SURFACES.get(term, (seen,))
 
 
-def is_group(term: str) -> bool:
-    return term in _SURFACES
-
-
 def conflict(a: Terms, b: Terms) -> str | None:
     """Why two claims that share words still say different things (None when they do not disagree)."""
     if a.numbers and b.numbers and not (a.numbers <= b.numbers or b.numbers <= a.numbers):
@@ -269,7 +266,7 @@ def score(a: Terms, b: Terms, weight: Callable[[str], float]) -> float:
     if len(a.terms) < MIN_TERMS or len(b.terms) < MIN_TERMS:
         return 0.0
     shared = a.terms & b.terms
-    if len(shared) < 2 or conflict(a, b):
+    if len(shared) < MIN_SHARED or conflict(a, b):
         return 0.0
     wa = sum(weight(t) for t in a.terms)
     wb = sum(weight(t) for t in b.terms)

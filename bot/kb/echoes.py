@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, idf, is_group, score, surfaces
+from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, idf, score, surfaces
 from bot.notes import Claim
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is bo
 PREFIX = 6  # rarest terms of a claim; two claims are candidates when a pair of them is in both
 CANDIDATES = 30  # best bm25 candidates scored per claim
 DF_CAP = 2_000  # a term in more claims than this is never a candidate key
+DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
 METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in
 CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
 
@@ -79,42 +80,72 @@ class RelinkReport:
 
 
 class Weights:
-    """IDF of terms from the index's own document counts (``claims_vocab``, column ``text``)."""
+    """IDF of terms from the claim index's own document counts (column ``text``).
 
-    def __init__(self, n_claims: int, df: dict[str, int]) -> None:
+    Counts are read from ``claims_fts`` up to ``DF_SAMPLE`` (past that a term is common, whatever its
+    exact count): reading a common term's exact count walks its whole posting list (40 ms for a term in a
+    third of 1M claims), a bounded count stops early. Counts above ``DF_CAP`` cannot change a term's role
+    (never a key), so they are kept across calls in this process."""
+
+    _common: dict[tuple[str, str], int] = {}
+
+    def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
         self.n = max(n_claims, 1)
         self.df = df
-        self.unknown: set[str] = set()  # asked for, not in the index under this stem
+        self.db = db
         self.direction = idf(self.n, max(1, self.n // 50))
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, terms: Iterable[str] | None = None) -> Weights:
+    def load(cls, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]] | None = None) -> Weights:
+        """Counts for the given terms (term -> the words to ask the index for), or all (``relink``)."""
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
-        if terms is None:
+        db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
+        if surfaces_of is None:
             rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
-            return cls(n, {t: d for t, d in rows})
-        wanted = sorted(set(terms) - DIRECTIONS)
-        df: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            df.update(conn.execute(
-                f"SELECT term, doc FROM claims_vocab WHERE col = 'text' AND term IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall())
-        return cls(n, df)
+            return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
+        weights = cls(n, {}, db)
+        weights.learn(conn, surfaces_of)
+        return weights
 
-    def learn(self, conn: sqlite3.Connection, terms: set[str]) -> None:
-        """Add the document counts of terms not seen yet."""
-        missing = terms - self.df.keys() - self.unknown - DIRECTIONS
-        if missing:
-            self.df.update(Weights.load(conn, missing).df)
-            self.unknown |= missing - self.df.keys()
+    def learn(self, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]]) -> None:
+        """Add the document counts of terms not known yet (one statement for all of them)."""
+        missing = []
+        for term, words in surfaces_of.items():
+            if term in self.df or term in DIRECTIONS:
+                continue
+            cached = Weights._common.get((self.db, term))
+            if cached is not None:
+                self.df[term] = cached
+                continue
+            words = tuple(w for w in words if '"' not in w)
+            if words:
+                missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in words) + ")"))
+        for start in range(0, len(missing), 200):
+            chunk = missing[start : start + 200]
+            bounded = f"(SELECT count(*) FROM (SELECT 1 FROM claims_fts WHERE claims_fts MATCH ? LIMIT {DF_SAMPLE}))"
+            sql = " UNION ALL ".join(f"SELECT {k}, {bounded}" for k in range(len(chunk)))
+            try:
+                counts = conn.execute(sql, [q for _, q in chunk]).fetchall()
+            except sqlite3.OperationalError:  # a word the FTS parser cannot take: treat as unseen
+                counts = [(k, 0) for k in range(len(chunk))]
+            for k, count in counts:
+                term = chunk[k][0]
+                self.df[term] = count
+                if count > DF_CAP:
+                    if len(Weights._common) > 200_000:
+                        Weights._common.clear()
+                    Weights._common[(self.db, term)] = count
 
     def doc_count(self, term: str) -> int:
         return self.df.get(term, 1)
 
     def __call__(self, term: str) -> float:
-        return self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 1))
+        return self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
+
+
+def asked(terms: Terms) -> dict[str, tuple[str, ...]]:
+    """Each term of a claim with the words the index is asked for."""
+    return {t: surfaces(t, w) for t, w in terms.surface.items()}
 
 
 def prefix(terms: Terms, weights: Weights) -> list[str]:
@@ -127,8 +158,6 @@ def prefix(terms: Terms, weights: Weights) -> list[str]:
         if t in DIRECTIONS:
             continue
         df = weights.df.get(t)
-        if df is None and is_group(t):
-            df = 2
         if df is not None and 2 <= df <= DF_CAP:
             keyed.append((df, t))
     keyed.sort()
@@ -220,7 +249,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
     ).fetchall()
     works = same_work(conn, ids)
     analysed = {cid: analyze(text) for cid, _, _, text in own}
-    weights = Weights.load(conn, (t for a in analysed.values() for t in a.terms))
+    weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
     written = 0
     cache: dict[int, tuple[str, Terms]] = {}
     for cid, note_id, _, _ in own:
@@ -231,7 +260,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
         found = [c for c in _candidates(conn, terms, mine) if c != cid]
         fresh = [c for c in found if c not in cache]
         rows = [(other, other_note, analyze(text)) for other, other_note, text in _claim_rows(conn, fresh)]
-        weights.learn(conn, {t for _, _, a in rows for t in a.terms})
+        weights.learn(conn, {t: w for _, _, a in rows for t, w in asked(a).items()})
         for other, other_note, other_terms in rows:
             cache[other] = (other_note, other_terms)
         scored = [
