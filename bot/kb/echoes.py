@@ -32,7 +32,8 @@ THRESHOLD = 0.33  # chosen on tests/fixtures/echoes/pairs.tsv with bench/echoes.
 MAX_LINKS = 5
 STORM_NOTES = 8
 STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is boilerplate
-PREFIX = 6  # rarest terms of a claim; two claims are candidates when a pair of them is in both
+PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
+RELINK_PREFIX = 8  # relink: two claims are candidates when a pair of their 8 rarest terms is in both
 CANDIDATES = 30  # best bm25 candidates scored per claim
 DF_CAP = 2_000  # a term in more claims than this is never a candidate key
 DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
@@ -84,10 +85,12 @@ class Weights:
 
     Counts are read from ``claims_fts`` up to ``DF_SAMPLE`` (past that a term is common, whatever its
     exact count): reading a common term's exact count walks its whole posting list (40 ms for a term in a
-    third of 1M claims), a bounded count stops early. Counts above ``DF_CAP`` cannot change a term's role
-    (never a key), so they are kept across calls in this process."""
+    third of 1M claims), a bounded count stops early. The new claims' own terms are counted afresh
+    (whether a term is in one claim or two decides the keys); the terms of the candidates they meet only
+    weigh, and may come from this process's cache of earlier counts — a weight a few claims stale."""
 
-    _common: dict[tuple[str, str], int] = {}
+    _seen: dict[tuple[str, str], int] = {}
+    CACHE = 500_000
 
     def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
         self.n = max(n_claims, 1)
@@ -107,14 +110,15 @@ class Weights:
         weights.learn(conn, surfaces_of)
         return weights
 
-    def learn(self, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]]) -> None:
-        """Add the document counts of terms not known yet (one statement for all of them)."""
+    def learn(self, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]], *, fresh: bool = True) -> None:
+        """Add the document counts of terms not known yet (one statement for all of them); ``fresh=False``
+        takes a count this process read before when there is one."""
         missing = []
         for term, words in surfaces_of.items():
             if term in self.df or term in DIRECTIONS:
                 continue
-            cached = Weights._common.get((self.db, term))
-            if cached is not None:
+            cached = Weights._seen.get((self.db, term))
+            if cached is not None and (not fresh or cached > DF_CAP):
                 self.df[term] = cached
                 continue
             words = tuple(w for w in words if '"' not in w)
@@ -131,10 +135,9 @@ class Weights:
             for k, count in counts:
                 term = chunk[k][0]
                 self.df[term] = count
-                if count > DF_CAP:
-                    if len(Weights._common) > 200_000:
-                        Weights._common.clear()
-                    Weights._common[(self.db, term)] = count
+                if len(Weights._seen) > Weights.CACHE:
+                    Weights._seen.clear()
+                Weights._seen[(self.db, term)] = count
 
     def doc_count(self, term: str) -> int:
         return self.df.get(term, 1)
@@ -148,7 +151,7 @@ def asked(terms: Terms) -> dict[str, tuple[str, ...]]:
     return {t: surfaces(t, w) for t, w in terms.surface.items()}
 
 
-def prefix(terms: Terms, weights: Weights) -> list[str]:
+def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[str]:
     """The claim's rarest terms that other claims have too (ties broken by the term, so the choice is
     stable). A term the index has in this claim alone cannot find anything; a term the index does not
     know under our stem (a joined hyphenation) cannot be asked for — except synonym groups, asked for
@@ -161,13 +164,14 @@ def prefix(terms: Terms, weights: Weights) -> list[str]:
         if df is not None and 2 <= df <= DF_CAP:
             keyed.append((df, t))
     keyed.sort()
-    return [t for _, t in keyed[:PREFIX]]
+    return [t for _, t in keyed[:size]]
 
 
-def keys(terms: Terms, weights: Weights) -> set[tuple[str, str]]:
-    """Candidate keys: pairs of the claim's rarest terms. Two claims are candidates when they share a
-    key — the same rule for a new note (asked of the FTS index) and for ``relink`` (in memory)."""
-    return set(itertools.combinations(sorted(prefix(terms, weights)), 2))
+def keys(terms: Terms, weights: Weights, size: int = PREFIX) -> set[tuple[str, str]]:
+    """Candidate keys: pairs of the claim's rarest terms. A new note's claim asks the FTS index for the
+    claims that contain one of its pairs; ``relink`` keys every claim by the pairs of its ``RELINK_PREFIX``
+    rarest terms and scores claims that share one (close to the same rule without a query per claim)."""
+    return set(itertools.combinations(sorted(prefix(terms, weights, size)), 2))
 
 
 # --------------------------------------------------------------------------- same work
@@ -260,13 +264,13 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
         found = [c for c in _candidates(conn, terms, mine) if c != cid]
         fresh = [c for c in found if c not in cache]
         rows = [(other, other_note, analyze(text)) for other, other_note, text in _claim_rows(conn, fresh)]
-        weights.learn(conn, {t: w for _, _, a in rows for t, w in asked(a).items()})
+        weights.learn(conn, {t: w for _, _, a in rows for t, w in asked(a).items()}, fresh=False)
         for other, other_note, other_terms in rows:
             cache[other] = (other_note, other_terms)
         scored = [
             (score(terms, cache[o][1], weights), o, cache[o][0])
             for o in found
-            if o in cache and cache[o][0] not in works[note_id] and mine & keys(cache[o][1], weights)
+            if o in cache and cache[o][0] not in works[note_id]
         ]
         links = choose(scored)
         written += store_links(conn, cid, links, METHOD)
@@ -343,7 +347,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
         report.claims += 1
         terms = analyze(text)
         if len(terms.terms) >= MIN_TERMS:
-            for pair in keys(terms, weights):
+            for pair in keys(terms, weights, RELINK_PREFIX):
                 hashes.append(hash(pair))
                 owners.append(cid)
         if progress and report.claims % batch == 0:
