@@ -145,6 +145,7 @@ def speed(notes_count: int, rounds: int) -> None:
                               claims=[Claim(text=t) for t in seconds] + filler))
     # Echo linking alone for a new note (inside one write, as upsert does), then the whole upsert.
     link_ms, upsert_ms, found = [], [], 0
+    cpu = time.process_time()
     for note in new_notes:
         start = time.perf_counter()
         store.upsert_notes([(note, None)])
@@ -153,6 +154,7 @@ def speed(notes_count: int, rounds: int) -> None:
             start = time.perf_counter()
             found += link_notes(conn, [note])
             link_ms.append((time.perf_counter() - start) * 1000)
+    cpu_ms = (time.process_time() - cpu) * 1000 / len(new_notes)
     stray = store.conn.execute(
         "SELECT count(*) FROM echoes e JOIN claims c ON c.id = e.claim_id WHERE c.note_id LIKE 'new%'"
         " AND c.position > 3").fetchone()[0]
@@ -160,6 +162,7 @@ def speed(notes_count: int, rounds: int) -> None:
           f" {7 * len(new_notes)} claims = {100 * stray / (7 * len(new_notes)):.2f} per 100 claims")
     print(f"  echoes for a new 10-claim note      p50 {pct(link_ms, .5):7.2f} ms   p95 {pct(link_ms, .95):7.2f} ms"
           f"   ({found / len(new_notes):.1f} links a note; 3 of its claims are paraphrases of stored ones)")
+    print(f"    CPU per note, upsert + echoes: {cpu_ms:.1f} ms")
     print(f"  whole upsert of that note (with it) p50 {pct(upsert_ms, .5):7.2f} ms   p95 {pct(upsert_ms, .95):7.2f} ms")
     queries = [kb.COMMON, *kb.MEDIUM, *kb.RARE, "macrophages", "continual learning", "robotics algorithms",
                "Zephyr-3 benchmark", "reinforcement learning from verifiable rewards"]
@@ -175,10 +178,16 @@ def speed(notes_count: int, rounds: int) -> None:
     print(f"  /claim with folding (claim_search)  p50 {pct(ours, .5):7.2f} ms   p99 {pct(ours, .99):7.2f} ms")
     print(f"  baseline search_claims alone        p50 {pct(plain, .5):7.2f} ms   p99 {pct(plain, .99):7.2f} ms")
     tick = []
+    cpu = time.process_time()
     with store.write() as conn:
         report = relink(conn, progress=lambda done, total: tick.append(done))
-    print(f"  relink of the whole base            {report.claims:,} claims in {report.seconds:.1f} s ="
-          f" {report.rate:,.0f} claims/s · {report.links:,} links · {report.boilerplate:,} boilerplate keys skipped")
+        conn.execute("DELETE FROM notes WHERE id LIKE 'new%'")
+    cpu = time.process_time() - cpu
+    print(f"  relink of the whole base            {report.claims:,} claims in {report.seconds:.1f} s wall ="
+          f" {report.rate:,.0f} claims/s; {cpu:.1f} s CPU = {report.claims / cpu:,.0f} claims/s of CPU"
+          f" · {report.links:,} links · {report.boilerplate:,} boilerplate keys skipped")
+    print(f"  machine load while measuring: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}"
+          " (1/5/15 min; 2 cores shared)")
     import resource
 
     print(f"  peak memory of this process         {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")

@@ -152,11 +152,15 @@ DIRECTIONS = frozenset({"dir_up", "dir_down"})
 
 def fold(text: str) -> str:
     """Case, accents, contractions and hyphens normalised as the index sees them (plus joins)."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    for pattern, repl in _CONTRACTIONS:
-        text = pattern.sub(repl, text)
-    return _HYPHEN.sub("", text)
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
+    if "'" in text or "’" in text or "cannot" in text:
+        for pattern, repl in _CONTRACTIONS:
+            text = pattern.sub(repl, text)
+    return _HYPHEN.sub("", text) if "-" in text or "‐" in text or "‑" in text else text
 
 
 def _number(token: str) -> float | None:
@@ -182,8 +186,9 @@ class Terms:
         return hash((self.terms, self.numbers, self.negated))
 
 
+@lru_cache(maxsize=100_000)
 def analyze(text: str) -> Terms:
-    """Terms, numbers, negations and directions of one claim."""
+    """Terms, numbers, negations and directions of one claim (cached: candidates recur; never mutate)."""
     terms: set[str] = set()
     surface: dict[str, str] = {}
     numbers: set[float] = set()

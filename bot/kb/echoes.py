@@ -196,11 +196,12 @@ def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, se
 
 
 def _fts_pairs(terms: Terms, pairs: Iterable[tuple[str, str]]) -> str | None:
-    def group(term: str) -> str:
+    pairs = sorted(pairs)
+    groups = {}
+    for term in {t for pair in pairs for t in pair}:
         words = surfaces(term, terms.surface.get(term, term))
-        return "(" + " OR ".join(f'"{w}"' for w in words if '"' not in w) + ")"
-
-    ors = [f"({group(a)} AND {group(b)})" for a, b in sorted(pairs)]
+        groups[term] = "(" + " OR ".join(f'"{w}"' for w in words if '"' not in w) + ")"
+    ors = [f"({groups[a]} AND {groups[b]})" for a, b in pairs]
     return f"text : ({' OR '.join(ors)})" if ors else None
 
 
