@@ -28,7 +28,8 @@ from bot.notes import Claim
 if TYPE_CHECKING:
     from bot.notes import Note
 
-THRESHOLD = 0.33  # chosen on tests/fixtures/echoes/pairs.tsv with bench/echoes.py (precision first)
+THRESHOLD = 0.33  # an echo when the two notes also share a strong one (tests/fixtures/echoes, bench/echoes.py)
+STRONG = 0.5  # an echo on its own: between unrelated news stories 0.33-0.5 is mostly one topic, not one claim
 MAX_LINKS = 5
 STORM_NOTES = 8
 STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is boilerplate
@@ -229,10 +230,13 @@ def _claim_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int,
     return rows
 
 
-def choose(scored: list[tuple[float, int, str]]) -> list[tuple[float, int]]:
-    """Links of one claim from its (score, other claim, other note) above the threshold: none when it
-    echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
-    good = sorted((s for s in scored if s[0] >= THRESHOLD), reverse=True)
+def choose(scored: list[tuple[float, int, str]], strong_notes: set[str]) -> list[tuple[float, int]]:
+    """Links of one claim from its (score, other claim, other note): a score from ``STRONG`` up, or from
+    ``THRESHOLD`` up when the two notes share a strong echo elsewhere (they are about the same thing,
+    so a looser paraphrase is far likelier the same claim than between two unrelated notes). None when
+    it echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
+    good = sorted((s for s in scored if s[0] >= STRONG or (s[0] >= THRESHOLD and s[2] in strong_notes)),
+                  reverse=True)
     if len({note for _, _, note in good}) > STORM_NOTES:
         return []
     return [(s, other) for s, other, _ in good[:MAX_LINKS]]
@@ -257,6 +261,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
     weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
     written = 0
     cache: dict[int, tuple[str, Terms]] = {}
+    pending: list[tuple[int, str, list[tuple[float, int, str]]]] = []
     for cid, note_id, _, _ in own:
         terms = analysed[cid]
         if len(terms.terms) < MIN_TERMS:
@@ -273,7 +278,10 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
             for o in found
             if o in cache and cache[o][0] not in works[note_id]
         ]
-        links = choose(scored)
+        pending.append((cid, note_id, scored))
+    strong = {(note_id, other_note) for _, note_id, scored in pending for sc, _, other_note in scored if sc >= STRONG}
+    for cid, note_id, scored in pending:
+        links = choose(scored, {other for mine, other in strong if mine == note_id})
         written += store_links(conn, cid, links, METHOD)
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
     return written
@@ -381,7 +389,12 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
         if s >= THRESHOLD:
             scored[a].append((s, b, wb))
             scored[b].append((s, a, wa))
-    chosen = {a: {b: s for s, b in choose(items)} for a, items in scored.items()}
+    strong: dict[str, set[str]] = defaultdict(set)
+    for a, items in scored.items():
+        for s, _, other_work in items:
+            if s >= STRONG:
+                strong[claims[a][0]].add(other_work)
+    chosen = {a: {b: s for s, b in choose(items, strong[claims[a][0]])} for a, items in scored.items()}
     rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items() if a in chosen.get(b, {})]
     conn.execute("DELETE FROM echoes WHERE method = ?", (METHOD,))
     conn.executemany("INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)", rows)
