@@ -186,6 +186,30 @@ class Terms:
         return hash((self.terms, self.numbers, self.negated))
 
 
+_BREAK, _NUMBER, _NEG, _NP_NEG, _SKIP, _TERM = range(6)
+_KINDS: dict[str, tuple[int, object]] = {}  # token -> what it is (tokens recur: classify each once)
+
+
+def _kind(token: str) -> tuple[int, object]:
+    if token in _CLAUSE_BREAK:
+        return _BREAK, None
+    value = _number(token)
+    if value is None:
+        value = _NUMBER_WORDS.get(token)
+        if value is None and token.endswith("fold") and (m := _FOLD.match(token)):
+            value = _NUMBER_WORDS.get(m.group(1))
+    if value is not None:
+        return _NUMBER, value
+    if token in NEGATIONS:
+        return _NEG, None
+    if token in NP_NEGATIONS:
+        return _NP_NEG, None
+    if token in FUNCTION_WORDS or len(token) < 2:
+        return _SKIP, None
+    stemmed = stem(token)
+    return _TERM, _CANON.get(stemmed, stemmed)
+
+
 @lru_cache(maxsize=100_000)
 def analyze(text: str) -> Terms:
     """Terms, numbers, negations and directions of one claim (cached: candidates recur; never mutate)."""
@@ -196,36 +220,34 @@ def analyze(text: str) -> Terms:
     plain: set[str] = set()
     np_negated: set[str] = set()
     scope, np_scope, has_np = 0, False, False
+    kinds = _KINDS
+    if len(kinds) > 500_000:
+        kinds.clear()
     for token in _TOKEN.findall(fold(text)):
-        if token in _CLAUSE_BREAK:
+        found = kinds.get(token)
+        if found is None:
+            found = kinds[token] = _kind(token)
+        kind, value = found
+        if kind == _TERM:
+            term = value
+            if term not in terms:
+                terms.add(term)
+                surface[term] = token
+            if scope:
+                negated.add(term)
+                if np_scope:
+                    np_negated.add(term)
+                scope -= 1
+            else:
+                plain.add(term)
+        elif kind == _BREAK:
             scope = 0
-            continue
-        value = _number(token)
-        if value is None:
-            value = _NUMBER_WORDS.get(token)
-            if value is None and (m := _FOLD.match(token)):
-                value = _NUMBER_WORDS.get(m.group(1))
-        if value is not None:
+        elif kind == _NUMBER:
             numbers.add(value)
-            continue
-        if token in NEGATIONS or token in NP_NEGATIONS:
+        elif kind in (_NEG, _NP_NEG):
             scope = NEG_SCOPE
-            np_scope = token in NP_NEGATIONS
+            np_scope = kind == _NP_NEG
             has_np = has_np or np_scope
-            continue
-        if token in FUNCTION_WORDS or (len(token) < 2 and not token.isdigit()):
-            continue
-        stemmed = stem(token)
-        term = _CANON.get(stemmed, stemmed)
-        terms.add(term)
-        surface.setdefault(term, token)
-        if scope:
-            negated.add(term)
-            if np_scope:
-                np_negated.add(term)
-            scope -= 1
-        else:
-            plain.add(term)
     return Terms(
         terms=frozenset(terms),
         surface=surface,

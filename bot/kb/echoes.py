@@ -155,16 +155,9 @@ def asked(terms: Terms) -> dict[str, tuple[str, ...]]:
 def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[str]:
     """The claim's rarest terms that other claims have too (ties broken by the term, so the choice is
     stable). A term the index has in this claim alone cannot find anything; a term the index does not
-    know under our stem (a joined hyphenation) cannot be asked for — except synonym groups, asked for
-    by every member."""
-    keyed = []
-    for t in terms.terms:
-        if t in DIRECTIONS:
-            continue
-        df = weights.df.get(t)
-        if df is not None and 2 <= df <= DF_CAP:
-            keyed.append((df, t))
-    keyed.sort()
+    know (a joined hyphenation) cannot be asked for."""
+    df = weights.df
+    keyed = sorted((d, t) for t in terms.terms if (d := df.get(t)) is not None and 2 <= d <= DF_CAP)
     return [t for _, t in keyed[:size]]
 
 
@@ -352,9 +345,10 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
+    fresh_analysis = analyze.__wrapped__  # every claim once: the LRU cache would only churn
     for cid, text in conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c"):
         report.claims += 1
-        terms = analyze(text)
+        terms = fresh_analysis(text)
         if len(terms.terms) >= MIN_TERMS:
             for pair in keys(terms, weights, RELINK_PREFIX):
                 hashes.append(hash(pair))
