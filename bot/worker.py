@@ -455,6 +455,7 @@ def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the bot stops us itself
     from bot.app import build_client, trusted_file_host, wall_clock
     from bot.capture.pipeline import options_from_settings
+    from bot.kb import aliases, echoes  # noqa: F401 - every store links echoes: load them before a job's clock runs
     from bot.store import Store
 
     store = Store.open(args.db_path, args.decay_table)
