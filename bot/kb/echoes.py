@@ -37,6 +37,8 @@ PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
 RELINK_PREFIX = 8  # relink: two claims are candidates when a pair of their 8 rarest terms is in both
 CANDIDATES = 30  # best bm25 candidates scored per claim
 DF_CAP = 2_000  # a term in more claims than this is never a candidate key
+PAIR_CHANCE = 0.05  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
+PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
 DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
 METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in
 CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
@@ -165,7 +167,9 @@ def keys(terms: Terms, weights: Weights, size: int = PREFIX) -> set[tuple[str, s
     """Candidate keys: pairs of the claim's rarest terms. A new note's claim asks the FTS index for the
     claims that contain one of its pairs; ``relink`` keys every claim by the pairs of its ``RELINK_PREFIX``
     rarest terms and scores claims that share one (close to the same rule without a query per claim)."""
-    return set(itertools.combinations(sorted(prefix(terms, weights, size)), 2))
+    df, most = weights.df, max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
+    return {(a, b) for a, b in itertools.combinations(sorted(prefix(terms, weights, size)), 2)
+            if df[a] * df[b] <= most}
 
 
 # --------------------------------------------------------------------------- same work
