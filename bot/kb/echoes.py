@@ -332,33 +332,83 @@ def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tu
 # --------------------------------------------------------------------------- relink
 
 
-def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
-           *, batch: int = 20_000) -> RelinkReport:
-    """Rebuild every computed echo (inside the caller's transaction); ``vault`` links are kept.
+_RELINK_WEIGHTS: Weights | None = None  # set in each relink worker process (inherited by fork)
 
-    Three passes, memory linear in the claims (no pair matrix): (1) read and analyse every claim and
-    record the hashes of its keys; (2) sort the hashes (numpy) and take the claims that share one —
-    a hash shared by more than ``STORM_BUCKET`` claims is boilerplate and skipped; (3) analyse just
-    those claims again and score their candidates with the same rules as a new note.
-    """
-    import numpy as np
 
-    started = time.perf_counter()
-    report = RelinkReport()
-    weights = Weights.load(conn)
-    total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
+def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
+    """Pass 1 of relink over claim ids [lo, hi): key hashes and their claims, from its own read-only
+    connection (a worker process; hashes agree with the parent's because workers are forked)."""
+    weights = _RELINK_WEIGHTS
+    assert weights is not None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
+        return _keys_of(rows, weights)
+    finally:
+        conn.close()
+
+
+def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
     fresh_analysis = analyze.__wrapped__  # every claim once: the LRU cache would only churn
-    for cid, text in conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c"):
-        report.claims += 1
+    count = 0
+    for cid, text in rows:
+        count += 1
         terms = fresh_analysis(text)
         if len(terms.terms) >= MIN_TERMS:
             for pair in keys(terms, weights, RELINK_PREFIX):
                 hashes.append(hash(pair))
                 owners.append(cid)
-        if progress and report.claims % batch == 0:
-            progress(report.claims * 2 // 3, total)
+    return hashes.tobytes(), owners.tobytes(), count
+
+
+def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
+           *, chunk: int = 50_000, processes: int | None = None) -> RelinkReport:
+    """Rebuild every computed echo (inside the caller's transaction); ``vault`` links are kept.
+
+    Three passes, memory linear in the claims (no pair matrix): (1) read and analyse every claim and
+    record the hashes of its keys — in worker processes (one per core, forked) when the base is a
+    file of more than one chunk; (2) sort the hashes (numpy) and take the claims that share one — a
+    hash shared by more than ``STORM_BUCKET`` claims is boilerplate and skipped; (3) analyse just those
+    claims again and score their candidates with the same rules as a new note.
+    """
+    import multiprocessing
+    import os
+
+    import numpy as np
+
+    global _RELINK_WEIGHTS
+    started = time.perf_counter()
+    report = RelinkReport()
+    weights = Weights.load(conn)
+    total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
+    low, high = conn.execute("SELECT coalesce(min(id), 0), coalesce(max(id), -1) + 1 FROM claims").fetchone()
+    path = conn.execute("PRAGMA database_list").fetchone()[2] or ""
+    ranges = [(lo, min(lo + chunk, high)) for lo in range(low, high, chunk)]
+    workers = processes if processes is not None else min(2, os.cpu_count() or 1)
+    parts: list[tuple[bytes, bytes, int]] = []
+    if path and len(ranges) > 1 and workers > 1:
+        _RELINK_WEIGHTS = weights
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.starmap(_key_range, [(path, lo, hi) for lo, hi in ranges], chunksize=1):
+                    parts.append(part)
+                    report.claims += part[2]
+                    if progress:
+                        progress(report.claims * 2 // 3, total)
+        finally:
+            _RELINK_WEIGHTS = None
+    else:
+        for lo, hi in ranges:
+            rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
+            parts.append(_keys_of(rows, weights))
+            report.claims += parts[-1][2]
+            if progress:
+                progress(report.claims * 2 // 3, total)
+    hashes = b"".join(p[0] for p in parts)
+    owners = b"".join(p[1] for p in parts)
+    del parts
     key_arr = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, dtype=np.int64)
     own_arr = np.frombuffer(owners, dtype=np.int64) if owners else np.zeros(0, dtype=np.int64)
     order = np.argsort(key_arr, kind="stable")
@@ -377,7 +427,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     work = _works(conn)
     claims: dict[int, tuple[str, Terms]] = {}
     for cid, note_id, text in _claim_rows(conn, involved):
-        claims[cid] = (work.get(note_id, note_id), analyze(text))
+        claims[cid] = (work.get(note_id, note_id), analyze.__wrapped__(text))
     scored: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
     for a, b in pairs:
         (wa, ta), (wb, tb) = claims[a], claims[b]

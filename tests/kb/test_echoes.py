@@ -103,6 +103,10 @@ def test_relink_rebuilds_the_same_links_with_progress(seeded):
     assert len({p for a, p, _, _ in after if a == SUMMARY}) >= 6
     assert report.claims == 27 and report.links == len(after) // 2
     assert seen[-1] == (27, 27)
+    with seeded.write() as conn:  # the same in forked worker processes, a few claims each
+        conn.execute("DELETE FROM echoes")
+        parallel = echoes.relink(conn, chunk=5, processes=2)
+    assert _links(seeded) == after and parallel.claims == 27
 
 
 def test_export_writes_also_in_and_a_reimport_restores_it(seeded, tmp_path):
