@@ -37,7 +37,7 @@ PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
 RELINK_PREFIX = 8  # relink: two claims are candidates when a pair of their 8 rarest terms is in both
 CANDIDATES = 30  # best bm25 candidates scored per claim
 DF_CAP = 2_000  # a term in more claims than this is never a candidate key
-PAIR_CHANCE = 0.05  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
+PAIR_CHANCE = 0.01  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
 PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
 DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
 METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in
@@ -88,9 +88,9 @@ class Weights:
 
     Counts are read from ``claims_fts`` up to ``DF_SAMPLE`` (past that a term is common, whatever its
     exact count): reading a common term's exact count walks its whole posting list (40 ms for a term in a
-    third of 1M claims), a bounded count stops early. The new claims' own terms are counted afresh
-    (whether a term is in one claim or two decides the keys); the terms of the candidates they meet only
-    weigh, and may come from this process's cache of earlier counts — a weight a few claims stale."""
+    third of 1M claims), a bounded count stops early. Counts are cached in this process: a weight a few
+    claims stale does not matter, but whether a term is in one claim or in two decides the keys, so a new
+    claim's own terms are counted afresh unless a count of 2 or more was seen (counts only grow)."""
 
     _seen: dict[tuple[str, str], int] = {}
     CACHE = 500_000
@@ -121,7 +121,7 @@ class Weights:
             if term in self.df or term in DIRECTIONS:
                 continue
             cached = Weights._seen.get((self.db, term))
-            if cached is not None and (not fresh or cached > DF_CAP):
+            if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
                 self.df[term] = cached
                 continue
             words = tuple(w for w in words if '"' not in w)
