@@ -143,3 +143,22 @@ def test_updating_a_note_keeps_links_consistent(seeded, seeds_dir, tmp_path):
     ends = {x for r in seeded.conn.execute("SELECT claim_id, other_id FROM echoes") for x in r}
     assert ends <= ids
     assert (SUMMARY, 3, VIDEO, 3) in _links(seeded)
+
+
+def test_a_note_of_hundreds_of_claims_links_only_what_it_restates(seeded, seeds_dir):
+    """Every sentence of the essay (seed 001's text) as one note of ~300 claims: each claim keeps at
+    most MAX_LINKS echoes, and the video's key points find the sentences they restate."""
+    from bot.capture.extract import sentences
+
+    essay = seeded.get_note(CLIP).body
+    lines = [s for s in sentences(essay) if len(s) > 40]
+    claims = (lines * 4)[:300]
+    seeded.upsert_notes([(_note("essay-as-claims", *claims, title="Essay, sentence by sentence"), None)])
+    per_claim = [r[0] for r in seeded.conn.execute(
+        "SELECT count(*) FROM echoes e JOIN claims c ON c.id = e.claim_id WHERE c.note_id = 'essay-as-claims'"
+        " GROUP BY e.claim_id")]
+    assert per_claim and max(per_claim) <= echoes.MAX_LINKS
+    video_links = {(q, text) for _, _, q, text in seeded.conn.execute(
+        "SELECT a.note_id, a.position, b.position, a.text FROM echoes e JOIN claims a ON a.id = e.claim_id"
+        " JOIN claims b ON b.id = e.other_id WHERE a.note_id = 'essay-as-claims' AND b.note_id = ?", (VIDEO,))}
+    assert any(q == 3 and "robotics is an algorithms problem" in text for q, text in video_links)
