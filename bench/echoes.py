@@ -235,6 +235,9 @@ def speed(notes_count: int, rounds: int) -> None:
     print(f"  relink of the whole base            {report.claims:,} claims in {report.seconds:.1f} s wall ="
           f" {report.rate:,.0f} claims/s; {cpu:.1f} s CPU = {report.claims / cpu:,.0f} claims/s of CPU"
           f" · {report.links:,} links · {report.boilerplate:,} boilerplate keys skipped")
+    rest = report.seconds - report.keyed_seconds
+    print(f"    pass 1 (read, analyse, key; 2 processes) {report.keyed_seconds:.1f} s · then"
+          f" {report.candidates:,} candidate pairs sorted out and scored in {rest:.1f} s")
     print(f"  machine load while measuring: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}"
           " (1/5/15 min; 2 cores shared)")
     import resource

@@ -73,7 +73,9 @@ class RelinkReport:
     claims: int = 0
     links: int = 0
     boilerplate: int = 0
+    candidates: int = 0  # claim pairs that shared a key and were scored
     seconds: float = 0.0
+    keyed_seconds: float = 0.0  # pass 1 (reading, analysing, keying), the rest is sorting and scoring
 
     @property
     def rate(self) -> float:
@@ -410,6 +412,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
             report.claims += parts[-1][2]
             if progress:
                 progress(report.claims * 2 // 3, total)
+    report.keyed_seconds = time.perf_counter() - started
     hashes = b"".join(p[0] for p in parts)
     owners = b"".join(p[1] for p in parts)
     del parts
@@ -427,6 +430,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
         members = sorted(set(own_arr[start : start + size].tolist()))
         pairs.update(itertools.combinations(members, 2))
     del hashes, owners, key_arr, own_arr, order
+    report.candidates = len(pairs)
     involved = sorted({c for pair in pairs for c in pair})
     work = _works(conn)
     claims: dict[int, tuple[str, Terms]] = {}
