@@ -32,6 +32,7 @@ THRESHOLD = 0.33  # an echo when the two notes also share a strong one (tests/fi
 STRONG = 0.5  # an echo on its own: between unrelated news stories 0.33-0.5 is mostly one topic, not one claim
 MAX_LINKS = 5
 STORM_NOTES = 8
+PARALLEL_PAIRS = 20_000  # relink scores in worker processes past this many candidate pairs
 STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is boilerplate
 PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
 RELINK_PREFIX = 8  # relink: two claims are candidates when a pair of their 8 rarest terms is in both
@@ -354,6 +355,39 @@ def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
         conn.close()
 
 
+_RELINK_WORK: list[dict[str, str]] = [{}]
+
+
+def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str]]:
+    """Pass 3 of relink for a slice of candidate pairs, in a worker process."""
+    weights = _RELINK_WEIGHTS
+    assert weights is not None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _score_rows(conn, pairs, weights, _RELINK_WORK[0])
+    finally:
+        conn.close()
+
+
+def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights: Weights,
+                work: dict[str, str]) -> list[tuple[int, int, float, str, str]]:
+    """Score candidate pairs: (a, b, score, work of a, work of b) for those from ``THRESHOLD`` up."""
+    involved = sorted({c for pair in pairs for c in pair})
+    claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text))
+              for cid, note_id, text in _claim_rows(conn, involved)}
+    out = []
+    for a, b in pairs:
+        if a not in claims or b not in claims:
+            continue
+        (wa, ta), (wb, tb) = claims[a], claims[b]
+        if wa == wb:
+            continue
+        s = score(ta, tb, weights)
+        if s >= THRESHOLD:
+            out.append((a, b, s, wa, wb))
+    return out
+
+
 def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
@@ -384,7 +418,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
 
     import numpy as np
 
-    global _RELINK_WEIGHTS
+    global _RELINK_WEIGHTS  # noqa: PLW0603 - handed to forked workers
     started = time.perf_counter()
     report = RelinkReport()
     weights = Weights.load(conn)
@@ -431,26 +465,37 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
         pairs.update(itertools.combinations(members, 2))
     del hashes, owners, key_arr, own_arr, order
     report.candidates = len(pairs)
-    involved = sorted({c for pair in pairs for c in pair})
     work = _works(conn)
-    claims: dict[int, tuple[str, Terms]] = {}
-    for cid, note_id, text in _claim_rows(conn, involved):
-        claims[cid] = (work.get(note_id, note_id), analyze.__wrapped__(text))
+    ordered = sorted(pairs)
+    del pairs
+    parallel = workers if len(ordered) > PARALLEL_PAIRS or processes is not None else 1
+    share = -(-len(ordered) // max(parallel, 1)) if ordered else 1
+    slices = [ordered[i : i + share] for i in range(0, len(ordered), share)]
+    found: list[tuple[int, int, float, str, str]] = []
+    if path and len(slices) > 1:
+        _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
+        try:
+            with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+                for part in pool.starmap(_score_pairs, [(path, piece) for piece in slices], chunksize=1):
+                    found += part
+        finally:
+            _RELINK_WEIGHTS, _RELINK_WORK[0] = None, {}
+    else:
+        for piece in slices:
+            found += _score_rows(conn, piece, weights, work)
+    del ordered, slices
     scored: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
-    for a, b in pairs:
-        (wa, ta), (wb, tb) = claims[a], claims[b]
-        if wa == wb:
-            continue
-        s = score(ta, tb, weights)
-        if s >= THRESHOLD:
-            scored[a].append((s, b, wb))
-            scored[b].append((s, a, wa))
+    claims_work: dict[int, str] = {}
+    for a, b, s, wa, wb in found:
+        scored[a].append((s, b, wb))
+        scored[b].append((s, a, wa))
+        claims_work[a], claims_work[b] = wa, wb
     strong: dict[str, set[str]] = defaultdict(set)
     for a, items in scored.items():
         for s, _, other_work in items:
             if s >= STRONG:
-                strong[claims[a][0]].add(other_work)
-    chosen = {a: {b: s for s, b in choose(items, strong[claims[a][0]])} for a, items in scored.items()}
+                strong[claims_work[a]].add(other_work)
+    chosen = {a: {b: s for s, b in choose(items, strong[claims_work[a]])} for a, items in scored.items()}
     rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items() if a in chosen.get(b, {})]
     conn.execute("DELETE FROM echoes WHERE method = ?", (METHOD,))
     conn.executemany("INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)", rows)
