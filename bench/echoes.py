@@ -233,7 +233,7 @@ def speed(notes_count: int, rounds: int) -> None:
         conn.execute("DELETE FROM notes WHERE id LIKE 'new%'")
     cpu = time.process_time() - cpu
     print(f"  relink of the whole base            {report.claims:,} claims in {report.seconds:.1f} s wall ="
-          f" {report.rate:,.0f} claims/s; {cpu:.1f} s CPU = {report.claims / cpu:,.0f} claims/s of CPU"
+          f" {report.rate:,.0f} claims/s ({cpu:.1f} s CPU in this process; the rest in its 2 workers)"
           f" · {report.links:,} links · {report.boilerplate:,} boilerplate keys skipped")
     rest = report.seconds - report.keyed_seconds
     print(f"    pass 1 (read, analyse, key; 2 processes) {report.keyed_seconds:.1f} s · then"
