@@ -122,17 +122,22 @@ def import_cmd(paths: tuple[str, ...], db: str | None) -> None:
         sys.exit(1)
 
 
-def format_claims(topic: str, answers: list[ClaimAnswer]) -> str:
-    """Terminal rendering of a claim lookup (also what `deskbot demo` prints)."""
+def format_claims(topic: str, answers: list[ClaimAnswer], expanded: str | None = None) -> str:
+    """Terminal rendering of a claim lookup (also what `deskbot demo` prints): echoes in other notes
+    fold into one "also in" line under the claim."""
+    also = f" (also searched {expanded!r})" if expanded else ""
     if not answers:
-        return f"No claims found for {topic!r}. Try fewer or other words, or `deskbot note {topic}`."
-    lines = [f"Claims on {topic!r} ({len(answers)}):", ""]
+        return f"No claims found for {topic!r}{also}. Try fewer or other words, or `deskbot note {topic}`."
+    lines = [f"Claims on {topic!r}{also} ({len(answers)}):", ""]
     for i, a in enumerate(answers, start=1):
         label = f" [{a.hit.label}]" if a.hit.label else ""
         lines.append(f"{i:2d}. {a.hit.text}{label}")
         flag = f" · {a.hit.flag.replace('-', ' ')} (paper)" if a.hit.flag else ""
         where = f"{a.hit.note_title} ({a.hit.note_kind}) · {a.link or 'no link'}"
         lines.append(f"    — {where} · {a.freshness.badge}{flag}")
+        if a.also_in:
+            where = ", ".join(f"{e.title} ({e.kind}) {e.link or 'no link'}" for e in a.also_in)
+            lines.append(f"    also in: {where} ({a.sources} sources)")
     return "\n".join(lines)
 
 
@@ -163,13 +168,14 @@ def format_stale(today: date, answers: list[NoteAnswer], total: int) -> str:
 @as_of_option
 def claim_cmd(topic: tuple[str, ...], limit: int, db: str | None, as_of: str | None) -> None:
     """Claims on TOPIC, best first, with source, place and freshness."""
-    from bot.kb.answers import claim_lookup
+    from bot.kb.answers import claim_search
 
     text = " ".join(topic).strip()
     if not any(ch.isalnum() for ch in text):
         raise click.UsageError('give a topic with at least one word, e.g. deskbot claim "RL scaling"')
     store = _open_store(db)
-    click.echo(format_claims(text, claim_lookup(store, text, _today(as_of), limit=limit)))
+    found = claim_search(store, text, _today(as_of), limit=limit)
+    click.echo(format_claims(text, found.answers, found.expanded))
 
 
 @cli.command("note")
@@ -226,10 +232,12 @@ def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
 @click.option("--by", "by", help="Who validated (default: $USER).")
 @click.option("--on", "on", metavar="DATE", help="Validation date (default today).")
 @click.option("--decay", "rate", metavar="RATE", help="Also set the decay rate (slow, medium, fast, NNd); a label.")
+@click.option("--echoes", "with_echoes", is_flag=True,
+              help="With --claim: validate the claim's echoes in other notes too.")
 @db_option
 def validate_cmd(
     note_words: tuple[str, ...], claim: int | None, outdated: bool, by: str | None, on: str | None,
-    rate: str | None, db: str | None,
+    rate: str | None, with_echoes: bool, db: str | None,
 ) -> None:
     """Record that NOTE (id, URL, title or words) is still valid; its decay clock restarts.
 
@@ -269,6 +277,8 @@ def validate_cmd(
     click.echo(f"{verb}: {what} on {day.isoformat()} by {who or 'unknown'}")
     if canonical:
         click.echo(f"Decay set to {canonical} (a label: later suggestions for this site and tags learn from it)")
+    if claim is not None:
+        click.echo(_echo_followup(store, ids[0], claim, outdated=outdated, validate=with_echoes, by=who, at=at))
 
 
 @cli.command("decay-stats")
@@ -294,6 +304,106 @@ def decay_stats_cmd(db: str | None) -> None:
             rule = learned.get((scope, key))
             followed = f"  → new notes follow: {rule.rate}" if rule else ""
             click.echo(f"  {scope} {key}: {counts}{followed}")
+
+
+def _echo_followup(store: Store, note_id: str, claim: int, *, outdated: bool, validate: bool, by: str | None,
+                   at: datetime) -> str:
+    """What a claim's echoes get: outdated → flagged for review; valid → offered (or validated with --echoes)."""
+    from bot.kb import reviews
+
+    if outdated:
+        flagged = reviews.flag_echoes(store, note_id, claim, at)
+        if not flagged:
+            return "No echoes of this claim in other notes."
+        lines = [f"{len(flagged)} echo{'es' if len(flagged) != 1 else ''} in other notes flagged for review"
+                 " (digest: echoes of outdated claims):"]
+        lines += [f"  - {e.note_title} claim {e.position}: {e.text}" for e in flagged]
+        return "\n".join(lines)
+    found = reviews.claim_validated(store, note_id, claim, at)
+    if not found:
+        return "No echoes of this claim in other notes."
+    if validate:
+        for e in found:
+            store.validate(e.note_id, by=by, at=at, claim=e.position)
+            reviews.claim_validated(store, e.note_id, e.position, at)
+        return "\n".join([f"Also validated {len(found)} echo{'es' if len(found) != 1 else ''}:"]
+                         + [f"  - {e.note_title} claim {e.position}: {e.text}" for e in found])
+    them = "it" if len(found) == 1 else "them"
+    lines = [f"The same claim is in {len(found)} other note{'s' if len(found) != 1 else ''}; validate {them}"
+             " too with --echoes, or one by one:"]
+    lines += [f"  - {e.note_title} claim {e.position}: {e.text}\n    deskbot validate {e.note_id} --claim {e.position}"
+              for e in found]
+    return "\n".join(lines)
+
+
+@cli.command("relink")
+@db_option
+def relink_cmd(db: str | None) -> None:
+    """Rebuild every echo (the same claim in two notes) from scratch, with progress."""
+    from bot.kb.echoes import relink
+
+    store = _open_store(db)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r  relinking: {done:,} / {total:,} claims", nl=False, err=True)
+
+    with store.write() as conn:
+        report = relink(conn, progress=progress)
+    click.echo("", err=True)
+    click.echo(f"relinked {report.claims:,} claims in {report.seconds:.1f} s ({report.rate:,.0f} claims/s):"
+               f" {report.links:,} echo links")
+
+
+@cli.group("aliases", invoke_without_command=True)
+@db_option
+@click.pass_context
+def aliases_cmd(ctx: click.Context, db: str | None) -> None:
+    """List the acronyms and aliases deskbot learned from notes (and the ones you added)."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    if ctx.invoked_subcommand is None:
+        from bot.kb import aliases
+
+        found = aliases.listing(_open_store(db).conn)
+        if not found:
+            click.echo("No aliases yet: they are learned from notes that define them, e.g. 'large language"
+                       " models (LLMs)'.")
+        for a in found:
+            origin = "added by you" if a.origin == "user" else f"from note {a.note_id}"
+            click.echo(f"{a.short:12s} {a.long}  ({origin})")
+
+
+@aliases_cmd.command("add")
+@click.argument("short")
+@click.argument("long", nargs=-1, required=True)
+@click.pass_context
+def aliases_add(ctx: click.Context, short: str, long: tuple[str, ...]) -> None:
+    """Teach an alias: SHORT (e.g. RLVR) stands for LONG (e.g. reinforcement learning from verifiable rewards)."""
+    from bot.kb import aliases
+
+    store = _open_store(ctx.obj.get("db"))
+    try:
+        with store.write() as conn:
+            added = aliases.add(conn, short, " ".join(long))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Added: {added.short} = {added.long}")
+
+
+@aliases_cmd.command("remove")
+@click.argument("short")
+@click.argument("long", nargs=-1)
+@click.pass_context
+def aliases_remove(ctx: click.Context, short: str, long: tuple[str, ...]) -> None:
+    """Forget SHORT (every long form, or just LONG); it will not be learned again."""
+    from bot.kb import aliases
+
+    store = _open_store(ctx.obj.get("db"))
+    with store.write() as conn:
+        removed = aliases.remove(conn, short, " ".join(long) or None)
+    if not removed:
+        raise click.ClickException(f"no alias {short!r}{' = ' + ' '.join(long) if long else ''} to remove")
+    click.echo(f"Removed {removed} alias{'es' if removed != 1 else ''} of {short}")
 
 
 @cli.command("export")

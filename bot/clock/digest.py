@@ -28,6 +28,8 @@ NEWLY_DAYS = 7  # "newly stale" = became stale within the last week (since the p
 REMINDER_NOTES_PER_DM = 5  # one DM per owner per sweep; more wait for the next day's sweep
 REMINDER_CLAIMS = 5
 MORE_HINT = "`deskbot stale --all` or deskbot's App Home"
+ECHO_TITLE = "Echoes of outdated claims"
+ECHO_REVIEWS = 5  # shown per digest, oldest flag first (they stay until someone looks)
 
 NEWLY, OVER_90, DAYS_30_90, UNDER_30 = "newly", "over-90", "30-90", "under-30"
 GROUP_TITLES = {
@@ -99,6 +101,7 @@ class Digest:
     channel: str | None = None
     late: bool = False
     alerts: Sequence[Any] = ()  # paper retractions / expressions of concern (bot.clock.paper_alerts.Alert)
+    echo_reviews: Sequence[Any] = ()  # bot.kb.reviews.Review: echoes of claims marked outdated
 
     @property
     def total(self) -> int:
@@ -232,7 +235,20 @@ def collect_digest(
     items = items_for(store, ids, today, checks)
     order = {g: n for n, g in enumerate(GROUP_ORDER)}
     items.sort(key=lambda i: (order[i.group], i.row.due or today, i.row.id))
-    return Digest(today, period, stale_counts(store, today), items, channel, late)
+    from bot.kb.reviews import open_reviews
+
+    return Digest(today, period, stale_counts(store, today), items, channel, late,
+                  echo_reviews=open_reviews(store, limit=ECHO_REVIEWS))
+
+
+def echo_review_lines(digest: Digest, link: Callable[[str | None, str], str] = lambda url, title: title,
+                      esc: Callable[[str], str] = str) -> list[str]:
+    """One line per echo of an outdated claim: the echo, where it is, and which claim went outdated."""
+    return [
+        f"• “{esc(bk.clip(r.text, 200))}” — {link(r.url, r.note_title)} claim {r.position}"
+        f" (echoes claim {r.outdated_position} of {esc(r.outdated_title)}, marked outdated)"
+        for r in digest.echo_reviews
+    ]
 
 
 # --------------------------------------------------------------------------- shared wording
@@ -295,9 +311,13 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     """The digest as a ``chat.postMessage`` payload (``text`` + ``blocks``), within Slack's limits."""
     when = digest.today.strftime("%a %d %b %Y")
     alerts = _alert_blocks(digest)
+    reviews = []
+    if digest.echo_reviews:  # one block, so a full digest stays within Slack's 50
+        reviews = [bk.section(f"*{ECHO_TITLE}* ({len(digest.echo_reviews)})\n"
+                              + "\n".join(echo_review_lines(digest, bk.link, bk.esc)), block_id="digest:echoes")]
     if digest.total == 0:
         text = f"✨ All fresh as of {when}: nothing is due for re-validation."
-        return bk.message(text, [*alerts, bk.section(text, block_id="digest:summary")])
+        return bk.message(text, [*alerts, bk.section(text, block_id="digest:summary"), *reviews])
     blocks: list[dict[str, Any]] = [
         *alerts,
         bk.header(f"Stale knowledge · {when}"),
@@ -311,6 +331,7 @@ def digest_message(digest: Digest) -> dict[str, Any]:
             blocks += _note_blocks(item)
     if digest.more > 0:
         blocks.append(bk.context(f"+{digest.more:,} more stale — {MORE_HINT}", block_id="digest:more"))
+    blocks += reviews
     if len(blocks) > bk.MAX_BLOCKS:  # cannot happen with DIGEST_NOTES = 20; never let Slack reject it
         raise ValueError(f"digest has {len(blocks)} blocks; lower DIGEST_NOTES")
     return bk.message(f"Stale knowledge: {count_line(digest)}", blocks)
@@ -383,8 +404,12 @@ def render_digest_text(digest: Digest, table: Mapping[str, int] | None = None) -
               for a in digest.alerts]
     if papers:
         head = "\n".join(papers) + "\n\n" + head
+    reviews = []
+    if digest.echo_reviews:
+        reviews = ["", f"{ECHO_TITLE} ({len(digest.echo_reviews)})", *echo_review_lines(digest)]
     if digest.total == 0:
-        return f"{head}\nAll fresh as of {digest.today.isoformat()}: nothing is due for re-validation."
+        return "\n".join([f"{head}\nAll fresh as of {digest.today.isoformat()}: nothing is due for re-validation.",
+                          *reviews])
     lines = [head, count_line(digest)]
     for group, members in digest.grouped():
         lines += ["", f"{GROUP_TITLES[group]} ({digest.counts.get(group, len(members)):,})"]
@@ -393,7 +418,7 @@ def render_digest_text(digest: Digest, table: Mapping[str, int] | None = None) -
             lines.append(f"    {BUTTONS_TEXT}")
     if digest.more > 0:
         lines += ["", f"+{digest.more:,} more stale — {MORE_HINT.replace('`', '')}"]
-    return "\n".join(lines)
+    return "\n".join(lines + reviews)
 
 
 @dataclass

@@ -6,13 +6,28 @@ through ``Store.note_row`` so their fields stay the store's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from bot.kb import decay
 from bot.kb.render import claim_link
 from bot.kb.store import ClaimHit, NoteRow, Store
+
+CORROBORATION = 0.5  # ranking: each further source moves a claim up as if it ranked that much better
+FOLD_POOL = 2  # look at this many times the claims asked for, so folded echoes do not shorten the answer
+
+
+@dataclass(frozen=True)
+class EchoSource:
+    """Another note that states the same claim ("also in: …"), with the link to its place there."""
+
+    note_id: str
+    title: str
+    kind: str
+    position: int
+    link: str | None
 
 
 @dataclass(frozen=True)
@@ -20,6 +35,17 @@ class ClaimAnswer:
     hit: ClaimHit
     link: str | None  # the claim's place in its source (or the source itself)
     freshness: decay.Freshness
+    also_in: tuple[EchoSource, ...] = ()  # echoes in other notes, one per note, best first
+
+    @property
+    def sources(self) -> int:
+        return 1 + len(self.also_in)
+
+
+@dataclass(frozen=True)
+class ClaimSearch:
+    answers: list[ClaimAnswer] = field(default_factory=list)
+    expanded: str | None = None  # the alias also searched ("RLVR" for its long form, and back)
 
 
 @dataclass(frozen=True)
@@ -29,16 +55,51 @@ class NoteAnswer:
 
 
 def claim_lookup(store: Store, topic: str, today: date, limit: int = 10) -> list[ClaimAnswer]:
-    """Top claims on a topic, each with its source place and per-claim freshness."""
-    answers = []
-    for hit in store.search_claims(topic, limit=limit):
+    """Top claims on a topic, each with its source place, per-claim freshness and echoes folded in."""
+    return claim_search(store, topic, today, limit).answers
+
+
+def claim_search(store: Store, topic: str, today: date, limit: int = 10) -> ClaimSearch:
+    """``claim_lookup`` that also says which alias it searched: an acronym's claims are found by its long
+    form and the other way round. Echoes fold into one answer: the best-ranked wording, then the other
+    notes that say it; a claim several sources state ranks higher."""
+    from bot.kb import aliases
+    from bot.kb.claimterms import analyze
+    from bot.kb.echoes import echoes_of
+
+    pool = limit * FOLD_POOL
+    hits = store.search_claims(topic, limit=pool)
+    expanded = aliases.expansion(store.conn, topic)
+    if expanded:
+        wanted = analyze(expanded).terms  # the alias itself, not claims that share one of its words
+        extra = [h for h in store.search_claims(expanded, limit=pool)
+                 if wanted <= analyze(f"{h.label or ''} {h.text}").terms]
+        short_first = len(expanded) < len(topic)  # the acronym is the sharper query
+        merged = extra + hits if short_first else hits + extra
+        seen: set[int] = set()
+        hits = [h for h in merged if not (h.claim_id in seen or seen.add(h.claim_id))][:pool]
+    echoes = echoes_of(store.conn, [h.claim_id for h in hits])
+    folded: set[int] = set()
+    ranked: list[tuple[tuple[int, float], ClaimAnswer]] = []
+    for index, hit in enumerate(hits):
+        if hit.claim_id in folded:
+            continue
+        sources: dict[str, EchoSource] = {}
+        for e in echoes.get(hit.claim_id, []):
+            folded.add(e.other_id)
+            if e.note_id != hit.note_id and e.note_id not in sources:
+                link = claim_link(e.note_url, e.as_claim()) if e.note_url else None
+                sources[e.note_id] = EchoSource(e.note_id, e.note_title, e.note_kind, e.position, link)
         fresh = decay.claim_freshness(
             hit.base_date, hit.claim_validated, hit.outdated, hit.decay_rate, today, store.decay_table,
             text=hit.text,
         )
         link = claim_link(hit.note_url, hit.as_claim()) if hit.note_url else None
-        answers.append(ClaimAnswer(hit=hit, link=link, freshness=fresh))
-    return answers
+        answer = ClaimAnswer(hit=hit, link=link, freshness=fresh, also_in=tuple(sources.values()))
+        # corroboration lifts a claim within its tier, never past claims that say the topic when it does not
+        ranked.append(((hit.tier, index / (1 + CORROBORATION * math.log2(answer.sources))), answer))
+    ranked.sort(key=lambda pair: pair[0])
+    return ClaimSearch([a for _, a in ranked[:limit]], expanded)
 
 
 def note_lookup(store: Store, query: str, today: date, limit: int = 10) -> list[NoteAnswer]:

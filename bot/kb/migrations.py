@@ -330,6 +330,34 @@ WHEN EXISTS (SELECT 1 FROM paper_updates WHERE note_id = new.note_id
 END""")
 
 
+def _echoes(conn: sqlite3.Connection) -> None:
+    """Claims across sources (issue 17): echoes stored both ways with score and method, the index's
+    per-column vocabulary (document counts for rare-term candidates), learned aliases, and echoes of
+    outdated claims awaiting review. Echoes go with their claims (a re-import rewrites a note's claims)."""
+    conn.execute(
+        "CREATE TABLE echoes (claim_id INTEGER NOT NULL, other_id INTEGER NOT NULL, score REAL NOT NULL,"
+        " method TEXT NOT NULL, PRIMARY KEY (claim_id, other_id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX idx_echoes_other ON echoes(other_id)")
+    conn.execute("""
+CREATE TRIGGER echoes_claims_ad AFTER DELETE ON claims BEGIN
+  DELETE FROM echoes WHERE claim_id = old.id;
+  DELETE FROM echoes WHERE other_id = old.id;
+END""")
+    conn.execute("CREATE VIRTUAL TABLE claims_vocab USING fts5vocab(claims_fts, 'col')")
+    conn.execute(
+        "CREATE TABLE aliases (short TEXT NOT NULL, long TEXT NOT NULL, long_key TEXT NOT NULL,"
+        " origin TEXT NOT NULL, note_id TEXT, removed INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (short, long_key)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX idx_aliases_long ON aliases(long_key)")
+    conn.execute(
+        "CREATE TABLE echo_reviews (note_id TEXT NOT NULL, position INTEGER NOT NULL,"
+        " outdated_note_id TEXT NOT NULL, outdated_position INTEGER NOT NULL, flagged_at TEXT NOT NULL,"
+        " resolved_at TEXT, PRIMARY KEY (note_id, position, outdated_note_id, outdated_position)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -339,6 +367,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("007_notes_owner_due_index", _owner_index),
     ("012_backfills_and_quiet_jobs", _backfills),
     ("013_notes_browse_view", _notes_browse_view),
+    ("014_echoes_aliases_reviews", _echoes),
     ("015_paper_updates_and_checks", _paper_updates),
     ("016_decay_labels", _decay_labels),
 ]

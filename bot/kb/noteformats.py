@@ -741,6 +741,7 @@ def _claim_from_dict(data: Any, field: str = "claims") -> Claim:
         supported=_flag(entry.get("supported"), f"{field}.supported"),
     )
     claim.last_validated = parse_date(entry.get("last_validated"), f"{field}.last_validated")
+    claim.also_in = _also_in(entry.get("also_in"))
     return claim
 
 
@@ -761,3 +762,14 @@ def _validation_from_dict(data: Any, field: str) -> Validation:
         verdict=_text(entry, "verdict", f"{field}.verdict") or "valid",
         claim=_whole(entry.get("claim"), f"{field}.claim"),
     )
+
+
+def _also_in(refs: Any) -> list[dict[str, Any]]:
+    """``also_in: [{note: <id>, claim: <0-based index>}]``; entries of another shape are dropped."""
+    if not isinstance(refs, list):
+        return []
+    return [
+        {"note": str(r["note"]), "claim": r["claim"]}
+        for r in refs
+        if isinstance(r, dict) and r.get("note") and isinstance(r.get("claim"), int) and r["claim"] >= 0
+    ]

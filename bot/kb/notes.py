@@ -61,6 +61,9 @@ class Claim:
     last_validated: date | None = None  # set when this claim was validated on its own
     outdated: bool = False  # marked outdated on its own
     supported: bool | None = None  # LLM claims: was a supporting sentence found?
+    # Echoes in other notes as exported: ``{"note": id, "claim": 0-based index}``. Not part of the
+    # claim's identity (left out of repr/eq), so a note's content hash does not move with its links.
+    also_in: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.text = one_line(self.text)

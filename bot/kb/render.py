@@ -68,7 +68,9 @@ def _claim_dict(claim: Claim) -> dict[str, Any]:
             "outdated": claim.outdated,
             "supported": claim.supported,
         }
-    ) | ({"supported": False} if claim.supported is False else {})
+    ) | ({"supported": False} if claim.supported is False else {}) | (
+        {"also_in": [dict(ref) for ref in claim.also_in]} if claim.also_in else {}
+    )
 
 
 def _quote_dict(quote: Quote) -> dict[str, Any]:

@@ -6,6 +6,7 @@ sqlite-utils is loaded only to build the schema (see ``bot.migrations``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -100,6 +101,7 @@ class ClaimHit:
     decay_rate: str | None
     score: float
     flag: str | None = None  # "retracted" / "expression-of-concern": the paper behind it (migration 015)
+    tier: int = 0  # search_claims' tier: 0 the claim says it, 1 its note does, 2 some of the words match
 
     def as_claim(self) -> Claim:
         return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
@@ -325,10 +327,23 @@ class Store:
             self._bulk_insert(conn, fresh)
             for index, _, _, _ in fresh:
                 outcomes[index] = ImportOutcome("imported", items[index][0].id)
+            written = []
             for (note, _), outcome in zip(items, outcomes, strict=True):
                 if outcome is not None and outcome.status != "unchanged":
                     self._link_same_work(conn, note, self._heading_keys(note))
+                    written.append(note)
+            self._link_echoes(conn, written)
         return [o for o in outcomes if o is not None]
+
+    @staticmethod
+    def _link_echoes(conn: sqlite3.Connection, notes: list[Note]) -> None:
+        """Echoes of the written notes' claims and the aliases their text defines (``bot.kb``)."""
+        from bot.kb import aliases
+        from bot.kb.echoes import link_notes
+
+        for note in notes:
+            aliases.learn(conn, note.id, [note.summary, *(c.text for c in note.claims), note.body])
+        link_notes(conn, notes)
 
     @staticmethod
     def _existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
@@ -770,6 +785,9 @@ class Store:
         finally:
             conn.row_factory = None
         stored_related = json.loads(row["related"] or "[]")
+        from bot.kb.echoes import also_in
+
+        echoes = also_in(conn, note_id)
         return Note(
             id=row["id"],
             title=row["title"],
@@ -788,6 +806,7 @@ class Store:
                     text=c["text"], label=c["label"], quote=c["quote"], t=c["t"], page=c["page"],
                     last_validated=_date(c["last_validated"]), outdated=bool(c["outdated"]),
                     supported=None if c["supported"] is None else bool(c["supported"]),
+                    also_in=echoes.get(c["position"], []),
                 )
                 for c in claims
             ],
@@ -845,11 +864,11 @@ class Store:
             tiers.append(fts_query(topic, any_term=True))
         hits: list[ClaimHit] = []
         seen: set[int] = set()
-        for query in tiers:
+        for tier, query in enumerate(tiers):
             ranked = [r for r in self._rank_claims(query, limit + len(seen)) if r[0] not in seen]
             ranked = ranked[: limit - len(hits)]
             seen.update(r[0] for r in ranked)
-            hits += self._claim_hits(ranked)
+            hits += [dataclasses.replace(h, tier=tier) if tier else h for h in self._claim_hits(ranked)]
             if len(hits) >= limit:
                 break
         return hits

@@ -408,9 +408,11 @@ def capture_reply(
     place_url: Any,
     notices: Sequence[str] = (),
     max_claims: int = 5,
+    echoes: Mapping[int, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     """The thread reply for a fresh clip: title, byline, summary, top claims with their source links,
-    tags, decay with its reason, and the note's buttons. ``place_url(note, claim)`` links each claim."""
+    tags, decay with its reason, and the note's buttons. ``place_url(note, claim)`` links each claim.
+    ``echoes`` (claim number → ``bot.kb.echoes.Echo``) adds "N claims echo what we already had"."""
     blocks = [note_section(note, freshness)]
     for notice in notices[:3]:
         mark = "" if notice.startswith(OWN_MARKS) else "⚠️ "  # it carries its own mark (📄 text used, 🚫 retracted…)
@@ -431,10 +433,29 @@ def capture_reply(
                 accessory=claim_button(note.id, number),
             )
         )
+    if echoes:
+        blocks.append(echo_section(note.id, echoes))
     if note.tags:
         blocks.append(context(" ".join(f"#{plain(t, 40)}" for t in note.tags[:12])))
     blocks.append(note_actions(note.id, url=note.url, rate=note.decay_rate, buttons=NOTE_BUTTONS))
     return message(f"Clipped: {plain(note.title, 200)}", blocks)
+
+
+def echo_section(note_id: str, echoes: Mapping[int, Sequence[Any]], limit: int = 8) -> dict[str, Any]:
+    """"N claims echo what we already had:" — each with the earlier note's place and who posted it."""
+    from bot.kb.render import claim_link
+
+    count = len(echoes)
+    lines = [f"🔁 *{count} claim{'s' if count != 1 else ''} echo{'es' if count == 1 else ''} what we already had:*"]
+    for number in sorted(echoes)[:limit]:
+        where = []
+        for e in echoes[number][:3]:
+            url = claim_link(e.note_url, e.as_claim()) if e.note_url else None
+            where.append(f"{link(url, e.note_title, 150)} (claim {e.position}, posted by {mention(e.owner)})")
+        lines.append(f"• claim {number} → " + "; ".join(where))
+    if count > limit:
+        lines.append(f"+{count - limit} more")
+    return section(clip("\n".join(lines), 2900), block_id=_block_id("echoes", note_id))
 
 
 def duplicate_reply(
@@ -487,6 +508,7 @@ def claim_answer(
     shared_by: str | None = None,
     interactive: bool = True,
     statuses: Mapping[tuple[str, int], str] | None = None,
+    expanded: str | None = None,
 ) -> dict[str, Any]:
     """The ``/claim`` answer: claims with source, place link and freshness badge; *Share in channel*.
 
@@ -498,6 +520,8 @@ def claim_answer(
         text = f"No claims found for *{shown}*. Try fewer or other words, or `/note {shown}`."
         return message(text, [section(text)])
     head = f"*Claims on “{shown}”* ({len(answers)})"
+    if expanded:
+        head += f" · also searched _{plain(expanded, 100)}_"
     if shared_by:
         head += f" · shared by {mention(shared_by)}"
     blocks = [section(head)]
@@ -511,6 +535,10 @@ def claim_answer(
             text += f" · {link(page, 'note')}"
         if hit.flag:
             text += f" · {PAPER_FLAGS.get(hit.flag, esc(hit.flag))}"
+        also = getattr(a, "also_in", ())
+        if also:
+            where = ", ".join(link(e.link, e.title, 120) for e in also[:5])
+            text += f"\nalso in: {where} ({len(also) + 1} sources)"
         status = (statuses or {}).get((hit.note_id, hit.position))
         if status:
             text += "\n" + status

@@ -61,6 +61,7 @@ def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the bot stops us itself
     from bot.capture.pipeline import options_from_settings
+    from bot.kb import aliases, echoes  # noqa: F401 - every store links echoes: load them before a job's clock runs
     from bot.kb.store import Store
     from bot.slack.runtime import build_client, trusted_file_host, wall_clock
 

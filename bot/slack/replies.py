@@ -36,9 +36,9 @@ def claim_reply(store: Store, text: str, today: date, *, statuses: dict[tuple[st
     topic = _words(text)
     if not any(ch.isalnum() for ch in topic):
         return blocks.usage("/claim")
-    found = answers.claim_lookup(store, topic, today, limit=CLAIM_LIMIT)
-    return blocks.claim_answer(topic, found, statuses=statuses, shared_by=shared_by,
-                               interactive=shared_by is None)
+    found = answers.claim_search(store, topic, today, limit=CLAIM_LIMIT)
+    return blocks.claim_answer(topic, found.answers, statuses=statuses, shared_by=shared_by,
+                               interactive=shared_by is None, expanded=found.expanded)
 
 
 def note_reply(store: Store, text: str, today: date, *, statuses: dict[str, str] | None = None) -> dict[str, Any]:

@@ -310,7 +310,10 @@ class Runner:
             assert note is not None
             row = self.store.note_row(note.id)
             fresh = decay.freshness(row.due if row else None, self.now.date())
-            return blocks.capture_reply(note, fresh, place_url=place_url, notices=result.notices)
+            from bot.kb.echoes import note_echoes
+
+            return blocks.capture_reply(note, fresh, place_url=place_url, notices=result.notices,
+                                        echoes=note_echoes(self.store.conn, note.id))
         permalink = None
         if first is not None and first.channel and first.ts:
             try:

@@ -92,6 +92,9 @@ def record(deps: Deps, click: Click) -> bool:
         elif click.action_id == blocks.OUTDATED and click.claim and queue.first_time(
                 store, f"act:outdated:{note}:{click.claim}"):
             store.validate(note, by=who, at=now, claim=click.claim, verdict="outdated")
+            from bot.kb.reviews import flag_echoes
+
+            flag_echoes(store, note, click.claim, now)
         else:
             return False
     except (KeyError, IndexError, DecayError) as exc:  # the note or claim is gone: describe() says so
@@ -235,5 +238,11 @@ def describe(deps: Deps, click: Click) -> str | None:
     if click.action_id == blocks.DECAY and click.rate:
         return blocks.status_line("decay", who, today, click.rate)
     if click.action_id == blocks.OUTDATED and click.claim:
-        return blocks.status_line("outdated", who, today, str(click.claim))
+        from bot.kb.reviews import echoes_of_claim
+
+        line = blocks.status_line("outdated", who, today, str(click.claim))
+        flagged = len(echoes_of_claim(deps.store, click.note_id, click.claim))
+        if flagged:
+            line += f" · {flagged} echo{'es' if flagged != 1 else ''} in other notes flagged for review"
+        return line
     return None

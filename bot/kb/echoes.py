@@ -1,0 +1,556 @@
+"""Echoes: the same claim in two notes, found when a note is stored and kept both ways in ``echoes``.
+
+Why this shape: a research channel posts one idea many times (an essay, its narrated video, news quoting
+it), and a claim told three times is corroborated, not three claims. Finding echoes must cost what the
+new note costs, not what the base costs, so candidates come from the FTS index (claims sharing two of
+the new claim's rarest terms, best bm25 first) and only those few are scored by ``claimterms.score``.
+``relink`` rebuilds everything in one pass in memory (rare-term pairs as keys, never all pairs).
+
+Rules: a claim never echoes a claim of its own note or of its same-work note (a summary and the clip it
+summarises); at most ``MAX_LINKS`` echoes per claim, best first; a claim that would echo claims of more
+than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and echoes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from array import array
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, idf, score, surfaces
+from bot.kb.notes import Claim
+
+if TYPE_CHECKING:
+    from bot.kb.notes import Note
+
+THRESHOLD = 0.33  # an echo when the two notes also share a strong one (tests/fixtures/echoes, bench/echoes.py)
+STRONG = 0.5  # an echo on its own: between unrelated news stories 0.33-0.5 is mostly one topic, not one claim
+MAX_LINKS = 5
+STORM_NOTES = 8
+PARALLEL_PAIRS = 20_000  # relink scores in worker processes past this many candidate pairs
+STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is boilerplate
+PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
+RELINK_PREFIX = 8  # relink: two claims are candidates when a pair of their 8 rarest terms is in both
+CANDIDATES = 30  # best bm25 candidates scored per claim
+DF_CAP = 2_000  # a term in more claims than this is never a candidate key
+PAIR_CHANCE = 0.01  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
+PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
+DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
+METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in
+CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
+
+
+@dataclass(frozen=True)
+class Echo:
+    """One claim elsewhere that says what ``claim_id`` says, with what a reader needs to find it."""
+
+    claim_id: int
+    other_id: int
+    score: float
+    method: str
+    note_id: str
+    note_title: str
+    note_kind: str
+    note_url: str | None
+    position: int  # 1-based, as claims are numbered everywhere a user sees them
+    text: str
+    label: str | None
+    quote: str | None
+    t: int | None
+    page: int | None
+    owner: str | None
+
+    def as_claim(self) -> Claim:
+        return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
+
+
+@dataclass
+class RelinkReport:
+    claims: int = 0
+    links: int = 0
+    boilerplate: int = 0
+    candidates: int = 0  # claim pairs that shared a key and were scored
+    seconds: float = 0.0
+    keyed_seconds: float = 0.0  # pass 1 (reading, analysing, keying), the rest is sorting and scoring
+
+    @property
+    def rate(self) -> float:
+        return self.claims / self.seconds if self.seconds else 0.0
+
+
+# --------------------------------------------------------------------------- weights
+
+
+class Weights:
+    """IDF of terms from the claim index's own document counts (column ``text``).
+
+    Counts are read from ``claims_fts`` up to ``DF_SAMPLE`` (past that a term is common, whatever its
+    exact count): reading a common term's exact count walks its whole posting list (40 ms for a term in a
+    third of 1M claims), a bounded count stops early. Counts are cached in this process: a weight a few
+    claims stale does not matter, but whether a term is in one claim or in two decides the keys, so a new
+    claim's own terms are counted afresh unless a count of 2 or more was seen (counts only grow)."""
+
+    _seen: dict[tuple[str, str], int] = {}
+    CACHE = 500_000
+
+    def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
+        self.n = max(n_claims, 1)
+        self.df = df
+        self.db = db
+        self.direction = idf(self.n, max(1, self.n // 50))
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]] | None = None) -> Weights:
+        """Counts for the given terms (term -> the words to ask the index for), or all (``relink``)."""
+        n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
+        db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
+        if surfaces_of is None:
+            rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
+            return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
+        weights = cls(n, {}, db)
+        weights.learn(conn, surfaces_of)
+        return weights
+
+    def learn(self, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]], *, fresh: bool = True) -> None:
+        """Add the document counts of terms not known yet (one statement for all of them); ``fresh=False``
+        takes a count this process read before when there is one."""
+        missing = []
+        for term, words in surfaces_of.items():
+            if term in self.df or term in DIRECTIONS:
+                continue
+            cached = Weights._seen.get((self.db, term))
+            if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
+                self.df[term] = cached
+                continue
+            words = tuple(w for w in words if '"' not in w)
+            if words:
+                missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in words) + ")"))
+        for start in range(0, len(missing), 200):
+            chunk = missing[start : start + 200]
+            bounded = f"(SELECT count(*) FROM (SELECT 1 FROM claims_fts WHERE claims_fts MATCH ? LIMIT {DF_SAMPLE}))"
+            sql = " UNION ALL ".join(f"SELECT {k}, {bounded}" for k in range(len(chunk)))
+            try:
+                counts = conn.execute(sql, [q for _, q in chunk]).fetchall()
+            except sqlite3.OperationalError:  # a word the FTS parser cannot take: treat as unseen
+                counts = [(k, 0) for k in range(len(chunk))]
+            for k, count in counts:
+                term = chunk[k][0]
+                self.df[term] = count
+                if len(Weights._seen) > Weights.CACHE:
+                    Weights._seen.clear()
+                Weights._seen[(self.db, term)] = count
+
+    def doc_count(self, term: str) -> int:
+        return self.df.get(term, 1)
+
+    def __call__(self, term: str) -> float:
+        return self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
+
+
+def asked(terms: Terms) -> dict[str, tuple[str, ...]]:
+    """Each term of a claim with the words the index is asked for."""
+    return {t: surfaces(t, w) for t, w in terms.surface.items()}
+
+
+def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[str]:
+    """The claim's rarest terms that other claims have too (ties broken by the term, so the choice is
+    stable). A term the index has in this claim alone cannot find anything; a term the index does not
+    know (a joined hyphenation) cannot be asked for."""
+    df = weights.df
+    keyed = sorted((d, t) for t in terms.terms if (d := df.get(t)) is not None and 2 <= d <= DF_CAP)
+    return [t for _, t in keyed[:size]]
+
+
+def keys(terms: Terms, weights: Weights, size: int = PREFIX) -> set[tuple[str, str]]:
+    """Candidate keys: pairs of the claim's rarest terms. A new note's claim asks the FTS index for the
+    claims that contain one of its pairs; ``relink`` keys every claim by the pairs of its ``RELINK_PREFIX``
+    rarest terms and scores claims that share one (close to the same rule without a query per claim)."""
+    df, most = weights.df, max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
+    return {(a, b) for a, b in itertools.combinations(sorted(prefix(terms, weights, size)), 2)
+            if df[a] * df[b] <= most}
+
+
+# --------------------------------------------------------------------------- same work
+
+
+def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Each note with the notes that are one work with it (itself, its summary or its source clip)."""
+    out: dict[str, set[str]] = {}
+    for note_id in set(note_ids):
+        group = {note_id}
+        for a, b in conn.execute(
+            "SELECT source_id, covered_by FROM notes WHERE id = ?1"
+            " UNION SELECT src_id, dst_id FROM links WHERE rel = 'source' AND (src_id = ?1 OR dst_id = ?1)",
+            (note_id,),
+        ):
+            group |= {x for x in (a, b) if x}
+        out[note_id] = group
+    return out
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def _fts_pairs(terms: Terms, pairs: Iterable[tuple[str, str]]) -> str | None:
+    pairs = sorted(pairs)
+    groups = {}
+    for term in {t for pair in pairs for t in pair}:
+        words = surfaces(term, terms.surface.get(term, term))
+        groups[term] = "(" + " OR ".join(f'"{w}"' for w in words if '"' not in w) + ")"
+    ors = [f"({groups[a]} AND {groups[b]})" for a, b in pairs]
+    return f"text : ({' OR '.join(ors)})" if ors else None
+
+
+def _candidates(conn: sqlite3.Connection, terms: Terms, pairs: set[tuple[str, str]]) -> list[int]:
+    query = _fts_pairs(terms, pairs)
+    if query is None:
+        return []
+    try:  # rare pairs match few claims: rank by bm25 (3x the cost) only when there are more than we score
+        found = [r[0] for r in conn.execute(
+            "SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?", (query, CANDIDATES + 1))]
+        if len(found) <= CANDIDATES:
+            return found
+        return [r[0] for r in conn.execute(
+            "SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? ORDER BY bm25(claims_fts, 1.0, 0.0, 0.0) LIMIT ?",
+            (query, CANDIDATES),
+        )]
+    except sqlite3.OperationalError:  # a word the FTS parser cannot take: no candidates, never an error
+        return []
+
+
+def _claim_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    rows: list[tuple[int, str, str]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += conn.execute(
+            f"SELECT c.id, c.note_id, {CLAIM_TEXT} FROM claims c WHERE c.id IN ({','.join('?' * len(chunk))})",
+            list(chunk),
+        ).fetchall()
+    return rows
+
+
+def choose(scored: list[tuple[float, int, str]], strong_notes: set[str]) -> list[tuple[float, int]]:
+    """Links of one claim from its (score, other claim, other note): a score from ``STRONG`` up, or from
+    ``THRESHOLD`` up when the two notes share a strong echo elsewhere (they are about the same thing,
+    so a looser paraphrase is far likelier the same claim than between two unrelated notes). None when
+    it echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
+    good = sorted((s for s in scored if s[0] >= STRONG or (s[0] >= THRESHOLD and s[2] in strong_notes)),
+                  reverse=True)
+    if len({note for _, _, note in good}) > STORM_NOTES:
+        return []
+    return [(s, other) for s, other, _ in good[:MAX_LINKS]]
+
+
+def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
+    """Find and store the echoes of freshly stored notes' claims (inside the caller's transaction).
+
+    Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each. Links an
+    export carried (``also_in``) are restored as method ``vault``. Returns the links written.
+    """
+    if not notes:
+        return 0
+    ids = [n.id for n in notes]
+    own = conn.execute(
+        f"SELECT c.id, c.note_id, c.position, {CLAIM_TEXT} FROM claims c"
+        f" WHERE c.note_id IN ({','.join('?' * len(ids))})",
+        ids,
+    ).fetchall()
+    works = same_work(conn, ids)
+    analysed = {cid: analyze(text) for cid, _, _, text in own}
+    weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
+    written = 0
+    cache: dict[int, tuple[str, Terms]] = {}
+    pending: list[tuple[int, str, list[tuple[float, int, str]]]] = []
+    for cid, note_id, _, _ in own:
+        terms = analysed[cid]
+        if len(terms.terms) < MIN_TERMS:
+            continue
+        mine = keys(terms, weights)
+        found = [c for c in _candidates(conn, terms, mine) if c != cid]
+        fresh = [c for c in found if c not in cache]
+        rows = [(other, other_note, analyze(text)) for other, other_note, text in _claim_rows(conn, fresh)]
+        weights.learn(conn, {t: w for _, _, a in rows for t, w in asked(a).items()}, fresh=False)
+        for other, other_note, other_terms in rows:
+            cache[other] = (other_note, other_terms)
+        scored = [
+            (score(terms, cache[o][1], weights), o, cache[o][0])
+            for o in found
+            if o in cache and cache[o][0] not in works[note_id]
+        ]
+        pending.append((cid, note_id, scored))
+    strong = {(note_id, other_note) for _, note_id, scored in pending for sc, _, other_note in scored if sc >= STRONG}
+    for cid, note_id, scored in pending:
+        links = choose(scored, {other for mine, other in strong if mine == note_id})
+        written += store_links(conn, cid, links, METHOD)
+    written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
+    return written
+
+
+def store_links(conn: sqlite3.Connection, claim_id: int, links: list[tuple[float, int]], method: str) -> int:
+    """Write links both ways, then keep the other side within ``MAX_LINKS`` too (drop its weakest)."""
+    conn.execute("DELETE FROM echoes WHERE (claim_id = ?1 OR other_id = ?1) AND method = ?2", (claim_id, method))
+    if not links:
+        return 0
+    conn.executemany(
+        "INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)",
+        [row for s, other in links for row in ((claim_id, other, s, method), (other, claim_id, s, method))],
+    )
+    for _, other in links:
+        extra = conn.execute(
+            "SELECT other_id FROM echoes WHERE claim_id = ? ORDER BY score DESC, other_id LIMIT -1 OFFSET ?",
+            (other, MAX_LINKS),
+        ).fetchall()
+        for (drop,) in extra:
+            conn.execute(
+                "DELETE FROM echoes WHERE (claim_id = ?1 AND other_id = ?2) OR (claim_id = ?2 AND other_id = ?1)",
+                (other, drop),
+            )
+    return len(links)
+
+
+def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tuple[str, int], int]) -> int:
+    restored = 0
+    for note in notes:
+        for position, claim in enumerate(note.claims, start=1):
+            cid = ids.get((note.id, position))
+            for ref in claim.also_in:
+                row = conn.execute(
+                    "SELECT id FROM claims WHERE note_id = ? AND position = ?", (ref["note"], ref["claim"] + 1)
+                ).fetchone()
+                if cid is None or row is None or row[0] == cid:
+                    continue
+                exists = conn.execute(
+                    "SELECT 1 FROM echoes WHERE claim_id = ? AND other_id = ?", (cid, row[0])
+                ).fetchone()
+                if not exists:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, 'vault')",
+                        [(cid, row[0], THRESHOLD), (row[0], cid, THRESHOLD)],
+                    )
+                    restored += 1
+    return restored
+
+
+# --------------------------------------------------------------------------- relink
+
+
+_RELINK_WEIGHTS: Weights | None = None  # set in each relink worker process (inherited by fork)
+
+
+def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
+    """Pass 1 of relink over claim ids [lo, hi): key hashes and their claims, from its own read-only
+    connection (a worker process; hashes agree with the parent's because workers are forked)."""
+    weights = _RELINK_WEIGHTS
+    assert weights is not None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
+        return _keys_of(rows, weights)
+    finally:
+        conn.close()
+
+
+_RELINK_WORK: list[dict[str, str]] = [{}]
+
+
+def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str]]:
+    """Pass 3 of relink for a slice of candidate pairs, in a worker process."""
+    weights = _RELINK_WEIGHTS
+    assert weights is not None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _score_rows(conn, pairs, weights, _RELINK_WORK[0])
+    finally:
+        conn.close()
+
+
+def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights: Weights,
+                work: dict[str, str]) -> list[tuple[int, int, float, str, str]]:
+    """Score candidate pairs: (a, b, score, work of a, work of b) for those from ``THRESHOLD`` up."""
+    involved = sorted({c for pair in pairs for c in pair})
+    claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text))
+              for cid, note_id, text in _claim_rows(conn, involved)}
+    out = []
+    for a, b in pairs:
+        if a not in claims or b not in claims:
+            continue
+        (wa, ta), (wb, tb) = claims[a], claims[b]
+        if wa == wb:
+            continue
+        s = score(ta, tb, weights)
+        if s >= THRESHOLD:
+            out.append((a, b, s, wa, wb))
+    return out
+
+
+def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
+    hashes: array[int] = array("q")
+    owners: array[int] = array("q")
+    fresh_analysis = analyze.__wrapped__  # every claim once: the LRU cache would only churn
+    count = 0
+    for cid, text in rows:
+        count += 1
+        terms = fresh_analysis(text)
+        if len(terms.terms) >= MIN_TERMS:
+            for pair in keys(terms, weights, RELINK_PREFIX):
+                hashes.append(hash(pair))
+                owners.append(cid)
+    return hashes.tobytes(), owners.tobytes(), count
+
+
+def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
+           *, chunk: int = 50_000, processes: int | None = None) -> RelinkReport:
+    """Rebuild every computed echo (inside the caller's transaction); ``vault`` links are kept.
+
+    Three passes, memory linear in the claims (no pair matrix): (1) read and analyse every claim and
+    record the hashes of its keys — in worker processes (one per core, forked) when the base is a
+    file of more than one chunk; (2) sort the hashes (numpy) and take the claims that share one — a
+    hash shared by more than ``STORM_BUCKET`` claims is boilerplate and skipped; (3) analyse just those
+    claims again and score their candidates with the same rules as a new note.
+    """
+    import multiprocessing
+    import os
+
+    import numpy as np
+
+    global _RELINK_WEIGHTS  # noqa: PLW0603 - handed to forked workers
+    started = time.perf_counter()
+    report = RelinkReport()
+    weights = Weights.load(conn)
+    total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
+    low, high = conn.execute("SELECT coalesce(min(id), 0), coalesce(max(id), -1) + 1 FROM claims").fetchone()
+    path = conn.execute("PRAGMA database_list").fetchone()[2] or ""
+    ranges = [(lo, min(lo + chunk, high)) for lo in range(low, high, chunk)]
+    workers = processes if processes is not None else min(2, os.cpu_count() or 1)
+    parts: list[tuple[bytes, bytes, int]] = []
+    if path and len(ranges) > 1 and workers > 1:
+        _RELINK_WEIGHTS = weights
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.starmap(_key_range, [(path, lo, hi) for lo, hi in ranges], chunksize=1):
+                    parts.append(part)
+                    report.claims += part[2]
+                    if progress:
+                        progress(report.claims * 2 // 3, total)
+        finally:
+            _RELINK_WEIGHTS = None
+    else:
+        for lo, hi in ranges:
+            rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
+            parts.append(_keys_of(rows, weights))
+            report.claims += parts[-1][2]
+            if progress:
+                progress(report.claims * 2 // 3, total)
+    report.keyed_seconds = time.perf_counter() - started
+    hashes = b"".join(p[0] for p in parts)
+    owners = b"".join(p[1] for p in parts)
+    del parts
+    key_arr = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, dtype=np.int64)
+    own_arr = np.frombuffer(owners, dtype=np.int64) if owners else np.zeros(0, dtype=np.int64)
+    order = np.argsort(key_arr, kind="stable")
+    key_arr, own_arr = key_arr[order], own_arr[order]
+    starts = np.flatnonzero(np.r_[True, key_arr[1:] != key_arr[:-1]]) if len(key_arr) else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, len(key_arr)])
+    pairs: set[tuple[int, int]] = set()
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        if size > STORM_BUCKET:
+            report.boilerplate += 1
+            continue
+        members = sorted(set(own_arr[start : start + size].tolist()))
+        pairs.update(itertools.combinations(members, 2))
+    del hashes, owners, key_arr, own_arr, order
+    report.candidates = len(pairs)
+    work = _works(conn)
+    ordered = sorted(pairs)
+    del pairs
+    parallel = workers if len(ordered) > PARALLEL_PAIRS or processes is not None else 1
+    share = -(-len(ordered) // max(parallel, 1)) if ordered else 1
+    slices = [ordered[i : i + share] for i in range(0, len(ordered), share)]
+    found: list[tuple[int, int, float, str, str]] = []
+    if path and len(slices) > 1:
+        _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
+        try:
+            with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+                for part in pool.starmap(_score_pairs, [(path, piece) for piece in slices], chunksize=1):
+                    found += part
+        finally:
+            _RELINK_WEIGHTS, _RELINK_WORK[0] = None, {}
+    else:
+        for piece in slices:
+            found += _score_rows(conn, piece, weights, work)
+    del ordered, slices
+    scored: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
+    claims_work: dict[int, str] = {}
+    for a, b, s, wa, wb in found:
+        scored[a].append((s, b, wb))
+        scored[b].append((s, a, wa))
+        claims_work[a], claims_work[b] = wa, wb
+    strong: dict[str, set[str]] = defaultdict(set)
+    for a, items in scored.items():
+        for s, _, other_work in items:
+            if s >= STRONG:
+                strong[claims_work[a]].add(other_work)
+    chosen = {a: {b: s for s, b in choose(items, strong[claims_work[a]])} for a, items in scored.items()}
+    rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items() if a in chosen.get(b, {})]
+    conn.execute("DELETE FROM echoes WHERE method = ?", (METHOD,))
+    conn.executemany("INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)", rows)
+    report.links = len(rows) // 2
+    report.seconds = time.perf_counter() - started
+    if progress:
+        progress(total, total)
+    return report
+
+
+def _works(conn: sqlite3.Connection) -> dict[str, str]:
+    """Note id -> one id per work (a summary and its source clip share one)."""
+    work: dict[str, str] = {}
+    for a, b in conn.execute(
+        "SELECT id, source_id FROM notes WHERE source_id IS NOT NULL"
+        " UNION SELECT src_id, dst_id FROM links WHERE rel = 'source'"
+    ):
+        root = min(work.get(a, a), work.get(b, b))
+        work[a] = work[b] = root
+    return work
+
+
+# --------------------------------------------------------------------------- reading
+
+
+_ECHO_SQL = (
+    "SELECT e.claim_id, e.other_id, e.score, e.method, n.id, n.title, n.kind, coalesce(n.url, src.url),"
+    " c.position, c.text, c.label, c.quote, c.t, c.page, coalesce(n.owner, src.owner)"
+    " FROM echoes e JOIN claims c ON c.id = e.other_id JOIN notes n ON n.id = c.note_id"
+    " LEFT JOIN notes src ON src.id = n.source_id"
+)
+
+
+def echoes_of(conn: sqlite3.Connection, claim_ids: Sequence[int]) -> dict[int, list[Echo]]:
+    """Echoes of each claim, best first."""
+    out: dict[int, list[Echo]] = defaultdict(list)
+    for start in range(0, len(claim_ids), 500):
+        chunk = list(claim_ids[start : start + 500])
+        for r in conn.execute(
+            f"{_ECHO_SQL} WHERE e.claim_id IN ({','.join('?' * len(chunk))}) ORDER BY e.score DESC, e.other_id",
+            chunk,
+        ):
+            out[r[0]].append(Echo(*r))
+    return dict(out)
+
+
+def note_echoes(conn: sqlite3.Connection, note_id: str) -> dict[int, list[Echo]]:
+    """Echoes of a note's claims by claim position (1-based)."""
+    ids = dict(conn.execute("SELECT id, position FROM claims WHERE note_id = ?", (note_id,)).fetchall())
+    return {ids[cid]: found for cid, found in echoes_of(conn, list(ids)).items()}
+
+
+def also_in(conn: sqlite3.Connection, note_id: str) -> dict[int, list[dict[str, Any]]]:
+    """The export's ``also_in`` per claim position: ``{note: <id>, claim: <0-based index>}``."""
+    return {
+        position: [{"note": e.note_id, "claim": e.position - 1} for e in found]
+        for position, found in note_echoes(conn, note_id).items()
+    }

@@ -1,0 +1,164 @@
+"""Echoes over real imports: seed 000 (summary of the essay) against seed 004 (the narrated video)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.kb import echoes
+from bot.kb.importer import import_paths
+from bot.kb.notes import Claim, Note
+from bot.kb.store import Store
+from bot.kb.vault import export_vault
+
+SUMMARY = "20d2ec800f95fb01"  # seed 000
+CLIP = "26a257d172a0655d"  # seed 001, the same work as 000
+VIDEO = "904f2657af3b42e6"  # seed 004
+# Which video key points restate which summary claim (read by hand; see tests/fixtures/echoes/pairs.tsv).
+COUNTERPARTS = {
+    1: {1, 2}, 2: {2}, 3: {3}, 4: {4}, 5: {6}, 6: {8, 9}, 7: {10}, 8: {11, 12}, 10: {13, 14, 15},
+}
+
+
+def _links(store: Store) -> set[tuple[str, int, str, int]]:
+    return {
+        tuple(r) for r in store.conn.execute(
+            "SELECT a.note_id, a.position, b.note_id, b.position FROM echoes e"
+            " JOIN claims a ON a.id = e.claim_id JOIN claims b ON b.id = e.other_id"
+        )
+    }
+
+
+def test_most_summary_claims_find_their_video_counterpart_and_none_an_unrelated_one(seeded):
+    links = _links(seeded)
+    mine = {(a, p, b, q) for a, p, b, q in links if a == SUMMARY}
+    assert mine, "no echoes at all"
+    for _, p, b, q in mine:
+        assert b == VIDEO and q in COUNTERPARTS.get(p, set()), f"summary claim {p} linked to {b} #{q}"
+    found = {p for _, p, _, _ in mine}
+    assert len(found) >= 6, found  # most of the 9 claims that have a counterpart
+    assert {(b, q, a, p) for a, p, b, q in mine} <= links  # stored both ways
+
+
+def test_no_echo_inside_a_note_or_its_same_work_note(seeded, tmp_path, seeds_dir):
+    # The clip (seed 001) gets a claim that its own summary states almost word for word: same work.
+    clip = (seeds_dir / "thoughts-on-ai-progress-clip.md").read_text(encoding="utf-8")
+    extra = ("\n## Key Claims\n\n- Robotics is in some fundamental sense an algorithms problem: a human-like "
+             "learner would largely solve robotics, as humans can teleoperate current hardware.\n")
+    (tmp_path / "clip.md").write_text(clip + extra, encoding="utf-8")
+    assert import_paths(seeded, [tmp_path / "clip.md"]).failed == []
+    links = _links(seeded)
+    assert not [x for x in links if {x[0], x[2]} == {SUMMARY, CLIP}]
+    assert not [x for x in links if x[0] == x[2]]
+    assert (CLIP, 1, VIDEO, 3) in links  # it still echoes the video
+
+
+def _note(note_id: str, *claims: str, title: str | None = None) -> Note:
+    return Note(id=note_id, title=title or f"Note {note_id}", url=f"https://example.org/{note_id}",
+                claims=[Claim(text=c) for c in claims])
+
+
+def test_numbers_direction_and_negation_must_agree(store):
+    store.upsert_notes([(n, None) for n in (
+        _note("a", "Nvidia revenue rose 5 % in the third quarter on data centre demand"),
+        _note("b", "Nvidia revenue fell 5 % in the third quarter on data centre demand"),
+        _note("c", "Nvidia revenue rose 9 % in the third quarter on data centre demand"),
+        _note("d", "AGI is not imminent according to the essay on continual learning"),
+        _note("e", "AGI is imminent according to the essay on continual learning"),
+        _note("f", "In the third quarter Nvidia's revenue increased by 5% on demand from data centres"),
+    )])
+    pairs = {(a, b) for a, _, b, _ in _links(store)}
+    assert ("a", "f") in pairs  # paraphrase: word order, inflection, synonym
+    for wrong in (("a", "b"), ("a", "c"), ("b", "f"), ("d", "e")):
+        assert wrong not in pairs and wrong[::-1] not in pairs, wrong
+
+
+def test_boilerplate_one_word_and_two_languages_make_no_storm(store):
+    notes = [_note(f"n{i:02d}", "Subscribe to our newsletter for weekly updates on research",
+                   f"Claim {i} about topic number {i}") for i in range(12)]
+    notes += [_note("w1", "RLVR"), _note("w2", "RLVR"),
+              _note("de", "Die Robotik ist im Grunde ein Algorithmenproblem"),
+              _note("en", "Robotics is fundamentally an algorithms problem")]
+    store.upsert_notes([(n, None) for n in notes])
+    assert _links(store) == set()
+
+
+def test_links_per_claim_are_capped(store):
+    text = "Toby Ord estimates a million-fold scale-up of RL compute gives a GPT-level boost"
+    store.upsert_notes([(_note(f"p{i}", text + (" indeed" if i % 2 else "")), None) for i in range(8)])
+    counts = [r[0] for r in store.conn.execute("SELECT count(*) FROM echoes GROUP BY claim_id")]
+    assert counts and max(counts) <= echoes.MAX_LINKS
+
+
+def test_relink_rebuilds_the_same_links_with_progress(seeded):
+    before = _links(seeded)
+    seen: list[tuple[int, int]] = []
+    with seeded.write() as conn:
+        conn.execute("DELETE FROM echoes")
+        report = echoes.relink(conn, progress=lambda done, total: seen.append((done, total)))
+    after = _links(seeded)
+    # Relink keys both claims by pairs of their rarest terms; a new note asks the index for any claim with
+    # one of its pairs: relink finds a subset, never a link the incremental path would not make.
+    assert after <= before and len(after) >= len(before) * 3 // 4
+    assert len({p for a, p, _, _ in after if a == SUMMARY}) >= 6
+    assert report.claims == 27 and report.links == len(after) // 2
+    assert seen[-1] == (27, 27)
+    with seeded.write() as conn:  # the same in forked worker processes, a few claims each
+        conn.execute("DELETE FROM echoes")
+        parallel = echoes.relink(conn, chunk=5, processes=2)
+    assert _links(seeded) == after and parallel.claims == 27
+
+
+def test_export_writes_also_in_and_a_reimport_restores_it(seeded, tmp_path):
+    vault = tmp_path / "vault"
+    export_vault(seeded, vault)
+    summary_file = next(p for p in vault.iterdir() if "thoughts-on-ai-progress" in p.name and "summary" in
+                        p.read_text(encoding="utf-8")[:400])
+    text = summary_file.read_text(encoding="utf-8")
+    assert "also_in:" in text and f"note: {VIDEO}" in text
+    note = seeded.get_note(SUMMARY)
+    assert {"note": VIDEO, "claim": 2} in note.claims[2].also_in  # summary claim 3 = video key point 3
+    # A link the scorer would not find survives an export and re-import as method 'vault'.
+    text = text.replace("also_in:\n", f"also_in:\n  - note: {VIDEO}\n    claim: 15\n", 1)
+    summary_file.write_text(text, encoding="utf-8")
+    fresh = Store.open(str(tmp_path / "again.db"))
+    try:
+        assert import_paths(fresh, [vault]).failed == []
+        assert _links(fresh) >= _links(seeded)
+        restored = {(a, p, b, q) for a, p, b, q in _links(fresh)} - _links(seeded)
+        assert {(b, q) for _, _, b, q in restored} >= {(VIDEO, 16)}
+        assert {(a, p) for a, p, _, _ in restored} >= {(VIDEO, 16)}  # both ways
+        assert fresh.conn.execute("SELECT count(*) FROM echoes WHERE method = 'vault'").fetchone()[0] == 2
+    finally:
+        fresh.close()
+
+
+def test_updating_a_note_keeps_links_consistent(seeded, seeds_dir, tmp_path):
+    shutil.copy(seeds_dir / "what-are-we-scaling-video.md", tmp_path / "v.md")
+    path = Path(tmp_path / "v.md")
+    path.write_text(path.read_text(encoding="utf-8").replace("Robotics is fundamentally", "Robotics is basically"),
+                    encoding="utf-8")
+    assert import_paths(seeded, [path]).updated == 1
+    ids = {r[0] for r in seeded.conn.execute("SELECT id FROM claims")}
+    ends = {x for r in seeded.conn.execute("SELECT claim_id, other_id FROM echoes") for x in r}
+    assert ends <= ids
+    assert (SUMMARY, 3, VIDEO, 3) in _links(seeded)
+
+
+def test_a_note_of_hundreds_of_claims_links_only_what_it_restates(seeded, seeds_dir):
+    """Every sentence of the essay (seed 001's text) as one note of ~300 claims: each claim keeps at
+    most MAX_LINKS echoes, and the video's key points find the sentences they restate."""
+    from bot.capture.extract import sentences
+
+    essay = seeded.get_note(CLIP).body
+    lines = [s for s in sentences(essay) if len(s) > 40]
+    claims = (lines * 4)[:300]
+    seeded.upsert_notes([(_note("essay-as-claims", *claims, title="Essay, sentence by sentence"), None)])
+    per_claim = [r[0] for r in seeded.conn.execute(
+        "SELECT count(*) FROM echoes e JOIN claims c ON c.id = e.claim_id WHERE c.note_id = 'essay-as-claims'"
+        " GROUP BY e.claim_id")]
+    assert per_claim and max(per_claim) <= echoes.MAX_LINKS
+    video_links = {(q, text) for _, _, q, text in seeded.conn.execute(
+        "SELECT a.note_id, a.position, b.position, a.text FROM echoes e JOIN claims a ON a.id = e.claim_id"
+        " JOIN claims b ON b.id = e.other_id WHERE a.note_id = 'essay-as-claims' AND b.note_id = ?", (VIDEO,))}
+    assert any(q == 3 and "robotics is an algorithms problem" in text for q, text in video_links)

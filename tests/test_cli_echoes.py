@@ -1,0 +1,81 @@
+"""Echoes and aliases from the terminal, after a real `deskbot import seeds/`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.kb.store import Store
+from tests.conftest import SEEDS
+from tests.test_cli import run  # noqa: F401 - the runner fixture
+
+SUMMARY, VIDEO = "20d2ec800f95fb01", "904f2657af3b42e6"
+
+
+@pytest.fixture
+def seeded_run(run):  # noqa: F811 - the imported fixture
+    """The CLI runner of tests/test_cli.py on a database that has imported seeds/."""
+    assert run("import", str(SEEDS)).exit_code == 0
+    return run
+
+
+def test_claim_folds_echoes_into_one_also_in_line_with_place_links(seeded_run):
+    cmd = seeded_run
+    out = cmd("claim", "robotics", "algorithms", "problem").output
+    block = out.split("\n 1. ", 1)[1].split("\n 2. ", 1)[0]
+    assert "robotics" in block.lower() and "also in:" in block and "(2 sources)" in block
+    assert "youtube.com/watch?v=_zgnSbu5GqE&t=70s" in block or "dwarkesh.com/p/thoughts-on-ai-progress" in block
+    assert out.split("\n", 1)[1].lower().count("algorithms problem") == 1  # the echo is not listed twice
+
+
+def test_claim_says_it_expanded_an_alias_and_aliases_can_be_managed(seeded_run):
+    cmd = seeded_run
+    out = cmd("claim", "reinforcement", "learning", "from", "verifiable", "rewards").output
+    assert "(also searched 'RLVR')" in out and "RLVR" in out.split("\n", 2)[2]
+    listing = cmd("aliases").output
+    assert "RLVR" in listing and "reinforcement learning from verifiable reward" in listing
+    assert cmd("aliases", "add", "LLM", "large", "language", "models").exit_code == 0
+    assert "LLM" in cmd("aliases").output
+    assert cmd("aliases", "remove", "RLVR").exit_code == 0
+    assert "RLVR" not in cmd("aliases").output
+    assert "also searched" not in cmd("claim", "reinforcement learning from verifiable rewards").output
+    again = cmd("import", str(SEEDS))  # unchanged notes are not re-mined; a removed alias stays removed
+    assert again.exit_code == 0 and "RLVR" not in cmd("aliases").output
+    bad = cmd("aliases", "remove", "NOPE")
+    assert bad.exit_code == 1 and "no alias" in bad.output
+
+
+def test_validating_a_claim_offers_its_echoes_and_validates_them_on_request(seeded_run):
+    cmd = seeded_run
+    out = cmd("validate", SUMMARY, "--claim", "3", "--by", "ann", "--on", "2026-11-20").output
+    assert "The same claim is in 1 other note" in out and f"deskbot validate {VIDEO} --claim 3" in out
+    out = cmd("validate", SUMMARY, "--claim", "3", "--by", "ann", "--on", "2026-11-21", "--echoes").output
+    assert "Also validated 1 echo" in out
+    export = cmd("export", "vault").output
+    assert "exported" in export
+
+
+def test_outdated_claim_flags_its_echoes_for_the_digest_never_changes_them(seeded_run):
+    cmd = seeded_run
+    out = cmd("validate", VIDEO, "--claim", "3", "--outdated", "--by", "bob", "--on", "2026-11-21").output
+    assert "1 echo in other notes flagged for review" in out
+    digest = cmd("digest", "--dry-run", "--as-of", "2026-11-24").output
+    section = digest.split("Echoes of outdated claims (1)", 1)[1]
+    assert "Thoughts on AI Progress (Dec 2025) claim 3" in section and "What are we scaling?" in section
+    store = Store.open(os.environ["DESKBOT_DB"])
+    try:
+        assert store.get_note(VIDEO).claims[2].outdated and not store.get_note(SUMMARY).claims[2].outdated
+    finally:
+        store.close()
+    # looking at the echo (validating it) takes it off the list
+    cmd("validate", SUMMARY, "--claim", "3", "--on", "2026-11-25")
+    assert "Echoes of outdated claims" not in cmd("digest", "--dry-run", "--as-of", "2026-11-26").output
+
+
+def test_relink_rebuilds_with_progress(seeded_run):
+    result = CliRunner().invoke(cli, ["relink"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "relinked 27 claims" in result.output and "echo links" in result.output
