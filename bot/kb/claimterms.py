@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
+from bot.kb.terms import porter_stem as stem
 
 MIN_TERMS = 3  # a claim of fewer content terms never echoes (one-word claims, headings)
 MIN_SHARED = 3  # two claims sharing fewer content terms are not one assertion, however rare those are
@@ -108,15 +108,6 @@ _CONTRACTIONS = [
     (re.compile(r"n['’]t\b"), " not"),
     (re.compile(r"['’](s|re|ve|ll|d|m)\b"), ""),
 ]
-
-_STEMMER = snowballstemmer.stemmer("porter")
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """Porter stem of a lower-case word (cached: claims reuse a small vocabulary)."""
-    return _STEMMER.stemWord(word)
-
 
 def _groups() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     canon: dict[str, str] = {}

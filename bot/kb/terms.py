@@ -1,9 +1,12 @@
-"""The one tokenizer: words, content terms and a light stemmer, shared by the offline summary, the LLM
-claim check and anything else that compares sentences (so "lenses" means the same everywhere)."""
+"""The one tokenizer: words, content terms and the stemmers, shared by the offline summary, the LLM claim
+check and echo detection (``bot.kb.claimterms`` builds its paraphrase terms on :func:`porter_stem`)."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import snowballstemmer
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 CJK_TERM = re.compile(r"[\u30a0-\u30ff\u3400-\u9fff]{2,6}")
@@ -44,6 +47,18 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+_PORTER = snowballstemmer.stemmer("porter")
+
+
+@lru_cache(maxsize=200_000)
+def porter_stem(word: str) -> str:
+    """Porter stem of a lower-case word: the algorithm of the FTS5 ``porter`` tokenizer the search index
+    uses, so echo detection picks terms the index can find (cached: claims reuse a small vocabulary).
+    The summarizer keeps the light :func:`stem`: its sentence weights were tuned with it, and Porter moved
+    the lead sentence of a news story (tests/capture/test_summarize.py)."""
+    return _PORTER.stemWord(word)
 
 
 def terms(sentence: str) -> list[str]:
