@@ -193,6 +193,8 @@ def _capture_paper(
         extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options))
     except ApiUnavailable as exc:
         pending = str(exc)
+    except (BudgetExceeded, ChildStuck) as exc:  # the open full text was too large or too complex
+        return _failure(url, exc)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         message, permanent = lookup_error_reply(exc)
         return CaptureResult("failed", url=url, error=message, permanent=permanent)
@@ -239,8 +241,11 @@ def _fetch(url: str, options: CaptureOptions) -> Any:
 
 
 def _fetch_and_extract(url: str, options: CaptureOptions) -> Any:
+    """Fetch here; extract in a child within the budget (a paper's open PDF is as untrusted as any page)."""
     fetched = _fetch(url, options)
-    return extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
+    return within_budget(
+        options, lambda: extract_bytes(fetched.body, fetched.url, fetched.content_type, fetched.charset)
+    ).value
 
 
 def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None = None) -> Any:
