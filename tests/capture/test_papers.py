@@ -399,3 +399,29 @@ def test_a_paywalled_journal_page_naming_its_doi_becomes_the_open_metadata_not_t
     assert fake.asked("unpaywall") == []
     again = clip(store, papers, "https://doi.org/10.5555/12345678")
     assert again.status == "duplicate" and again.note.id == note.id  # one paper, however it was linked
+
+
+def test_a_retraction_puts_the_same_claims_in_other_notes_up_for_review(tmp_path):
+    """A retracted paper no longer backs what other notes say in its words: those claims (their echoes) go
+    to the digest's "echoes of outdated claims"; none of them is changed."""
+    from bot.capture.papers import records as rec
+    from bot.capture.papers.status import record
+    from bot.kb.notes import Claim, Note
+    from bot.kb.reviews import open_reviews
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    paper = Note(id="p1", title="Sepsis alerts across hospitals", kind="paper", url="https://doi.org/10.5555/sepsis",
+                 claims=[Claim("Sepsis prediction models trained at one hospital lose most of their accuracy at "
+                               "other hospitals."),
+                         Claim("Nurses acknowledged fewer than half of the automated sepsis alerts.")])
+    blog = Note(id="b1", title="What the sepsis paper means for us", kind="article", url="https://blog.example/sepsis",
+                claims=[Claim("Models that predict sepsis at one hospital lose most of their accuracy at other "
+                              "hospitals."),
+                        Claim("Our unit will pilot a new triage rota in the spring.")])
+    store.upsert_notes([(paper, None), (blog, None)])
+    assert record(store, "p1", [rec.Update(rec.RETRACTION, "10.5555/notice")], datetime(2026, 12, 1, 9, 0))
+    flagged = {(r.note_id, r.position) for r in open_reviews(store)}
+    assert flagged == {("b1", 1)}  # the echo of the retracted claim; the unrelated claim is left alone
+    assert not store.get_note("b1").claims[0].outdated  # flagged for review, never changed
+    store.close()

@@ -207,7 +207,18 @@ def record(store: Store, note_id: str, updates: Iterable[rec.Update], now: datet
         serious = [f.update.kind for f in new if f.update.kind in FLAGS]
         if serious:
             _flag(conn, note_id, serious)
+    if serious:
+        _flag_echoes(store, note_id, now)
     return new
+
+
+def _flag_echoes(store: Store, note_id: str, now: datetime) -> None:
+    """The same claims stated by other notes go up for review, as when a claim is marked outdated (the
+    digest's "echoes of outdated claims"): the retracted paper no longer backs them; nothing is changed."""
+    from bot.kb import reviews
+
+    for (position,) in store.conn.execute("SELECT position FROM claims WHERE note_id = ?", (note_id,)).fetchall():
+        reviews.flag_echoes(store, note_id, position, now)
 
 
 def _flag(conn: Any, note_id: str, kinds: list[str]) -> None:
