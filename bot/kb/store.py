@@ -47,12 +47,16 @@ def fts_query(text: str, *, any_term: bool = False) -> str | None:
 
 
 def site_of(url: str | None) -> str | None:
-    """The site a note's URL belongs to, as decay labels group it (``www.`` dropped, lowercase)."""
+    """The site a note's URL belongs to, as decay labels group it (``www.`` dropped, lowercase; None for the
+    DOI resolver)."""
     try:
         host = urlsplit(url or "").hostname or ""
     except ValueError:
         return None
-    return host.lower().removeprefix("www.") or None
+    host = host.lower().removeprefix("www.")
+    # a DOI resolver is no site: every journal and preprint server lives behind it (one paper's label would
+    # teach every other paper's suggestion)
+    return None if host in ("doi.org", "dx.doi.org") else host or None
 
 
 def _like(text: str) -> str:

@@ -425,3 +425,40 @@ def test_a_retraction_puts_the_same_claims_in_other_notes_up_for_review(tmp_path
     assert flagged == {("b1", 1)}  # the echo of the retracted claim; the unrelated claim is left alone
     assert not store.get_note("b1").claims[0].outdated  # flagged for review, never changed
     store.close()
+
+
+def test_a_paper_over_its_capture_budget_is_one_clear_permanent_failure(store, apis):
+    """The summary of a paper runs within the budget like any capture: over it, the capture fails in words
+    and for good (no traceback, no five retries)."""
+    from dataclasses import replace
+
+    from bot.capture.budget import Budget
+
+    class Hungry:  # a summary that needs far more memory than the budget allows (a hostile text would)
+        def summarize(self, extracted):
+            return bytearray(256 * 2**20)
+
+    _, papers, _ = apis
+    tight = replace(options(papers), budget=Budget(cpu_seconds=10, memory_bytes=32 * 2**20), summarizer=Hungry())
+    result = capture_url(store, "https://doi.org/10.5555/12345678", now=NOW, options=tight)
+    assert result.status == "failed" and result.permanent
+    assert "too large / too complex to clip" in result.error
+
+
+def test_deskbot_papers_announces_with_the_bots_own_client(store, apis):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.kb.notes import Note
+    from tests.fakes.slack_api import FakeSlackAPI
+
+    fake, _, _ = apis
+    store.upsert_note(Note(id="r", title="Silly String Theory", kind="paper", owner="U0ANN",
+                           extra={"DOI": "10.5555/12345678"}))
+    with FakeSlackAPI() as slack:
+        env = {f"DESKBOT_{k.upper()}": v for k, v in fake.settings().items()}
+        env.update(DESKBOT_FETCH_ALLOW="127.0.0.1", DESKBOT_CONTACT_EMAIL="desk@example.org",
+                   SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.base_url)
+        out = CliRunner().invoke(cli, ["papers", "--db", store.path], env=env)
+    assert out.exit_code == 0, out.output
+    assert "announced:" in out.output and "Traceback" not in out.output

@@ -138,3 +138,18 @@ def test_deskbot_import_by_the_vault_owner_still_updates_the_note(store, tmp_pat
     note = store.get_note("victim-1")
     assert (note.title, note.owner) == ("Dense retrieval is all you need", "U0MALLORY")
     assert {v.by for v in store.validations("victim-1")} == {"U0ANN", "U0BOSS"}
+
+
+def test_an_upload_cannot_assert_echo_links_into_other_notes(store):
+    """``also_in`` in an uploaded note would write echo links onto other people's claims (and count as
+    corroboration in /claim): an upload's links are found by echo detection, never asserted."""
+    _victim(store)
+    hostile = Note(id="upload-1", title="Hostile upload", url="https://example.org/elsewhere",
+                   claims=[Claim(text=f"Unrelated statement number {n} about tides.",
+                                 also_in=[{"note": "victim-1", "claim": 0}]) for n in range(12)])
+    result = capture_upload(store, render_note(hostile).encode("utf-8"), "h.md", "text/markdown",
+                            channel="C0ELSE", user="U0MALLORY", ts="3.0", now=NOW)
+    assert result.status == "captured"
+    links = store.conn.execute(
+        "SELECT count(*) FROM echoes e JOIN claims c ON c.id = e.claim_id WHERE c.note_id = 'victim-1'").fetchone()[0]
+    assert links == 0

@@ -168,3 +168,24 @@ def test_a_retraction_told_at_capture_by_pubmed_is_not_announced_again_when_cros
     with FakeSlackAPI() as fake:
         assert announce(store, fake.client(), NOW).threads == 0
     assert digest_alerts(store) == []
+
+
+def test_alerts_claimed_by_a_digest_whose_post_was_lost_are_shown_by_its_retry(tmp_path):
+    """Marked for a period before posting; if that post never happened (a reset connection, a crash), the
+    retried digest of the same period shows them again instead of losing them."""
+    from datetime import datetime
+
+    from bot.capture.papers import records as rec
+    from bot.capture.papers.status import record
+    from bot.clock.paper_alerts import digest_alerts, mark_in_digest
+    from bot.kb.notes import Claim, Note
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    store.upsert_note(Note(id="p1", title="A paper", kind="paper", claims=[Claim("A finding about tides.")]))
+    record(store, "p1", [rec.Update(rec.RETRACTION, "10.5555/notice")], datetime(2026, 12, 1, 9, 0))
+    [alert] = digest_alerts(store)
+    mark_in_digest(store, [alert], "2026-W49")
+    assert digest_alerts(store) == []  # another period's digest does not show it twice…
+    assert [a.id for a in digest_alerts(store, "2026-W49")] == [alert.id]  # …the same period's retry does
+    store.close()
