@@ -78,7 +78,7 @@ def open_reviews(store: Store, limit: int = 50) -> list[Review]:
     rows = store.conn.execute(
         "SELECT r.note_id, n.title, r.position, c.text, coalesce(n.owner, src.owner), coalesce(n.url, src.url),"
         " r.outdated_note_id, o.title, r.outdated_position, oc.text, r.flagged_at"
-        " FROM echo_reviews r JOIN notes n ON n.id = r.note_id"
+        " FROM echo_reviews r CROSS JOIN notes n ON n.id = r.note_id"  # reviews first: the planner would scan notes
         " JOIN claims c ON c.note_id = r.note_id AND c.position = r.position"
         " LEFT JOIN notes src ON src.id = n.source_id"
         " JOIN notes o ON o.id = r.outdated_note_id"
