@@ -30,9 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.kb import answers as lookups  # noqa: E402
 from bot.clock import digest as dg  # noqa: E402
 from bot.clock.runs import due_for_reminder  # noqa: E402
+from bot.kb import answers as lookups  # noqa: E402
 from bot.kb import decay  # noqa: E402
 from bot.kb.store import Store  # noqa: E402
 

@@ -1,7 +1,7 @@
 """The knowledge store: SQLite (WAL) with one connection per thread and writes in BEGIN IMMEDIATE.
 
 Read paths use the plain ``sqlite3`` connection so a one-shot ``deskbot claim`` stays fast;
-sqlite-utils is loaded only to build the schema (see ``bot.migrations``).
+sqlite-utils is loaded only to build the schema (see ``bot.kb.migrations``).
 """
 
 from __future__ import annotations
