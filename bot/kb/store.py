@@ -567,6 +567,11 @@ class Store:
                 "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?,?,?,?,?)",
                 (note_id, claim, by, _iso(at), verdict),
             )
+            if verdict == "valid":  # someone looked: the echo reviews waiting on this note (or claim) are done
+                conn.execute(
+                    "UPDATE echo_reviews SET resolved_at = ?1 WHERE note_id = ?2 AND (?3 IS NULL OR position = ?3)"
+                    " AND resolved_at IS NULL", (at.isoformat(timespec="seconds"), note_id, claim),
+                )
             day = at.date()
             if claim is not None:
                 if verdict == "valid":

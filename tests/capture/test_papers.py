@@ -462,3 +462,28 @@ def test_deskbot_papers_announces_with_the_bots_own_client(store, apis):
         out = CliRunner().invoke(cli, ["papers", "--db", store.path], env=env)
     assert out.exit_code == 0, out.output
     assert "announced:" in out.output and "Traceback" not in out.output
+
+
+def test_still_valid_on_a_note_closes_its_echo_reviews(tmp_path):
+    """A review flagged by a retraction (or an outdated claim) ends when someone validates the note holding
+    the echo: it does not come back in every digest."""
+    from bot.capture.papers import records as rec
+    from bot.capture.papers.status import record
+    from bot.kb.notes import Claim, Note
+    from bot.kb.reviews import open_reviews
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    store.upsert_notes([
+        (Note(id="p1", title="Sepsis alerts", kind="paper", url="https://doi.org/10.5555/s",
+              claims=[Claim("Sepsis prediction models trained at one hospital lose most of their accuracy at "
+                            "other hospitals.")]), None),
+        (Note(id="b1", title="Our take", url="https://blog.example/s",
+              claims=[Claim("Models that predict sepsis at one hospital lose most of their accuracy at other "
+                            "hospitals.")]), None),
+    ])
+    record(store, "p1", [rec.Update(rec.RETRACTION, "10.5555/notice")], datetime(2026, 12, 1, 9, 0))
+    assert [r.note_id for r in open_reviews(store)] == ["b1"]
+    store.validate("b1", by="U0ANN", at=datetime(2026, 12, 2, 9, 0))
+    assert open_reviews(store) == []
+    store.close()
