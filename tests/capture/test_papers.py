@@ -107,7 +107,8 @@ def test_doi_becomes_a_paper_note_with_zotero_fields_and_the_open_pdf(store, api
     assert extra["abstractNote"].startswith("The characteristic theme of the works of Stone")
     assert extra["full_text"] == "unpaywall"  # the open PDF, not the publisher's page
     assert note.claims and all(c.page for c in note.claims)  # claims from the PDF, with page links
-    pdf = fake.base + "/files/oa/sparse-retrieval.pdf"
+    # Unpaywall's captured best_oa_location (a Harvard DASH PDF), served on 127.0.0.1
+    pdf = fake.base + "/files/dash.harvard.edu/bitstream/1/12285462/1/Nanometer-Scale%20Thermometry.pdf"
     assert extra["full_text_url"] == pdf
     assert place_url(note, note.claims[0]) == f"{pdf}#page={note.claims[0].page}"
     assert result.notices[0] == "📄 Read from an open-access copy found by Unpaywall."
