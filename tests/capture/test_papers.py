@@ -155,13 +155,12 @@ def test_corrected_work_is_recorded_but_not_flagged(store, apis):
 
 
 def test_expression_of_concern_is_flagged(store, apis):
-    fake, papers, _ = apis
-    from tests.fakes.scholarly import crossref_fixture
-
-    fake.crossref["10.1371/journal.pone.0033693"] = crossref_fixture("eoc-derived-10.1371_journal.pone.0033693.json")
-    result = clip(store, papers, "https://doi.org/10.1371/journal.pone.0033693")
-    assert "expression-of-concern" in result.note.flags
-    assert any("Expression of concern (2026-05-01" in n for n in result.notices)
+    _, papers, _ = apis
+    result = clip(store, papers, "https://doi.org/10.1371/journal.pone.0064723")  # EoC listed by two sources
+    assert result.status == "captured", result.error
+    assert "expression-of-concern" in result.note.flags and "retracted" not in result.note.flags
+    told = [n for n in result.notices if "Expression of concern" in n]
+    assert len(told) == 1 and "(2021-10-28, notice 10.1371/journal.pone.0256488)" in told[0]
 
 
 def test_pubmed_record_with_abstract_correction_and_publication_types(store, apis):

@@ -29,10 +29,6 @@ PDF = Path(__file__).resolve().parents[1] / "fixtures" / "pdf" / "sparse-retriev
 SAMPLE_DOI = "10.5555/12345678"  # Crossref's own test work
 
 
-def crossref_fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / "crossref" / name).read_text(encoding="utf-8"))
-
-
 def _arxiv_entries() -> dict[str, str]:
     """Every entry of the saved arXiv feeds, as text, by id without version."""
     found: dict[str, str] = {}
