@@ -3,6 +3,7 @@ arXiv, medRxiv and Unpaywall that answer with captured responses (tests/fixtures
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.fakes.scholarly import load_all, serve_scholarly
 
 NOW = datetime(2026, 11, 24, 10, 30)
 ESSAY = (Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "blog-essay.html").read_bytes()
+SCHOLARLY = Path(__file__).resolve().parents[1] / "fixtures" / "scholarly"
 
 
 class Waits:
@@ -188,8 +190,44 @@ def test_pubmed_retracted_publication_and_the_retraction_notice_itself(store, ap
     notice = clip(store, papers, "https://pubmed.ncbi.nlm.nih.gov/20137807/")
     assert notice.status == "captured"
     assert any("itself a retraction notice of 9500320" in n for n in notice.notices)
-    assert notice.note.extra["publication_types"] == ["Retraction of Publication"]
+    assert notice.note.extra["publication_types"] == ["Journal Article", "Retraction of Publication"]
     assert "retracted" not in notice.note.flags  # the notice is not retracted: it retracts
+
+
+def medline_fields(text: str) -> dict[str, list[str]]:
+    """A MEDLINE record's values by tag, continuation lines joined."""
+    fields: dict[str, list[str]] = {}
+    tag = ""
+    for line in text.splitlines():
+        if line.startswith("      "):
+            fields[tag][-1] += " " + line.strip()
+        else:
+            tag, _, value = line.partition("- ")
+            tag = tag.strip()
+            fields.setdefault(tag, []).append(value)
+    return fields
+
+
+def test_the_retraction_notice_xml_is_its_captured_medline_record():
+    """No efetch XML of PMID 20137807 was captured, only its MEDLINE record: the XML the stand-in serves is that
+    record transcribed, and this keeps the two from drifting apart."""
+    rec = medline_fields((SCHOLARLY / "pubmed" / "20137807.medline.txt").read_text(encoding="utf-8"))
+    root = ET.fromstring((SCHOLARLY / "pubmed" / "20137807.xml").read_bytes())
+    cit = root.find("PubmedArticle/MedlineCitation")
+    assert cit is not None and cit.findtext("PMID") == rec["PMID"][0]
+    assert cit.findtext("Article/ArticleTitle") == rec["TI"][0]
+    assert [t.text for t in cit.iter("PublicationType")] == rec["PT"]
+    assert cit.findtext("Article/AuthorList/Author/CollectiveName") == rec["CN"][0]
+    assert cit.findtext("Article/Journal/Title") == rec["JT"][0]
+    assert cit.findtext("Article/Journal/JournalIssue/Volume") == rec["VI"][0]
+    assert cit.findtext("Article/Journal/JournalIssue/Issue") == rec["IP"][0]
+    day = [cit.findtext(f"Article/Journal/JournalIssue/PubDate/{p}") for p in ("Year", "Month", "Day")]
+    assert " ".join(str(d) for d in day) == rec["DP"][0]
+    assert cit.findtext("Article/Pagination/MedlinePgn") == rec["PG"][0]
+    rof = cit.find("CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionOf']")
+    assert rof is not None and f"{rof.findtext('RefSource')} PMID: {rof.findtext('PMID')}" == rec["ROF"][0]
+    doi = root.findtext("PubmedArticle/PubmedData/ArticleIdList/ArticleId[@IdType='doi']")
+    assert rec["AID"] == [f"{doi} [doi]"]
 
 
 def test_pmc_link_uses_the_open_full_text(store, apis):
