@@ -14,7 +14,15 @@ from bot.kb.notes import Claim, Note, Validation
 from bot.kb.render import render_note
 from bot.slack import queue
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.listeners.harness import DEFAULT_CHANNEL_ID, envelope, link_event, load, running_bot, serve_articles
+from tests.slack.listeners.harness import (
+    DEFAULT_CHANNEL_ID,
+    envelope,
+    link_event,
+    load,
+    running_bot,
+    serve_articles,
+    wait_idle,
+)
 
 NOW = datetime(2026, 11, 24, 10, 30)
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
@@ -104,7 +112,7 @@ def test_in_slack_the_forged_upload_is_answered_as_a_mention_and_the_clip_is_unt
     with serve_articles() as site, FakeSlackAPI() as fake, running_bot(fake, tmp_path) as bot:
         event = link_event(site.url(1))
         bot.event(envelope(event))
-        assert bot.app.worker.wait_idle(15)
+        assert wait_idle(bot.app, 15)
         [job] = queue.jobs(bot.store)
         before = _snapshot(bot.store, job.note_id)
         forged = _forgery(id=job.note_id, url=site.url(1))
@@ -114,7 +122,7 @@ def test_in_slack_the_forged_upload_is_answered_as_a_mention_and_the_clip_is_unt
         upload.update(channel=DEFAULT_CHANNEL_ID, channel_type="channel", user="U0MALLORY",
                       files=[{**upload["files"][0], **file}])
         bot.event(payload)
-        assert bot.app.worker.wait_idle(15)
+        assert wait_idle(bot.app, 15)
         assert _snapshot(bot.store, job.note_id) == before
         assert bot.store.counts()["notes"] == 1
         reply = [c.decoded for c in fake.calls("chat.postMessage") if c.ok][-1]

@@ -18,7 +18,16 @@ from tests.fakes.bolt_server import serve_bolt
 from tests.fakes.scholarly import load_all, serve_scholarly
 from tests.fakes.signing import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.listeners.harness import FAST_BACKOFF, NOW, HttpBot, envelope, link_event, settings_for
+from tests.slack.listeners.harness import (
+    FAST_BACKOFF,
+    NOW,
+    HttpBot,
+    WatchedBell,
+    envelope,
+    link_event,
+    settings_for,
+    wait_idle,
+)
 
 MONDAY_0900 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a week after the clip: the weekly sweep includes it
 
@@ -36,7 +45,7 @@ def test_a_clipped_paper_later_retracted_is_announced_in_thread_dm_and_digest_on
         papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env("127.0.0.1"))
         papers.throttle = Throttle(sleep=no_sleep)
         store = Store.open(str(tmp_path / "deskbot.db"))
-        app = create_app(settings, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF,
+        app = create_app(settings, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF, bell=WatchedBell(),
                          capture_options=CaptureOptions(allow=Allowlist.from_env("127.0.0.1"), papers=papers))
         app.worker.start()
         try:
@@ -45,7 +54,7 @@ def test_a_clipped_paper_later_retracted_is_announced_in_thread_dm_and_digest_on
                 event = link_event("https://doi.org/10.5555/12345678")
                 assert bot.event(envelope(event)).status == 200
                 [reply] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=20)
-                assert app.worker.wait_idle(10)
+                assert wait_idle(app, 10)
         finally:
             app.worker.stop()
         assert reply.decoded["thread_ts"] == event["ts"]
