@@ -20,11 +20,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from bot import __version__
+from bot.capture.politeness import retry_after_seconds
 
 JSON_TYPES = frozenset({"application/json", "text/json", "application/vnd.api+json"})
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/atom+xml"})
@@ -242,17 +242,3 @@ class PaperAPIs:
         return urlsplit(getattr(self, f"{api}_url")).netloc
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    from datetime import UTC, datetime
-
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
