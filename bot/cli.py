@@ -7,11 +7,13 @@ needs (the whole process stays well under 0.2 s).
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from bot.kb.now import utc_now
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -55,7 +57,7 @@ def _open_store(db: str | None) -> Store:
 
 def _today(as_of: str | None) -> date:
     if not as_of:
-        return datetime.now(UTC).date()
+        return utc_now().date()
     try:
         return date.fromisoformat(as_of)
     except ValueError:
@@ -258,7 +260,7 @@ def validate_cmd(
         choices = "\n".join(f"  {i}  {store.get_note(i).title}" for i in ids[:10])  # type: ignore[union-attr]
         raise click.ClickException(f"{note!r} matches {len(ids)} notes; give one id:\n{choices}")
     day = _today(on)
-    at = datetime.combine(day, datetime.now(UTC).time().replace(microsecond=0)) if on is None else datetime(
+    at = datetime.combine(day, utc_now().time().replace(microsecond=0)) if on is None else datetime(
         day.year, day.month, day.day, 12, 0)
     who = by or os.environ.get("USER") or None
     try:
@@ -826,7 +828,7 @@ def backfill_cmd(channel: str, since: str | None, until: str | None, dry_run: bo
     store = _open_store(db)
     run_id = history_run_id(found_channel.id, oldest, until_ts)
     run, resumed = backfills.start(store, run_id, source="history", channel=found_channel.id,
-                                   label=found_channel.label, latest=until_ts or f"{datetime.now(UTC).timestamp():.6f}")
+                                   label=found_channel.label, latest=until_ts or f"{utc_now().timestamp():.6f}")
     if resumed:
         click.echo(f"resuming the backfill of {found_channel.label} ({run.messages} messages read so far)", err=True)
     runner = _backfill_runner(store, settings, client)
@@ -964,7 +966,7 @@ def _digest_now(settings: Settings, day: date | None) -> datetime:
     from bot.config import parse_digest_spec, parse_tz
 
     if day is None:
-        return datetime.now(UTC)
+        return utc_now()
     return datetime.combine(day, parse_digest_spec(settings.digest).at, tzinfo=parse_tz(settings.tz))
 
 
@@ -1030,7 +1032,6 @@ def digest_cmd(dry_run: bool, as_of: str | None, recheck: bool | None, force: bo
 def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
     """Re-check every paper note now (retractions, corrections, expressions of concern, newer versions), as the
     weekly sweep does, and print what is new."""
-    from datetime import UTC, datetime
 
     from bot.capture.fetch import Allowlist
     from bot.capture.papers.apis import PaperAPIs
@@ -1039,7 +1040,7 @@ def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
 
     settings = _settings_for(db)
     store = _open_store(db)
-    now = datetime.now(UTC)
+    now = utc_now()
     papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env(settings.fetch_allow))
     result = check(store, None, papers, now, skip_recent=not every)
     for found in result.found:
@@ -1080,7 +1081,7 @@ def clock_cmd(db: str | None) -> None:
     store = _open_store(db)
     stop = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
-    now = datetime.now(UTC)
+    now = utc_now()
     click.echo(f"deskbot clock · {store.path} · {settings.tz} · next digest "
                f"{digest_trigger(settings).get_next_fire_time(None, now):%a %Y-%m-%d %H:%M} · next reminders "
                f"{reminder_trigger(settings).get_next_fire_time(None, now):%a %Y-%m-%d %H:%M}", err=True)

@@ -315,7 +315,7 @@ def _summarised(read: Callable[[], Any], options: CaptureOptions) -> tuple[Any, 
 
 def within_budget(options: CaptureOptions, work: Callable[[], Any]) -> Any:
     """``work()`` in a child under ``options.budget`` (see ``bot.capture.budget``); its value and usage."""
-    _warm()
+    warm_up()
     return run_within(options.budget, work)
 
 
@@ -329,7 +329,7 @@ _WARM: list[bool] = []
 _WARMING = threading.Lock()
 
 
-def _warm() -> None:
+def warm_up() -> None:
     """Import every module a child may need and run one tiny clip here, once, before any fork.
 
     Two reasons. Speed: each forked child starts warm (a cold one would import trafilatura and fill its

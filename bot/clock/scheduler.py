@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.clock.periods import DIGEST, REMINDERS, digest_trigger, reminder_trigger
 from bot.config import parse_tz
+from bot.kb.now import utc_now
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -67,7 +68,7 @@ def build_scheduler(settings: Settings, deps: ClockDeps | Any) -> BackgroundSche
                       name="daily reminder sweep", replace_existing=True)
     scheduler.add_job(run, IntervalTrigger(seconds=int(CATCH_UP_EVERY.total_seconds()), timezone=tz),
                       args=[(REMINDERS, DIGEST)], id=JOB_CATCH_UP, name="catch up missed runs",
-                      next_run_time=datetime.now(tz), replace_existing=True)
+                      next_run_time=utc_now().astimezone(tz), replace_existing=True)
     return scheduler
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from datetime import UTC, datetime
+
+from bot.kb.now import utc_now
 
 BOT, CLOCK = "bot", "clock"
 
@@ -63,7 +64,7 @@ def hold(db_path: str, role: str, command: str) -> HeldLock | None:
     except BaseException:
         os.close(fd)
         raise
-    since = datetime.now(UTC).isoformat(timespec="seconds")
+    since = utc_now().isoformat(timespec="seconds")
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"pid {os.getpid()} (`deskbot {command}`, since {since})\n".encode(), 0)
     return HeldLock(fd, path)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+
+from bot.kb.now import utc_now
 
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
@@ -392,7 +393,7 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             step(conn)
             conn.execute(
                 "INSERT INTO _migrations(name, applied_at) VALUES (?, ?)",
-                (name, datetime.now(UTC).isoformat(timespec="seconds")),
+                (name, utc_now().isoformat(timespec="seconds")),
             )
             applied.append(name)
         conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from bot.kb import decay
 from bot.kb.migrations import migrate
 from bot.kb.notes import Claim, Note, Quote, Validation, title_key
+from bot.kb.now import utc_now
 
 BUSY_TIMEOUT_MS = 10_000
 BUSY_POLL_SECONDS = 0.0003
@@ -302,7 +303,7 @@ class Store:
         (and their claims) as two statements is ~3x faster than note by note. Changed notes take
         the row-by-row path, which keeps their validations and per-claim state.
         """
-        today = today or datetime.now(UTC).date()
+        today = today or utc_now().date()
         outcomes: list[ImportOutcome | None] = [None] * len(items)
         with self.write() as conn:
             existing = self._existing(conn, [n.id for n, _ in items])
@@ -370,7 +371,7 @@ class Store:
         if old and old[1]:
             kept = _date(old[1])
             last_validated = max(d for d in (last_validated, kept) if d)
-        now = _iso(datetime.now(UTC).replace(microsecond=0, tzinfo=None))
+        now = _iso(utc_now().replace(microsecond=0, tzinfo=None))
         imported_at = old[2] if old else now
         base = last_validated or (note.clipped.date() if note.clipped else None) or note.published
         base = base or _date(imported_at) or today

@@ -15,11 +15,12 @@ import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.kb import decay
+from bot.kb.now import utc_now
 from bot.kb.store import Store
 from bot.web import pages, plugin
 
@@ -153,7 +154,7 @@ def build(
     ds.add_database(Database(ds, path=str(path), is_mutable=True), name=DATABASE)
     store = Store(f"{path.resolve().as_uri()}?mode=ro", decay_table(path))
     plugin.SITES[ds] = plugin.Site(
-        store=store, today=today or (lambda: datetime.now(UTC).date()),
+        store=store, today=today or (lambda: utc_now().date()),
         links=pages.Links(slack_url=slack_url), database=DATABASE,
     )
     return ds
