@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -105,6 +105,22 @@ class ClaimHit:
 
     def as_claim(self) -> Claim:
         return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
+
+
+@dataclass(frozen=True)
+class DueClaim:
+    """A claim past its own due date (a price, version, ranking or "as of") while its note is still fresh."""
+
+    note_id: str
+    title: str
+    url: str | None
+    note_due: date | None
+    rate: str | None
+    owner: str | None
+    position: int
+    text: str
+    due: date | None
+    why: str
 
 
 @dataclass(frozen=True)
@@ -275,7 +291,43 @@ class Store:
                 "UPDATE notes SET due = ? WHERE id = ?",
                 [(self._due(_date(b), r, _date(s)), i) for i, b, r, s in rows],
             )
+            self._refresh_claim_dues(conn, None)
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('decay_table', ?)", (wanted,))
+
+    def _refresh_claim_dues(self, conn: sqlite3.Connection, note_ids: Sequence[str] | None) -> None:
+        """Re-derive claims' own due dates (``decay.claim_due``: only those before their note's) and each
+        note's earliest one, for ``note_ids`` (None = every note). Run wherever a claim, a note's dates or
+        rate, or the decay table change; only rows whose value moves are written."""
+        sql = ("SELECT n.id, n.base_date, n.decay_rate, n.snoozed_until, n.due, c.id, c.text, c.last_validated,"
+               " c.outdated, c.due, c.due_why FROM notes n JOIN claims c ON c.note_id = n.id")
+        if note_ids is None:
+            batches: list[list[Any]] = [conn.execute(sql).fetchall()]
+            earlier = dict(conn.execute("SELECT id, claim_due FROM notes WHERE claim_due IS NOT NULL").fetchall())
+        else:
+            ids = list(dict.fromkeys(note_ids))
+            batches, earlier = [], {}
+            for start in range(0, len(ids), 500):
+                chunk = json.dumps(ids[start:start + 500])
+                batches.append(conn.execute(f"{sql} WHERE n.id IN (SELECT value FROM json_each(?))",
+                                            (chunk,)).fetchall())
+                earlier.update(conn.execute("SELECT id, claim_due FROM notes WHERE id IN"
+                                            " (SELECT value FROM json_each(?))", (chunk,)).fetchall())
+        claim_updates: list[tuple[str | None, str | None, int]] = []
+        earliest: dict[str, str | None] = dict.fromkeys(earlier)
+        for rows in batches:
+            for note_id, base, rate, snoozed, note_due, claim_id, text, validated, outdated, old_due, old_why in rows:
+                own = decay.claim_due(_date(base), _date(validated), bool(outdated), rate, text, self.decay_table,
+                                      snoozed_until=_date(snoozed), note_due=_date(note_due))
+                due, why = (own[0].isoformat(), own[1]) if own else (None, None)
+                if (due, why) != (old_due, old_why):
+                    claim_updates.append((due, why, claim_id))
+                current = earliest.get(note_id)
+                earliest[note_id] = min(d for d in (current, due) if d) if (current or due) else None
+        if claim_updates:
+            conn.executemany("UPDATE claims SET due = ?, due_why = ? WHERE id = ?", claim_updates)
+        changed = [(due, note_id) for note_id, due in earliest.items() if earlier.get(note_id) != due]
+        if changed:
+            conn.executemany("UPDATE notes SET claim_due = ? WHERE id = ?", changed)
 
     def _due(self, base: date | None, rate: str | None, snoozed_until: date | None = None) -> str | None:
         due = decay.due_date(base, rate, self.decay_table)
@@ -332,6 +384,7 @@ class Store:
                 if outcome is not None and outcome.status != "unchanged":
                     self._link_same_work(conn, note, self._heading_keys(note))
                     written.append(note)
+            self._refresh_claim_dues(conn, [n.id for n in written])
             self._link_echoes(conn, written)
         return [o for o in outcomes if o is not None]
 
@@ -582,6 +635,7 @@ class Store:
                         " WHERE id = ?",
                         (day.isoformat(), day.isoformat(), self._due(day, row[0]), note_id),
                     )
+            self._refresh_claim_dues(conn, [note_id])
 
     def set_decay(
         self, note_id: str, rate: str, *, by: str | None, at: datetime, source: str = "slack"
@@ -605,6 +659,7 @@ class Store:
                 "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?, NULL, ?, ?, ?)",
                 (note_id, by, _iso(at), f"decay:{canonical}"),
             )
+            self._refresh_claim_dues(conn, [note_id])
         return canonical
 
     @staticmethod
@@ -688,6 +743,7 @@ class Store:
                 "UPDATE notes SET snoozed_until = ?, due = ? WHERE id = ?",
                 (until.isoformat(), self._due(_date(row[0]), row[1], until), note_id),
             )
+            self._refresh_claim_dues(conn, [note_id])
             conn.execute(
                 "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?, NULL, ?, ?, 'snoozed')",
                 (note_id, by, _iso(at)),
@@ -969,6 +1025,27 @@ class Store:
         return self.conn.execute(
             "SELECT coalesce(sum(n), 0) FROM due_counts WHERE due <= ?", (today.isoformat(),)
         ).fetchone()[0]
+
+    _CLAIM_DUE_WHERE = "covered_by IS NULL AND claim_due <= ? AND (due IS NULL OR due > ?)"
+
+    def claims_due_before_note(self, today: date, limit: int | None = 20) -> list[DueClaim]:
+        """Claims past their own due date while their note is not yet stale (``decay.claim_due``), earliest
+        first: one walk of ``idx_notes_claim_due`` (migration 017), then the few claims of those notes."""
+        day = today.isoformat()
+        rows = self.conn.execute(
+            "SELECT n.id, n.title, n.url, n.due, n.decay_rate, n.owner, c.position, c.text, c.due, c.due_why"
+            f" FROM (SELECT id FROM notes WHERE {self._CLAIM_DUE_WHERE} ORDER BY claim_due, id LIMIT ?) d"
+            " JOIN notes n ON n.id = d.id JOIN claims c ON c.note_id = n.id AND c.due <= ?"
+            " ORDER BY n.claim_due, n.id, c.position",
+            (day, day, -1 if limit is None else limit, day),
+        ).fetchall()
+        return [DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
+                for r in rows]
+
+    def count_claims_due_before_note(self, today: date) -> int:
+        """Notes with a claim past its own due date whose note is not yet stale (a covering-index walk)."""
+        day = today.isoformat()
+        return self.conn.execute(f"SELECT count(*) FROM notes WHERE {self._CLAIM_DUE_WHERE}", (day, day)).fetchone()[0]
 
     def due_soon(self, today: date, days: int = decay.DUE_SOON_DAYS) -> list[NoteRow]:
         from datetime import timedelta
