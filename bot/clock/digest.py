@@ -102,6 +102,8 @@ class Digest:
     late: bool = False
     alerts: Sequence[Any] = ()  # paper retractions / expressions of concern (bot.clock.paper_alerts.Alert)
     echo_reviews: Sequence[Any] = ()  # bot.kb.reviews.Review: echoes of claims marked outdated
+    due_claims: Sequence[Any] = ()  # bot.kb.store.DueClaim: claims past their own due date, note still fresh
+    due_claim_notes: int = 0  # how many notes have one (all of them, not only those shown)
 
     @property
     def total(self) -> int:
@@ -238,7 +240,28 @@ def collect_digest(
     from bot.kb.reviews import open_reviews
 
     return Digest(today, period, stale_counts(store, today), items, channel, late,
-                  echo_reviews=open_reviews(store, limit=ECHO_REVIEWS))
+                  echo_reviews=open_reviews(store, limit=ECHO_REVIEWS),
+                  due_claims=store.claims_due_before_note(today, DUE_CLAIM_NOTES),
+                  due_claim_notes=store.count_claims_due_before_note(today))
+
+
+DUE_CLAIM_NOTES = 5  # notes whose claims are listed under "claims due before their note"; the rest counted
+DUE_CLAIMS_TITLE = "Claims due before their note"
+
+
+def due_claim_lines(digest: Digest, link: Callable[[str | None, str], str] = lambda url, title: title,
+                    esc: Callable[[str], str] = str) -> list[str]:
+    """One line per claim past its own due date: which claim, why it ages fast, and how to re-validate it."""
+    lines = [
+        f"• “{esc(bk.clip(c.text, 200))}” — {link(c.url, c.title)} claim {c.position} {esc(c.why)}: due"
+        f" {c.due.isoformat() if c.due else '?'}, its note not until"
+        f" {c.note_due.isoformat() if c.note_due else '—'} (`deskbot validate {c.note_id} --claim {c.position}`)"
+        for c in digest.due_claims
+    ]
+    shown = len({c.note_id for c in digest.due_claims})
+    if digest.due_claim_notes > shown:
+        lines.append(f"+{digest.due_claim_notes - shown:,} more notes with a claim due")
+    return lines
 
 
 def echo_review_lines(digest: Digest, link: Callable[[str | None, str], str] = lambda url, title: title,
@@ -315,6 +338,10 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     if digest.echo_reviews:  # one block, so a full digest stays within Slack's 50
         reviews = [bk.section(f"*{ECHO_TITLE}* ({len(digest.echo_reviews)})\n"
                               + "\n".join(echo_review_lines(digest, bk.link, bk.esc)), block_id="digest:echoes")]
+    if digest.due_claims:  # one block too
+        reviews.append(bk.section(
+            (f"*{DUE_CLAIMS_TITLE}* ({_plural(digest.due_claim_notes, 'note')})\n"
+             + "\n".join(due_claim_lines(digest, bk.link, bk.esc)))[:2900], block_id="digest:claims-due"))
     if digest.total == 0:
         text = f"✨ All fresh as of {when}: nothing is due for re-validation."
         return bk.message(text, [*alerts, bk.section(text, block_id="digest:summary"), *reviews])
@@ -407,6 +434,8 @@ def render_digest_text(digest: Digest, table: Mapping[str, int] | None = None) -
     reviews = []
     if digest.echo_reviews:
         reviews = ["", f"{ECHO_TITLE} ({len(digest.echo_reviews)})", *echo_review_lines(digest)]
+    if digest.due_claims:
+        reviews += ["", f"{DUE_CLAIMS_TITLE} ({_plural(digest.due_claim_notes, 'note')})", *due_claim_lines(digest)]
     if digest.total == 0:
         return "\n".join([f"{head}\nAll fresh as of {digest.today.isoformat()}: nothing is due for re-validation.",
                           *reviews])
