@@ -343,12 +343,21 @@ def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: st
 
 
 def due_for_reminder(store: Store, today: str, since: str, limit: int = SWEEP_CANDIDATES) -> list[str]:
-    """Notes due by ``today`` (and not before ``since``) with no reminder yet for their current due date."""
+    """Notes due by ``today`` (and not before ``since``) with no reminder yet for their current due date, and
+    notes still fresh whose earliest own claim due date (``claim_due``, migration 017) came in that window
+    with no reminder for it: a claim due before its note is reminded once, under its own date."""
     rows = store.conn.execute(
-        "SELECT n.id FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
+        "SELECT id, d FROM ("
+        " SELECT n.id, n.due AS d FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
         " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due)"
-        " ORDER BY n.due, n.id LIMIT ?",
-        (today, since, limit),
+        " ORDER BY n.due, n.id LIMIT ?)"
+        " UNION ALL SELECT id, d FROM ("
+        " SELECT n.id, n.claim_due AS d FROM notes n WHERE n.covered_by IS NULL AND n.claim_due <= ?"
+        " AND n.claim_due >= ? AND (n.due IS NULL OR n.due > ?)"
+        " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.claim_due)"
+        " ORDER BY n.claim_due, n.id LIMIT ?)"
+        " ORDER BY d, id LIMIT ?",
+        (today, since, limit, today, since, today, limit, limit),
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -379,7 +388,7 @@ def _claim_reminders(store: Store, items: Sequence[dg.Item], recipient: str) -> 
         for item in items:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO reminders(note_id, due, sent_at, channel) VALUES (?, ?, NULL, ?)",
-                (item.row.id, item.row.due.isoformat() if item.row.due else "", recipient),
+                (item.row.id, item.reminder_due.isoformat() if item.reminder_due else "", recipient),
             )
             if cursor.rowcount == 1:
                 taken.append(item)
@@ -458,7 +467,7 @@ def send_reminders(deps: ClockDeps, settings: Settings, now: datetime, first_sta
             continue
         payload = dg.reminder_message(items, more=batch.more,
                                       for_owner=batch.fallback_for if batch.fallback_for else None)
-        keys = [(i.row.id, i.row.due.isoformat() if i.row.due else "") for i in items]
+        keys = [(i.row.id, i.reminder_due.isoformat() if i.reminder_due else "") for i in items]
         metadata = {"event_type": REMINDER_EVENT, "event_payload": {"notes": [_reminder_key(*k) for k in keys]}}
         try:
             # chat.postMessage to a user id lands in the app's DM with them

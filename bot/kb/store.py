@@ -1042,6 +1042,18 @@ class Store:
         return [DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
                 for r in rows]
 
+    def note_due_claims(self, note_id: str, today: date) -> list[DueClaim]:
+        """One note's claims past their own due date on ``today`` (its note still fresh), by position."""
+        day = today.isoformat()
+        rows = self.conn.execute(
+            "SELECT n.id, n.title, n.url, n.due, n.decay_rate, n.owner, c.position, c.text, c.due, c.due_why"
+            " FROM notes n JOIN claims c ON c.note_id = n.id AND c.due <= ?"
+            " WHERE n.id = ? AND n.claim_due <= ? AND (n.due IS NULL OR n.due > ?) ORDER BY c.position",
+            (day, note_id, day, day),
+        ).fetchall()
+        return [DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
+                for r in rows]
+
     def count_claims_due_before_note(self, today: date) -> int:
         """Notes with a claim past its own due date whose note is not yet stale (a covering-index walk)."""
         day = today.isoformat()
