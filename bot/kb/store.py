@@ -123,6 +123,13 @@ class DueClaim:
     why: str
 
 
+_DUE_CLAIM_COLUMNS = "n.id, n.title, n.url, n.due, n.decay_rate, n.owner, c.position, c.text, c.due, c.due_why"
+
+
+def _due_claim(r: Sequence[Any]) -> DueClaim:
+    return DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
+
+
 @dataclass(frozen=True)
 class NoteRow:
     """A note as listings show it (no body): for stale lists, /note results and digests."""
@@ -1033,26 +1040,24 @@ class Store:
         first: one walk of ``idx_notes_claim_due`` (migration 017), then the few claims of those notes."""
         day = today.isoformat()
         rows = self.conn.execute(
-            "SELECT n.id, n.title, n.url, n.due, n.decay_rate, n.owner, c.position, c.text, c.due, c.due_why"
+            f"SELECT {_DUE_CLAIM_COLUMNS}"
             f" FROM (SELECT id FROM notes WHERE {self._CLAIM_DUE_WHERE} ORDER BY claim_due, id LIMIT ?) d"
             " JOIN notes n ON n.id = d.id JOIN claims c ON c.note_id = n.id AND c.due <= ?"
             " ORDER BY n.claim_due, n.id, c.position",
             (day, day, -1 if limit is None else limit, day),
         ).fetchall()
-        return [DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
-                for r in rows]
+        return [_due_claim(r) for r in rows]
 
     def note_due_claims(self, note_id: str, today: date) -> list[DueClaim]:
         """One note's claims past their own due date on ``today`` (its note still fresh), by position."""
         day = today.isoformat()
         rows = self.conn.execute(
-            "SELECT n.id, n.title, n.url, n.due, n.decay_rate, n.owner, c.position, c.text, c.due, c.due_why"
+            f"SELECT {_DUE_CLAIM_COLUMNS}"
             " FROM notes n JOIN claims c ON c.note_id = n.id AND c.due <= ?"
             " WHERE n.id = ? AND n.claim_due <= ? AND (n.due IS NULL OR n.due > ?) ORDER BY c.position",
             (day, note_id, day, day),
         ).fetchall()
-        return [DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
-                for r in rows]
+        return [_due_claim(r) for r in rows]
 
     def count_claims_due_before_note(self, today: date) -> int:
         """Notes with a claim past its own due date whose note is not yet stale (a covering-index walk)."""

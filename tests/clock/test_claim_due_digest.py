@@ -51,3 +51,23 @@ def test_many_due_claims_fit_one_block_and_the_rest_are_counted(tmp_path):
     assert digest.due_claim_notes == 8 and len(digest.due_claims) == 5
     assert "+3 more notes with a claim due" in render_digest_text(digest)
     assert sum(b.get("block_id") == "digest:claims-due" for b in digest_message(digest)["blocks"]) == 1
+
+
+def test_the_cli_digest_shows_the_claim_and_validate_claim_takes_it_off(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    store = priced_store(tmp_path)
+    db = store.path
+    store.close()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["digest", "--dry-run", "--as-of", "2026-02-02", "--db", db])
+    assert shown.exit_code == 0, shown.output
+    assert "Claims due before their note (1 note)" in shown.output and "claim 2 states a price" in shown.output
+    done = runner.invoke(cli, ["validate", "n1", "--claim", "2", "--on", "2026-02-02", "--db", db])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(cli, ["digest", "--dry-run", "--as-of", "2026-02-03", "--db", db])
+    assert again.exit_code == 0 and "Claims due before their note" not in again.output
+    later = runner.invoke(cli, ["digest", "--dry-run", "--as-of", "2026-03-04", "--db", db])
+    assert "due 2026-03-04" in later.output, "the claim's own clock restarted on 2026-02-02"
