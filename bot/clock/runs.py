@@ -22,7 +22,7 @@ import secrets
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import digest as dg
@@ -347,19 +347,13 @@ def due_for_reminder(store: Store, today: str, since: str, limit: int = SWEEP_CA
     notes still fresh whose earliest own claim due date (``claim_due``, migration 017) came in that window
     with no reminder for it: a claim due before its note is reminded once, under its own date."""
     rows = store.conn.execute(
-        "SELECT id, d FROM ("
-        " SELECT n.id, n.due AS d FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
+        "SELECT n.id, n.due FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
         " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due)"
-        " ORDER BY n.due, n.id LIMIT ?)"
-        " UNION ALL SELECT id, d FROM ("
-        " SELECT n.id, n.claim_due AS d FROM notes n WHERE n.covered_by IS NULL AND n.claim_due <= ?"
-        " AND n.claim_due >= ? AND (n.due IS NULL OR n.due > ?)"
-        " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.claim_due)"
-        " ORDER BY n.claim_due, n.id LIMIT ?)"
-        " ORDER BY d, id LIMIT ?",
-        (today, since, limit, today, since, today, limit, limit),
+        " ORDER BY n.due, n.id LIMIT ?",
+        (today, since, limit),
     ).fetchall()
-    return [r[0] for r in rows]
+    early = store.claims_due_unreminded(date.fromisoformat(today), since, limit)
+    return [r[0] for r in sorted([*rows, *early], key=lambda r: (r[1], r[0]))[:limit]]
 
 
 def plan_reminders(items: Sequence[dg.Item], fallback: str | None) -> list[dg.ReminderBatch]:

@@ -120,3 +120,27 @@ def test_the_decay_table_and_migration_017_fill_claim_dues_for_existing_stores(t
     store.close()
     store = Store.open(path, {"fast": 14, "medium": 90, "slow": 180})
     assert [d.due for d in store.claims_due_before_note(date(2026, 2, 1))] == [date(2026, 1, 15)]
+
+
+def test_the_per_lead_ranges_count_exactly_what_a_plain_scan_finds(tmp_path):
+    from datetime import datetime, timedelta
+
+    from bot.kb.notes import Claim, Note
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    for n, rate in enumerate(["slow", "medium", "120d", "slow", "medium", "fast"]):
+        store.upsert_note(Note(
+            id=f"n{n}", title=f"Note {n}", url=f"https://example.org/{n}", body="", decay_rate=rate,
+            last_validated=BASE + timedelta(days=9 * n),
+            claims=[Claim(text="A definition."), Claim(text=f"Version {n}.2 is current as of today.")],
+        ))
+    store.validate("n3", by="U", at=datetime(2026, 2, 20, 9), claim=2)  # a lead of its own
+    store.snooze("n4", date(2026, 4, 1), by="U", at=datetime(2026, 2, 1, 9))
+    for offset in range(0, 260, 3):
+        day = BASE + timedelta(days=offset)
+        plain = store.conn.execute(
+            "SELECT id FROM notes WHERE claim_due <= ? AND due > ? ORDER BY claim_due, id",
+            (day.isoformat(), day.isoformat())).fetchall()
+        assert store.count_claims_due_before_note(day) == len(plain), day
+        assert [d.note_id for d in store.claims_due_before_note(day, None)] == [r[0] for r in plain], day
