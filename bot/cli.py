@@ -657,13 +657,7 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
     for job in failed:
         if not job_ids or job.id in job_ids:
             click.echo(f"  job {job.id}: {job.url or job.file_id} — {job.last_error or 'failed'}")
-    problems = []
-    for job_id in job_ids:
-        job = queue.get(store, job_id)
-        if job is None:
-            problems.append(f"no job {job_id}")
-        elif job.status != queue.FAILED and not (job.status == queue.DONE and job.kind == "url"):
-            problems.append(f"job {job_id} is {job.status}, not failed")
+    before = {job_id: queue.get(store, job_id) for job_id in job_ids}
     quiet = sum(1 for job in failed if job.batch is not None and (not job_ids or job.id in job_ids))
     count = queue.requeue_failed(store, job_ids)
     click.echo(f"re-queued {count} failed job{'s' if count != 1 else ''}")
@@ -673,6 +667,13 @@ def retry_cmd(job_ids: tuple[int, ...], db: str | None) -> None:
     videos = queue.requeue_missing_transcripts(store, job_ids)
     if videos:
         click.echo(f"re-queued {videos} video{'s' if videos != 1 else ''} clipped without a transcript")
+    problems = []  # a job named that neither failed nor is a video still without its transcript
+    for job_id, job in before.items():
+        now_job = queue.get(store, job_id)
+        if job is None:
+            problems.append(f"no job {job_id}")
+        elif now_job is not None and now_job.status == job.status:
+            problems.append(f"job {job_id} is {job.status}, not failed")
     if problems:
         raise click.ClickException("; ".join(problems))
 
@@ -1050,9 +1051,9 @@ def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
                f"{len(result.found)} new finding{'s' if len(result.found) != 1 else ''}")
     if announce or (announce is None and settings.bot_token):
         from bot.clock.paper_alerts import announce as post_alerts
-        from bot.clock.runs import slack_client
+        from bot.slack.runtime import build_client
 
-        done = post_alerts(store, slack_client(settings), now)
+        done = post_alerts(store, build_client(settings), now)
         click.echo(f"announced: {done.threads} thread replies, {done.dms} DMs"
                    + (f", {done.failed} failed (retried next time)" if done.failed else ""))
 

@@ -79,3 +79,25 @@ def test_relink_rebuilds_with_progress(seeded_run):
     result = CliRunner().invoke(cli, ["relink"], catch_exceptions=False)
     assert result.exit_code == 0
     assert "relinked 27 claims" in result.output and "echo links" in result.output
+
+
+def test_an_outdated_claim_does_not_hide_its_echoes_behind_it(tmp_path):
+    """Folding is for corroboration: once the top wording is marked outdated, the still-valid wording in the
+    other note is an answer of its own again (with its buttons), not an "also in" link under a stale one."""
+    from datetime import date, datetime
+
+    from bot.kb.answers import claim_search
+    from bot.kb.importer import import_paths
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    import_paths(store, [SEEDS])
+    today = date(2026, 11, 30)
+    folded = next(a for a in claim_search(store, "rlvr", today).answers if a.also_in)
+    echo = folded.also_in[0]
+    store.validate(folded.hit.note_id, by="U0ANN", at=datetime(2026, 11, 30, 9), claim=folded.hit.position,
+                   verdict="outdated")
+    after = claim_search(store, "rlvr", today).answers
+    stale = next(a for a in after if a.hit.claim_id == folded.hit.claim_id)
+    assert stale.also_in == () and stale.freshness.badge == "outdated"
+    assert any(a.hit.note_id == echo.note_id and a.hit.position == echo.position for a in after)
+    store.close()

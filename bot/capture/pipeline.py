@@ -164,8 +164,12 @@ def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOption
     if not extracted.segments:
         return None
     first = known.first
-    result = _store_capture(store, extracted, options, channel=note.channel, user=note.owner,
-                            ts=first.ts if first else None, moment=note.clipped or moment)
+    try:
+        result = _store_capture(store, extracted, options, channel=note.channel, user=note.owner,
+                                ts=first.ts if first else None, moment=note.clipped or moment)
+    except Exception:  # noqa: BLE001 - over budget, a stuck child…: the note as it is stays
+        log.exception("transcript retry of %s could not be summarised", note.url)
+        return None
     result.notices.insert(0, "🎬 The transcript could be fetched now: the note is remade from it.")
     result.first = first
     return result
@@ -204,7 +208,8 @@ def _capture_paper(
         except Exception as exc:  # noqa: BLE001
             failed = _failure(url, exc)
             failed.error = f"{pending}; the page itself: {failed.error}"
-            failed.permanent = False
+            # the metadata may answer later; a page over budget will not shrink
+            failed.permanent = isinstance(exc, BudgetExceeded)
             return failed
         extracted.url, extracted.kind = ref.canonical, "paper"
         extracted.meta["metadata_pending"] = f"{ref.kind}:{ref.value}"
@@ -215,7 +220,10 @@ def _capture_paper(
         store.add_mention(known.note.id, url=url, channel=channel, ts=ts, user=user, at=moment)
         return known
     info = list(extracted.meta.pop("paper_notices", None) or [])[:1]
-    result = _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    try:
+        result = _store_capture(store, extracted, options, channel=channel, user=user, ts=ts, moment=moment)
+    except Exception as exc:  # noqa: BLE001 - over budget, a stuck child: said in words, retried only if it may pass
+        return _failure(url, exc)
     result.notices = info + result.notices
     if result.note is not None and pending is None:
         from bot.capture.papers.status import record_at_capture
@@ -516,6 +524,7 @@ def _as_upload(note: Note, *, user: str | None, channel: str | None, moment: dat
     for claim in note.claims:
         claim.last_validated = None
         claim.outdated = False
+        claim.also_in = []  # links into other people's notes are found by echo detection, not asserted
     clipped = note.clipped
     if clipped is not None and clipped.tzinfo is not None:
         clipped = clipped.astimezone(UTC).replace(tzinfo=None)

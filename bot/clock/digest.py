@@ -1,10 +1,10 @@
 """The weekly stale digest and the reminder DM: what goes in them (read from the store), and how they look
-as Block Kit (built from ``bot.blocks`` so the Still valid / Snooze / Change decay clicks update them in place)
+as Block Kit (built from ``bot.slack.blocks`` so the Still valid / Snooze / Change decay clicks update them in place)
 and as plain text (``deskbot digest --dry-run``, ``deskbot demo``).
 
 Slack limits are met by construction, however many notes are stale: the digest shows at most
 ``DIGEST_NOTES`` notes (2 blocks each) plus ≤ 7 blocks of headings and counts, far under 50 blocks;
-every page- or user-derived string goes through ``bot.blocks`` escaping and clipping. Counts come from
+every page- or user-derived string goes through ``bot.slack.blocks`` escaping and clipping. Counts come from
 ``due_counts`` (migration 005), so they cost the same at 1M notes as at 100.
 """
 

@@ -142,10 +142,12 @@ def announce(store: Store, client: Any, now: datetime) -> Announced:
     return done
 
 
-def digest_alerts(store: Store) -> list[Alert]:
-    """Retractions and expressions of concern not yet in a digest (the digest's top section)."""
+def digest_alerts(store: Store, period: str | None = None) -> list[Alert]:
+    """Retractions and expressions of concern not yet in a digest (the digest's top section), and those
+    claimed by this very ``period`` before: a digest retried after a lost connection shows them again."""
     serious = ",".join(f"'{k}'" for k in rec.SERIOUS)
-    return _alerts(store, f"u.digest_period IS NULL AND u.kind IN ({serious})")
+    mine = "u.digest_period IS NULL" + (" OR u.digest_period = ?" if period else "")
+    return _alerts(store, f"({mine}) AND u.kind IN ({serious})", (period,) if period else ())
 
 
 def mark_in_digest(store: Store, alerts: list[Alert], period: str) -> None:
@@ -153,8 +155,10 @@ def mark_in_digest(store: Store, alerts: list[Alert], period: str) -> None:
     if not alerts:
         return
     with store.write() as conn:
-        conn.executemany("UPDATE paper_updates SET digest_period = ? WHERE id = ? AND digest_period IS NULL",
-                         [(period, a.id) for a in alerts])
+        conn.executemany(
+            "UPDATE paper_updates SET digest_period = ?1"
+            " WHERE id = ?2 AND (digest_period IS NULL OR digest_period = ?1)",
+            [(period, a.id) for a in alerts])
 
 
 def unmark_in_digest(store: Store, alerts: list[Alert], period: str) -> None:

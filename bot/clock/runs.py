@@ -251,7 +251,7 @@ def build_digest(
 
     digest = dg.collect_digest(deps.store, today, period=period, channel=settings.digest_channel, note_ids=ids,
                                checks=checks, late=late)
-    return replace(digest, alerts=tuple(digest_alerts(deps.store)))
+    return replace(digest, alerts=tuple(digest_alerts(deps.store, period)))
 
 
 def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: datetime,
@@ -259,7 +259,8 @@ def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: 
     """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts.
     The post carries its period as message metadata; ``look_first`` (a run that may have posted before)
     reads the channel for it first and records the earlier post instead of posting again."""
-    if digest.total == 0 and not digest.alerts and not digest.due_claims and settings.digest_empty == "skip":
+    if digest.total == 0 and not digest.alerts and not digest.echo_reviews and not digest.due_claims \
+            and settings.digest_empty == "skip":
         return Outcome(DIGEST, digest.period, "empty", "nothing stale; DESKBOT_DIGEST_EMPTY=skip")
     if deps.client is None or not settings.digest_channel:
         raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")

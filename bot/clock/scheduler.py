@@ -34,9 +34,9 @@ def build_scheduler(settings: Settings, deps: ClockDeps | Any) -> BackgroundSche
 
     ``deskbot.digest`` and ``deskbot.reminders`` fire at their times in DESKBOT_TZ; ``deskbot.catch_up``
     runs at start and hourly and does whatever is due but not yet claimed (a digest missed while the bot
-    was down, or one whose Slack call failed). Every job goes through ``bot.jobs.run_due``, which claims
+    was down, or one whose Slack call failed). Every job goes through ``bot.clock.runs.run_due``, which claims
     the period in SQLite first, so overlapping firings, restarts and second clocks cannot double-post.
-    ``deps`` is a ``bot.jobs.ClockDeps`` or the Slack app's ``Deps`` (store, client, clock).
+    ``deps`` is a ``bot.clock.runs.ClockDeps`` or the Slack app's ``Deps`` (store, client, clock).
     """
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger

@@ -85,7 +85,9 @@ def claim_search(store: Store, topic: str, today: date, limit: int = 10) -> Clai
         if hit.claim_id in folded:
             continue
         sources: dict[str, EchoSource] = {}
-        for e in echoes.get(hit.claim_id, []):
+        # an outdated or retracted claim folds nothing: the other notes' wording stays its own answer, with
+        # its own freshness, rather than hiding behind the stale one as "also in"
+        for e in [] if hit.outdated or hit.flag else echoes.get(hit.claim_id, []):
             folded.add(e.other_id)
             if e.note_id != hit.note_id and e.note_id not in sources:
                 link = claim_link(e.note_url, e.as_claim()) if e.note_url else None

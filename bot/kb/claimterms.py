@@ -1,6 +1,6 @@
 """What a claim asserts, as terms: the tokenizer and the paraphrase scorer behind echo detection.
 
-One tokenizer with the search index: words as ``\\w+`` (``bot.store``), case and accents folded, Porter
+One tokenizer with the search index: words as ``\\w+`` (``bot.kb.store``), case and accents folded, Porter
 stems — the algorithm of the FTS5 ``porter`` tokenizer that ``claims_fts`` uses — so the rare terms we
 choose here are the terms the index can find. On top of the index's view: hyphenated words are joined
 (``human-like`` = ``humanlike``), contractions are spelled out (``won't`` → ``will not``), a small synonym

@@ -318,7 +318,7 @@ def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tu
     for note in notes:
         for position, claim in enumerate(note.claims, start=1):
             cid = ids.get((note.id, position))
-            for ref in claim.also_in:
+            for ref in claim.also_in[:MAX_LINKS]:  # a vault file asserts at most as many as detection would find
                 row = conn.execute(
                     "SELECT id FROM claims WHERE note_id = ? AND position = ?", (ref["note"], ref["claim"] + 1)
                 ).fetchone()

@@ -26,7 +26,7 @@ FORMAT_MARK = "deskbot"
 BODY_MARKER = "<!-- deskbot:body -->"
 
 try:  # libyaml is ~10x faster; fall back to pure Python where it is missing
-    from yaml import CSafeDumper as YamlDumper  # noqa: F401 - re-exported for bot.render
+    from yaml import CSafeDumper as YamlDumper  # noqa: F401 - re-exported for bot.kb.render
     from yaml import CSafeLoader as YamlLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as YamlLoader  # type: ignore[assignment]

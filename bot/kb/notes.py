@@ -1,6 +1,6 @@
 """The Note model: the one shape every source (seed file, clip, video, PDF, capture) becomes.
 
-Parsing lives in ``bot.noteformats`` and rendering in ``bot.render``; this module only holds the
+Parsing lives in ``bot.kb.noteformats`` and rendering in ``bot.kb.render``; this module only holds the
 data, the identity rules and the small normalisers both sides share, so importing it stays cheap.
 """
 

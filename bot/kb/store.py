@@ -1,7 +1,7 @@
 """The knowledge store: SQLite (WAL) with one connection per thread and writes in BEGIN IMMEDIATE.
 
 Read paths use the plain ``sqlite3`` connection so a one-shot ``deskbot claim`` stays fast;
-sqlite-utils is loaded only to build the schema (see ``bot.migrations``).
+sqlite-utils is loaded only to build the schema (see ``bot.kb.migrations``).
 """
 
 from __future__ import annotations
@@ -47,12 +47,16 @@ def fts_query(text: str, *, any_term: bool = False) -> str | None:
 
 
 def site_of(url: str | None) -> str | None:
-    """The site a note's URL belongs to, as decay labels group it (``www.`` dropped, lowercase)."""
+    """The site a note's URL belongs to, as decay labels group it (``www.`` dropped, lowercase; None for the
+    DOI resolver)."""
     try:
         host = urlsplit(url or "").hostname or ""
     except ValueError:
         return None
-    return host.lower().removeprefix("www.") or None
+    host = host.lower().removeprefix("www.")
+    # a DOI resolver is no site: every journal and preprint server lives behind it (one paper's label would
+    # teach every other paper's suggestion)
+    return None if host in ("doi.org", "dx.doi.org") else host or None
 
 
 def _like(text: str) -> str:
@@ -634,6 +638,11 @@ class Store:
                 "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?,?,?,?,?)",
                 (note_id, claim, by, _iso(at), verdict),
             )
+            if verdict == "valid":  # someone looked: the echo reviews waiting on this note (or claim) are done
+                conn.execute(
+                    "UPDATE echo_reviews SET resolved_at = ?1 WHERE note_id = ?2 AND (?3 IS NULL OR position = ?3)"
+                    " AND resolved_at IS NULL", (at.isoformat(timespec="seconds"), note_id, claim),
+                )
             day = at.date()
             if claim is not None:
                 if verdict == "valid":

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.kb.store import Store
     from bot.slack.runner import Backoff
-    from bot.slack.worker import Worker
+    from bot.slack.worker import Bell, Worker
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def create_app(
     worker_threads: int = 4,
     backoff: Backoff | None = None,
     capture_processes: bool | None = None,
+    bell: Bell | None = None,
 ) -> DeskbotApp:
     """Build the Bolt app and its (not yet started) worker. Bolt calls ``auth.test`` once here (the token
     check, and the bot's own ids for every request); any token problem is a readable ``ConfigError``.
@@ -73,6 +74,9 @@ def create_app(
     ``capture_processes``: run jobs (clip + reply) in separate processes — the default when
     ``capture_options`` is not given, i.e. in production — or in the worker threads themselves (tests
     inject options and use threads; the ``deskbot serve`` process tests cover the processes).
+    ``bell`` wakes the consumer threads (capture processes bring their own); by default a new one.
+
+    The inbox journal lives beside the database file, so ``:memory:`` and ``file:`` URIs are refused.
     """
     from slack_bolt.error import BoltError
 
@@ -81,6 +85,8 @@ def create_app(
     from bot.slack.runner import Backoff
     from bot.slack.worker import Worker
 
+    if store.path == ":memory:" or store.path.startswith("file:"):
+        raise ConfigError("the bot needs a database file path (DESKBOT_DB or --db), not :memory: or a file: URI")
     check_tokens(settings, socket_mode=socket_mode)
     client = client or build_client(settings)
     check_reachable(client)
@@ -120,7 +126,7 @@ def create_app(
         raise ConfigError(f"cannot reach the Slack API at {settings.slack_api_url} ({type(exc).__name__})") from None
     worker = Worker(
         store, client, capture_options=capture_options, clock=clock, threads=worker_threads, backoff=backoff,
-        trusted_file_host=trusted_file_host(settings), processes=processes,
+        trusted_file_host=trusted_file_host(settings), processes=processes, bell=bell,
     )
     deps = Deps(
         settings=settings, store=store, client=client, clock=clock, capture_options=capture_options,

@@ -2,7 +2,7 @@
 
 Why the position lives next to the jobs: a page of history (or a day file of an export) becomes its
 jobs *and* moves the run's position in one transaction, so a ``kill -9`` anywhere leaves either both
-or neither — the same command re-reads at most that page, and job keys (``bot.queue``) are unique, so
+or neither — the same command re-reads at most that page, and job keys (``bot.slack.queue``) are unique, so
 nothing is doubled or lost.
 """
 

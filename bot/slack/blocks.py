@@ -7,7 +7,7 @@ Safety: every string that comes from a page, a note or a user goes through :func
 ``>``), so captured content can never ping ``<!channel>`` or a user, or smuggle a link. Every builder
 keeps Slack's limits (see the constants) by clipping text, never by letting Slack reject a message.
 
-Action CONTRACT (shared with the clock/digest code; the handlers live in ``bot.listeners.actions``):
+Action CONTRACT (shared with the clock/digest code; the handlers live in ``bot.slack.listeners.actions``):
 
 ============================  ==============================================================
 action_id                      what it does

@@ -62,32 +62,23 @@ class Inbox:
       harmlessly (job keys and event ids are unique).
 
     ``ring`` is called after each ``put``, and after a move that added jobs or left lines that came
-    meanwhile (it wakes the consumers). With an in-memory database there is no file: ``put`` enqueues
-    directly.
+    meanwhile (it wakes the consumers). The journal lives beside the database file, so the bot needs one
+    (``create_app`` refuses an in-memory store).
     """
 
     def __init__(self, store: Store, ring: Callable[[], None] = lambda: None) -> None:
         self.store = store
         self.ring = ring
-        in_memory = store.path == ":memory:" or store.path.startswith("file:")
-        self.path = None if in_memory else Path(store.path).expanduser().with_name(Path(store.path).name + ".inbox")
+        self.path = Path(store.path).expanduser().with_name(Path(store.path).name + ".inbox")
         self._lock = threading.Lock()  # this process's appends share one open file
         self._fd: int | None = None
-        self.rotations = 0  # journals this object renamed and moved (a count for tests and logs)
 
     @property
     def _moving(self) -> Path:
-        assert self.path is not None
         return self.path.with_name(self.path.name + "-moving")
 
     def put(self, event: dict[str, Any], event_id: str | None) -> None:
         """Record a message event before the ack. Raises on a full disk (Bolt answers 500, Slack retries)."""
-        if self.path is None:
-            from bot.slack.message_jobs import job_specs
-
-            if enqueue(self.store, job_specs(event), event_id=event_id).new:
-                self.ring()
-            return
         line = (json.dumps({"e": event_id, "m": event}, separators=(",", ":")) + "\n").encode("ascii")
         with self._lock:
             fd, size = self._open_locked()
@@ -108,7 +99,6 @@ class Inbox:
 
         The path is compared with the open file *before* locking too, so a writer never queues behind
         a mover that holds the renamed file's lock (a niced process the ack would wait for)."""
-        assert self.path is not None
         while True:
             if self._fd is not None and self._names_open_file():
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -125,7 +115,7 @@ class Inbox:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def _names_open_file(self) -> bool:
-        assert self.path is not None and self._fd is not None
+        assert self._fd is not None
         mine = os.fstat(self._fd)
         try:
             named = os.stat(self.path)
@@ -136,8 +126,6 @@ class Inbox:
     def move(self) -> int:
         """Move every journaled event into ``jobs``; returns the new jobs' count. If another consumer is
         moving, returns 0 at once (it rings again if lines arrived after its last look)."""
-        if self.path is None:
-            return 0
         new = 0
         lock_fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
@@ -153,7 +141,6 @@ class Inbox:
                     except FileNotFoundError:
                         break
                     os.replace(self.path, self._moving)  # new appends start a fresh file
-                    self.rotations += 1
                 new += self._enqueue(_read_lines(self._read_moving()))
                 self._moving.unlink(missing_ok=True)
         finally:
@@ -185,7 +172,6 @@ class Inbox:
 
     @property
     def _rejected(self) -> Path:
-        assert self.path is not None
         return self.path.with_name(self.path.name + "-rejected")
 
     def _read_moving(self) -> str:
@@ -200,8 +186,6 @@ class Inbox:
 
     def pending(self) -> bool:
         """Are there journaled events not moved yet?"""
-        if self.path is None:
-            return False
         try:
             return self._moving.exists() or self.path.stat().st_size > 0
         except FileNotFoundError:

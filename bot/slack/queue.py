@@ -300,14 +300,6 @@ def counts(store: Store) -> dict[str, int]:
     return {s: int(found.get(s, 0)) for s in (PENDING, RUNNING, DONE, FAILED)}
 
 
-def open_count(store: Store) -> int:
-    """Live jobs not finished yet (pending, including those waiting for a retry, or running); a
-    backfill's jobs are its own command's business (``bot.slack.backfills.counts``)."""
-    return store.conn.execute(
-        f"SELECT count(*) FROM jobs WHERE batch IS NULL AND status IN ('{PENDING}', '{RUNNING}')"
-    ).fetchone()[0]
-
-
 def prune_seen(store: Store, *, older_than: timedelta = timedelta(days=2), now: datetime | None = None) -> int:
     """Forget event ids older than Slack's retry window (hours), so the table stays small."""
     cutoff = stamp((now or naive_utc_now()) - older_than)

@@ -107,7 +107,7 @@ class Stop:
 
 
 def consume(store: Store, runner: Runner, inbox: inbox.Inbox, bell: Bell, clock: Callable[[], datetime], *,
-            stop: Stop, claimer: int | None = None, progress: Callable[[], None] = lambda: None) -> None:
+            stop: Stop, claimer: int | None = None) -> None:
     """One job consumer (a worker thread, or a capture process's main loop) until ``stop`` is set:
     move the inbox journal into ``jobs``, claim the next due job, run it; when there is none, sleep
     until the bell rings or the next retry is due."""
@@ -119,7 +119,6 @@ def consume(store: Store, runner: Runner, inbox: inbox.Inbox, bell: Bell, clock:
             log.exception("could not read the job queue")
             bell.wait(1.0, stop)
             continue
-        progress()
         if job is None:
             bell.wait(_idle_timeout(store), stop)
             continue
@@ -128,7 +127,6 @@ def consume(store: Store, runner: Runner, inbox: inbox.Inbox, bell: Bell, clock:
             runner.run(job, clock())
         finally:
             bell.ring()  # a job for the same URL may be claimable now
-            progress()
 
 
 def _idle_timeout(store: Store) -> float:
@@ -156,8 +154,8 @@ class ProcessPool(Protocol):
 
 class Worker:
     """Consumes capture jobs: in capture processes (production) or in threads of this process
-    (tests inject capture options and a clock). ``inbox`` is the journal listeners write to; tests
-    await ``wait_idle()``.
+    (tests inject capture options and a clock). ``inbox`` is the journal listeners write to; ``bell``
+    wakes the consumers (the processes' own, else the one given, else a new one).
     """
 
     def __init__(
@@ -172,6 +170,7 @@ class Worker:
         trusted_file_host: Callable[[str], bool] | None = None,
         react: bool = True,
         processes: ProcessPool | None = None,
+        bell: Bell | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -180,9 +179,8 @@ class Worker:
         self.processes = processes
         self.runner = Runner(store, client, capture_options=capture_options, backoff=self.backoff,
                              trusted_file_host=trusted_file_host or (lambda netloc: False), react=react)
-        self.bell = processes.bell if processes is not None else Bell()
+        self.bell = processes.bell if processes is not None else bell or Bell()
         self.inbox = inbox.Inbox(store, ring=self.bell.ring)
-        self._progress = threading.Condition()
         self._stop: Stop | None = None  # made by start(), closed by stop()
         self._threads: list[threading.Thread] = []
         self._started = False
@@ -208,11 +206,7 @@ class Worker:
 
     def _consume(self, stop: Stop) -> None:
         consume(self.store, self.runner, inbox.Inbox(self.store, ring=self.bell.ring), self.bell, self.clock,
-                stop=stop, progress=self._notify)
-
-    def _notify(self) -> None:
-        with self._progress:
-            self._progress.notify_all()
+                stop=stop)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let running jobs finish (up to ``timeout``); pending jobs and journal lines stay for the next start."""
@@ -234,16 +228,3 @@ class Worker:
     def wake(self) -> None:
         """Something was enqueued or re-queued: wake a consumer."""
         self.bell.ring()
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until nothing is journaled, pending or running (retries included). For tests and shutdowns."""
-        deadline = time.monotonic() + timeout
-        with self._progress:
-            while True:
-                if not self.inbox.pending() and queue.open_count(self.store) == 0:
-                    return True
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                # consumer threads notify after each step; processes cannot, so re-check often
-                self._progress.wait(min(left, 0.5 if self.processes is None else 0.05))

@@ -159,7 +159,7 @@ def note(store: Store, note_id: str, today: date, links: Links) -> dict[str, Any
     claims_out = []
     for number, claim in enumerate(found.claims, start=1):
         fresh = decay.claim_freshness(base, claim.last_validated, claim.outdated, found.decay_rate, today,
-                                      store.decay_table)
+                                      store.decay_table, text=claim.text)  # per-claim decay, as /claim shows it
         claims_out.append({
             "claim": number, "text": claim.text, "label": claim.label, "quote": claim.quote, "t": claim.t,
             "page": claim.page, "place": claim_link(row.url, claim) if row.url else None,  # a summary: its clip's

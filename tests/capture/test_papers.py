@@ -3,6 +3,7 @@ arXiv, medRxiv and Unpaywall that answer with captured responses (tests/fixtures
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.fakes.scholarly import load_all, serve_scholarly
 
 NOW = datetime(2026, 11, 24, 10, 30)
 ESSAY = (Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "blog-essay.html").read_bytes()
+SCHOLARLY = Path(__file__).resolve().parents[1] / "fixtures" / "scholarly"
 
 
 class Waits:
@@ -107,7 +109,8 @@ def test_doi_becomes_a_paper_note_with_zotero_fields_and_the_open_pdf(store, api
     assert extra["abstractNote"].startswith("The characteristic theme of the works of Stone")
     assert extra["full_text"] == "unpaywall"  # the open PDF, not the publisher's page
     assert note.claims and all(c.page for c in note.claims)  # claims from the PDF, with page links
-    pdf = fake.base + "/files/oa/sparse-retrieval.pdf"
+    # Unpaywall's captured best_oa_location (a Harvard DASH PDF), served on 127.0.0.1
+    pdf = fake.base + "/files/dash.harvard.edu/bitstream/1/12285462/1/Nanometer-Scale%20Thermometry.pdf"
     assert extra["full_text_url"] == pdf
     assert place_url(note, note.claims[0]) == f"{pdf}#page={note.claims[0].page}"
     assert result.notices[0] == "📄 Read from an open-access copy found by Unpaywall."
@@ -154,13 +157,12 @@ def test_corrected_work_is_recorded_but_not_flagged(store, apis):
 
 
 def test_expression_of_concern_is_flagged(store, apis):
-    fake, papers, _ = apis
-    from tests.fakes.scholarly import crossref_fixture
-
-    fake.crossref["10.1371/journal.pone.0033693"] = crossref_fixture("eoc-derived-10.1371_journal.pone.0033693.json")
-    result = clip(store, papers, "https://doi.org/10.1371/journal.pone.0033693")
-    assert "expression-of-concern" in result.note.flags
-    assert any("Expression of concern (2026-05-01" in n for n in result.notices)
+    _, papers, _ = apis
+    result = clip(store, papers, "https://doi.org/10.1371/journal.pone.0064723")  # EoC listed by two sources
+    assert result.status == "captured", result.error
+    assert "expression-of-concern" in result.note.flags and "retracted" not in result.note.flags
+    told = [n for n in result.notices if "Expression of concern" in n]
+    assert len(told) == 1 and "(2021-10-28, notice 10.1371/journal.pone.0256488)" in told[0]
 
 
 def test_pubmed_record_with_abstract_correction_and_publication_types(store, apis):
@@ -188,8 +190,44 @@ def test_pubmed_retracted_publication_and_the_retraction_notice_itself(store, ap
     notice = clip(store, papers, "https://pubmed.ncbi.nlm.nih.gov/20137807/")
     assert notice.status == "captured"
     assert any("itself a retraction notice of 9500320" in n for n in notice.notices)
-    assert notice.note.extra["publication_types"] == ["Retraction of Publication"]
+    assert notice.note.extra["publication_types"] == ["Journal Article", "Retraction of Publication"]
     assert "retracted" not in notice.note.flags  # the notice is not retracted: it retracts
+
+
+def medline_fields(text: str) -> dict[str, list[str]]:
+    """A MEDLINE record's values by tag, continuation lines joined."""
+    fields: dict[str, list[str]] = {}
+    tag = ""
+    for line in text.splitlines():
+        if line.startswith("      "):
+            fields[tag][-1] += " " + line.strip()
+        else:
+            tag, _, value = line.partition("- ")
+            tag = tag.strip()
+            fields.setdefault(tag, []).append(value)
+    return fields
+
+
+def test_the_retraction_notice_xml_is_its_captured_medline_record():
+    """No efetch XML of PMID 20137807 was captured, only its MEDLINE record: the XML the stand-in serves is that
+    record transcribed, and this keeps the two from drifting apart."""
+    rec = medline_fields((SCHOLARLY / "pubmed" / "20137807.medline.txt").read_text(encoding="utf-8"))
+    root = ET.fromstring((SCHOLARLY / "pubmed" / "20137807.xml").read_bytes())
+    cit = root.find("PubmedArticle/MedlineCitation")
+    assert cit is not None and cit.findtext("PMID") == rec["PMID"][0]
+    assert cit.findtext("Article/ArticleTitle") == rec["TI"][0]
+    assert [t.text for t in cit.iter("PublicationType")] == rec["PT"]
+    assert cit.findtext("Article/AuthorList/Author/CollectiveName") == rec["CN"][0]
+    assert cit.findtext("Article/Journal/Title") == rec["JT"][0]
+    assert cit.findtext("Article/Journal/JournalIssue/Volume") == rec["VI"][0]
+    assert cit.findtext("Article/Journal/JournalIssue/Issue") == rec["IP"][0]
+    day = [cit.findtext(f"Article/Journal/JournalIssue/PubDate/{p}") for p in ("Year", "Month", "Day")]
+    assert " ".join(str(d) for d in day) == rec["DP"][0]
+    assert cit.findtext("Article/Pagination/MedlinePgn") == rec["PG"][0]
+    rof = cit.find("CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionOf']")
+    assert rof is not None and f"{rof.findtext('RefSource')} PMID: {rof.findtext('PMID')}" == rec["ROF"][0]
+    doi = root.findtext("PubmedArticle/PubmedData/ArticleIdList/ArticleId[@IdType='doi']")
+    assert rec["AID"] == [f"{doi} [doi]"]
 
 
 def test_pmc_link_uses_the_open_full_text(store, apis):
@@ -424,4 +462,66 @@ def test_a_retraction_puts_the_same_claims_in_other_notes_up_for_review(tmp_path
     flagged = {(r.note_id, r.position) for r in open_reviews(store)}
     assert flagged == {("b1", 1)}  # the echo of the retracted claim; the unrelated claim is left alone
     assert not store.get_note("b1").claims[0].outdated  # flagged for review, never changed
+    store.close()
+
+
+def test_a_paper_over_its_capture_budget_is_one_clear_permanent_failure(store, apis):
+    """The summary of a paper runs within the budget like any capture: over it, the capture fails in words
+    and for good (no traceback, no five retries)."""
+    from dataclasses import replace
+
+    from bot.capture.budget import Budget
+
+    class Hungry:  # a summary that needs far more memory than the budget allows (a hostile text would)
+        def summarize(self, extracted):
+            return bytearray(256 * 2**20)
+
+    _, papers, _ = apis
+    tight = replace(options(papers), budget=Budget(cpu_seconds=10, memory_bytes=32 * 2**20), summarizer=Hungry())
+    result = capture_url(store, "https://doi.org/10.5555/12345678", now=NOW, options=tight)
+    assert result.status == "failed" and result.permanent
+    assert "too large / too complex to clip" in result.error
+
+
+def test_deskbot_papers_announces_with_the_bots_own_client(store, apis):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.kb.notes import Note
+    from tests.fakes.slack_api import FakeSlackAPI
+
+    fake, _, _ = apis
+    store.upsert_note(Note(id="r", title="Silly String Theory", kind="paper", owner="U0ANN",
+                           extra={"DOI": "10.5555/12345678"}))
+    with FakeSlackAPI() as slack:
+        env = {f"DESKBOT_{k.upper()}": v for k, v in fake.settings().items()}
+        env.update(DESKBOT_FETCH_ALLOW="127.0.0.1", DESKBOT_CONTACT_EMAIL="desk@example.org",
+                   SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=slack.base_url)
+        out = CliRunner().invoke(cli, ["papers", "--db", store.path], env=env)
+    assert out.exit_code == 0, out.output
+    assert "announced:" in out.output and "Traceback" not in out.output
+
+
+def test_still_valid_on_a_note_closes_its_echo_reviews(tmp_path):
+    """A review flagged by a retraction (or an outdated claim) ends when someone validates the note holding
+    the echo: it does not come back in every digest."""
+    from bot.capture.papers import records as rec
+    from bot.capture.papers.status import record
+    from bot.kb.notes import Claim, Note
+    from bot.kb.reviews import open_reviews
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    store.upsert_notes([
+        (Note(id="p1", title="Sepsis alerts", kind="paper", url="https://doi.org/10.5555/s",
+              claims=[Claim("Sepsis prediction models trained at one hospital lose most of their accuracy at "
+                            "other hospitals.")]), None),
+        (Note(id="b1", title="Our take", url="https://blog.example/s",
+              claims=[Claim("Models that predict sepsis at one hospital lose most of their accuracy at other "
+                            "hospitals.")]), None),
+    ])
+    record(store, "p1", [rec.Update(rec.RETRACTION, "10.5555/notice")], datetime(2026, 12, 1, 9, 0))
+    assert [r.note_id for r in open_reviews(store)] == ["b1"]
+    store.validate("b1", by="U0ANN", at=datetime(2026, 12, 2, 9, 0))
+    assert open_reviews(store) == []
     store.close()

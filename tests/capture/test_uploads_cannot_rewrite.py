@@ -14,7 +14,15 @@ from bot.kb.notes import Claim, Note, Validation
 from bot.kb.render import render_note
 from bot.slack import queue
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.listeners.harness import DEFAULT_CHANNEL_ID, envelope, link_event, load, running_bot, serve_articles
+from tests.slack.listeners.harness import (
+    DEFAULT_CHANNEL_ID,
+    envelope,
+    link_event,
+    load,
+    running_bot,
+    serve_articles,
+    wait_idle,
+)
 
 NOW = datetime(2026, 11, 24, 10, 30)
 PDFS = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
@@ -104,7 +112,7 @@ def test_in_slack_the_forged_upload_is_answered_as_a_mention_and_the_clip_is_unt
     with serve_articles() as site, FakeSlackAPI() as fake, running_bot(fake, tmp_path) as bot:
         event = link_event(site.url(1))
         bot.event(envelope(event))
-        assert bot.app.worker.wait_idle(15)
+        assert wait_idle(bot.app, 15)
         [job] = queue.jobs(bot.store)
         before = _snapshot(bot.store, job.note_id)
         forged = _forgery(id=job.note_id, url=site.url(1))
@@ -114,7 +122,7 @@ def test_in_slack_the_forged_upload_is_answered_as_a_mention_and_the_clip_is_unt
         upload.update(channel=DEFAULT_CHANNEL_ID, channel_type="channel", user="U0MALLORY",
                       files=[{**upload["files"][0], **file}])
         bot.event(payload)
-        assert bot.app.worker.wait_idle(15)
+        assert wait_idle(bot.app, 15)
         assert _snapshot(bot.store, job.note_id) == before
         assert bot.store.counts()["notes"] == 1
         reply = [c.decoded for c in fake.calls("chat.postMessage") if c.ok][-1]
@@ -138,3 +146,18 @@ def test_deskbot_import_by_the_vault_owner_still_updates_the_note(store, tmp_pat
     note = store.get_note("victim-1")
     assert (note.title, note.owner) == ("Dense retrieval is all you need", "U0MALLORY")
     assert {v.by for v in store.validations("victim-1")} == {"U0ANN", "U0BOSS"}
+
+
+def test_an_upload_cannot_assert_echo_links_into_other_notes(store):
+    """``also_in`` in an uploaded note would write echo links onto other people's claims (and count as
+    corroboration in /claim): an upload's links are found by echo detection, never asserted."""
+    _victim(store)
+    hostile = Note(id="upload-1", title="Hostile upload", url="https://example.org/elsewhere",
+                   claims=[Claim(text=f"Unrelated statement number {n} about tides.",
+                                 also_in=[{"note": "victim-1", "claim": 0}]) for n in range(12)])
+    result = capture_upload(store, render_note(hostile).encode("utf-8"), "h.md", "text/markdown",
+                            channel="C0ELSE", user="U0MALLORY", ts="3.0", now=NOW)
+    assert result.status == "captured"
+    links = store.conn.execute(
+        "SELECT count(*) FROM echoes e JOIN claims c ON c.id = e.claim_id WHERE c.note_id = 'victim-1'").fetchone()[0]
+    assert links == 0

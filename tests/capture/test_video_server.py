@@ -9,6 +9,7 @@ import threading
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +26,8 @@ from tests.fakes.web import Page, loopback_server, serve_pages
 
 YT = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
 NOW = datetime(2026, 11, 24, 10, 30)
-VIDEO = "https://www.youtube.com/watch?v=GJLlxj_dtq8"
+WATCH_VIDEO, OEMBED_VIDEO = "GJLlxj_dtq8", "2nLsvPBqeZ8"
+VIDEO = f"https://www.youtube.com/watch?v={WATCH_VIDEO}"
 
 
 def test_transcript_requests_go_through_the_configured_proxy_with_its_credentials():
@@ -62,11 +64,17 @@ def test_chapters_follow_youtubes_rules():
     assert chapters("0:00 a\n2:00 b\n1:00 c") == []  # not increasing
 
 
+def oembed_path(video_id: str) -> str:
+    return "/oembed?" + urlencode({"url": f"https://www.youtube.com/watch?v={video_id}", "format": "json"})
+
+
 @pytest.fixture
 def youtube_site():
+    """Each captured answer for its own video only: oEmbed's for 2nLsvPBqeZ8, the watch page's for GJLlxj_dtq8
+    (no capture of the other answer exists for either; YouTube's 404 stands for it)."""
     pages = {
-        "/oembed": Page((YT / "oembed.json").read_bytes(), "application/json"),
-        "/watch": Page((YT / "watch-metadata.html").read_bytes()),
+        oembed_path(OEMBED_VIDEO): Page((YT / f"oembed-{OEMBED_VIDEO}.json").read_bytes(), "application/json"),
+        f"/watch?v={WATCH_VIDEO}": Page((YT / "watch-metadata.html").read_bytes()),
     }
     with serve_pages(pages) as site:
         yield site
@@ -91,7 +99,21 @@ def test_no_transcript_still_makes_a_useful_note_from_public_details(store, yout
     assert "no-transcript" in note.flags
     reason = " ".join(result.notices)
     assert "YouTube is blocking transcript requests" in reason and "`deskbot retry`" in reason
-    assert youtube_site.hits == {"/oembed": 1, "/watch": 1}
+    assert youtube_site.hits == {"/oembed": 1, "/watch": 1}  # oEmbed has no answer for it: the watch page's
+
+
+def test_no_transcript_note_takes_title_and_channel_from_oembed(store, youtube_site):
+    blocked = session_for(player=(200, "innertube-request-blocked.json"))
+    url = f"https://www.youtube.com/watch?v={OEMBED_VIDEO}"
+    result = capture_url(store, url, channel="C1", user="U1", ts="1.1", now=NOW,
+                         options=options_for(youtube_site, blocked))
+    assert result.status == "captured", result.error
+    note = result.note
+    assert note.title == 'Vespas Mandarinas em "Antes que você conte até dez" no Estúdio Showlivre 2013'
+    assert note.author == "Showlivre"  # oEmbed's author_name: the channel
+    assert note.extra["transcript"] == "missing" and "no-transcript" in note.flags
+    assert "`deskbot retry`" in " ".join(result.notices)
+    assert youtube_site.hits == {"/oembed": 1, "/watch": 1}  # no watch page for it: oEmbed's details alone
 
 
 def test_deskbot_retry_requeues_the_video_and_the_transcript_remakes_the_note(store, youtube_site, tmp_path):

@@ -18,7 +18,16 @@ from tests.fakes.bolt_server import serve_bolt
 from tests.fakes.scholarly import load_all, serve_scholarly
 from tests.fakes.signing import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.listeners.harness import FAST_BACKOFF, NOW, HttpBot, envelope, link_event, settings_for
+from tests.slack.listeners.harness import (
+    FAST_BACKOFF,
+    NOW,
+    HttpBot,
+    WatchedBell,
+    envelope,
+    link_event,
+    settings_for,
+    wait_idle,
+)
 
 MONDAY_0900 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a week after the clip: the weekly sweep includes it
 
@@ -36,7 +45,7 @@ def test_a_clipped_paper_later_retracted_is_announced_in_thread_dm_and_digest_on
         papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env("127.0.0.1"))
         papers.throttle = Throttle(sleep=no_sleep)
         store = Store.open(str(tmp_path / "deskbot.db"))
-        app = create_app(settings, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF,
+        app = create_app(settings, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF, bell=WatchedBell(),
                          capture_options=CaptureOptions(allow=Allowlist.from_env("127.0.0.1"), papers=papers))
         app.worker.start()
         try:
@@ -45,7 +54,7 @@ def test_a_clipped_paper_later_retracted_is_announced_in_thread_dm_and_digest_on
                 event = link_event("https://doi.org/10.5555/12345678")
                 assert bot.event(envelope(event)).status == 200
                 [reply] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=20)
-                assert app.worker.wait_idle(10)
+                assert wait_idle(app, 10)
         finally:
             app.worker.stop()
         assert reply.decoded["thread_ts"] == event["ts"]
@@ -168,3 +177,24 @@ def test_a_retraction_told_at_capture_by_pubmed_is_not_announced_again_when_cros
     with FakeSlackAPI() as fake:
         assert announce(store, fake.client(), NOW).threads == 0
     assert digest_alerts(store) == []
+
+
+def test_alerts_claimed_by_a_digest_whose_post_was_lost_are_shown_by_its_retry(tmp_path):
+    """Marked for a period before posting; if that post never happened (a reset connection, a crash), the
+    retried digest of the same period shows them again instead of losing them."""
+    from datetime import datetime
+
+    from bot.capture.papers import records as rec
+    from bot.capture.papers.status import record
+    from bot.clock.paper_alerts import digest_alerts, mark_in_digest
+    from bot.kb.notes import Claim, Note
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    store.upsert_note(Note(id="p1", title="A paper", kind="paper", claims=[Claim("A finding about tides.")]))
+    record(store, "p1", [rec.Update(rec.RETRACTION, "10.5555/notice")], datetime(2026, 12, 1, 9, 0))
+    [alert] = digest_alerts(store)
+    mark_in_digest(store, [alert], "2026-W49")
+    assert digest_alerts(store) == []  # another period's digest does not show it twice…
+    assert [a.id for a in digest_alerts(store, "2026-W49")] == [alert.id]  # …the same period's retry does
+    store.close()

@@ -26,10 +26,7 @@ from tests.fakes.web import loopback_server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scholarly"
 PDF = Path(__file__).resolve().parents[1] / "fixtures" / "pdf" / "sparse-retrieval.pdf"
-
-
-def crossref_fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / "crossref" / name).read_text(encoding="utf-8"))
+SAMPLE_DOI = "10.5555/12345678"  # Crossref's own test work
 
 
 def _arxiv_entries() -> dict[str, str]:
@@ -200,7 +197,17 @@ def load_all(state: Scholarly) -> Scholarly:
         latest = payload["collection"][-1]
         state.biorxiv[f"{latest['server'].lower()}/{latest['doi']}"] = payload
     for path in (FIXTURES / "unpaywall").glob("*.json"):
-        payload = json.loads(path.read_text(encoding="utf-8").replace("{BASE}", state.base))
+        payload = json.loads(served_here(state, path.read_text(encoding="utf-8")))
         state.unpaywall[payload["doi"].lower()] = payload
-    state.files["oa/sparse-retrieval.pdf"] = (PDF.read_bytes(), "application/pdf")
+        best = payload.get("best_oa_location") or {}
+        if best.get("url_for_pdf"):  # the open copy's bytes are the repository's own test PDF
+            state.files[best["url_for_pdf"].removeprefix(state.url("files"))] = (PDF.read_bytes(), "application/pdf")
+    # No Unpaywall answer was captured for Crossref's test DOI: the captured one of 10.1038/nature12373 answers
+    # for it too, so the sample work (the only Crossref capture with an abstract) can be read from an open PDF.
+    state.unpaywall[SAMPLE_DOI] = state.unpaywall["10.1038/nature12373"]
     return state
+
+
+def served_here(state: Scholarly, text: str) -> str:
+    """A captured answer with its web addresses moved onto the stand-in (``/files/<host>/<path>``)."""
+    return re.sub(r"https?://", state.url("files"), text)

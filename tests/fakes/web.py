@@ -30,7 +30,8 @@ class Site:
 
 @contextmanager
 def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
-    """Serve ``pages`` (path → Page); unknown paths get 404. Counts hits per path."""
+    """Serve ``pages`` (path → Page; a key with its query, ``/watch?v=x``, answers that query alone); unknown
+    paths get 404. Counts hits per path."""
     site = Site(base="", pages=pages)
     lock = threading.Lock()
 
@@ -39,7 +40,7 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             path = self.path.split("?", 1)[0]
             with lock:
                 site.hits[path] = site.hits.get(path, 0) + 1
-            page = site.pages.get(path) or Page(b"not found", "text/plain", 404)
+            page = site.pages.get(self.path) or site.pages.get(path) or Page(b"not found", "text/plain", 404)
             if page.gate is not None:
                 page.gate.wait(30)
             try:

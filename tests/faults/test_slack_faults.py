@@ -7,11 +7,11 @@ import logging
 import pytest
 
 from bot.slack import queue
-from tests.slack.listeners.harness import envelope, link_event
+from tests.slack.listeners.harness import envelope, link_event, wait_idle
 
 
 def _job(bot):
-    assert bot.app.worker.wait_idle(15)
+    assert wait_idle(bot.app, 15)
     [job] = queue.jobs(bot.store)
     return job
 

@@ -89,6 +89,16 @@ def test_revoked_token_is_a_clear_startup_error_and_secrets_are_never_logged(tmp
     assert "xoxb-revoked" not in caplog.text and SECRET not in caplog.text
 
 
+def test_an_in_memory_database_is_a_clear_startup_error(tmp_path):
+    """The inbox journal lives beside the database file, and each thread would see its own empty database."""
+    store = Store.open(":memory:")
+    with FakeSlackAPI() as fake:
+        with pytest.raises(ConfigError, match="needs a database file path"):
+            create_app(settings_for(fake, tmp_path / "d.db"), store)
+        assert not fake.calls()  # refused before any Slack call
+    store.close()
+
+
 def test_unreachable_slack_is_a_clear_startup_error(tmp_path):
     store = Store.open(str(tmp_path / "d.db"))
     with FakeSlackAPI() as fake:

@@ -8,7 +8,7 @@ from bot.slack import queue
 from bot.slack.backfills import Counts
 from bot.slack.queue import JobSpec
 from tests.slack.exports import ANA, RESEARCH, build_export
-from tests.slack.listeners.harness import running_bot
+from tests.slack.listeners.harness import open_jobs, running_bot, wait_idle
 
 
 def _spec(n: int, batch: str | None) -> JobSpec:
@@ -20,10 +20,10 @@ def _spec(n: int, batch: str | None) -> JobSpec:
 def test_the_bots_consumers_take_live_links_and_a_backfill_only_its_own(store):
     queue.enqueue(store, [_spec(n, "history:C1::") for n in range(10)])
     queue.enqueue(store, [_spec(50, None)])
-    assert queue.open_count(store) == 1 and queue.next_due(store) is not None
+    assert open_jobs(store) == 1 and queue.next_due(store) is not None
     assert queue.claim_next(store).url == "https://example.org/50"  # posted last, clipped at once
     assert queue.claim_next(store) is None  # a backlog never occupies the bot's consumers
-    assert queue.next_due(store) is None and queue.open_count(store) == 1  # no busy wake-ups for it either
+    assert queue.next_due(store) is None and open_jobs(store) == 1  # no busy wake-ups for it either
     assert queue.claim_next(store, batch="export:x:C1") is None  # a pool takes only its own run's jobs
     assert queue.claim_next(store, batch="history:C1::").url == "https://example.org/0"
 
@@ -41,7 +41,7 @@ def test_retry_covers_a_backfills_failures_and_the_same_command_clips_them(deskb
     assert "re-queued 1 failed job\n1 of them from a backfill: run the same backfill" in retried.output
     del site.status_for["/a/3"]
     with running_bot(fake, tmp_path, channels=(RESEARCH,)) as bot:  # the bot leaves it alone
-        assert bot.app.worker.wait_idle(10)
+        assert wait_idle(bot.app, 10)
         assert queue.get(deskbot.store(), failed[0].id).status == "pending"
     hits = site.total()
     again = deskbot.invoke("import-slack-export", str(export), "--channel", "research")

@@ -7,7 +7,7 @@ import json
 from bot.kb.importer import import_paths
 from tests.conftest import SEEDS
 from tests.fakes.slack_api import RESPONSE_URL
-from tests.slack.listeners.harness import envelope, link_event
+from tests.slack.listeners.harness import envelope, link_event, wait_idle
 
 SUMMARY, VIDEO = "20d2ec800f95fb01", "904f2657af3b42e6"
 
@@ -23,11 +23,11 @@ def _echo_block(post):
 def test_a_clip_says_which_claims_we_already_had_with_links_and_who_posted_them(bot, site):
     bot.event(envelope(link_event(site.url("one"), user="U0FIRST")))
     bot.fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=30)
-    assert bot.app.worker.wait_idle(20)
+    assert wait_idle(bot.app, 20)
     assert _echo_block(_posts(bot)[0]) is None  # nothing to echo yet
     bot.event(envelope(link_event(site.url("two"), user="U0SECOND")))
     bot.fake.wait_for("chat.postMessage", 2, ok_only=True, timeout=30)
-    assert bot.app.worker.wait_idle(20)
+    assert wait_idle(bot.app, 20)
     block = _echo_block(_posts(bot)[1])
     assert block is not None
     text = block["text"]["text"]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.slack.exports import ANA, BEN, CLIPPED, NEVER_FETCHED, RESEARCH, build_export
-from tests.slack.listeners.harness import link_event, running_bot
+from tests.slack.listeners.harness import link_event, running_bot, wait_idle
 
 
 def _posted(ts: str) -> datetime:
@@ -55,14 +55,14 @@ def test_a_link_posted_live_and_found_again_is_one_note_with_one_more_mention(fa
     with running_bot(fake, tmp_path, channels=(RESEARCH,)) as bot:
         bot.event({"type": "event_callback", **_envelope(site.url(1), first_post[1], ANA)})
         bot.event({"type": "event_callback", **_envelope(site.url(5), "1764500000.000100", BEN)})
-        assert bot.app.worker.wait_idle(20)
+        assert wait_idle(bot.app, 20)
         replies = len(fake.calls("chat.postMessage"))
         assert replies == 2
         export = build_export(tmp_path / "export.zip", site.base)
         result = deskbot.invoke("import-slack-export", str(export), "--channel", "research")
         assert result.exit_code == 0, result.output
         assert "(1 already clipped live)" in result.output
-        assert bot.app.worker.wait_idle(10)
+        assert wait_idle(bot.app, 10)
         assert len(fake.calls("chat.postMessage")) == replies  # the backfill stayed quiet
         assert len(fake.calls("reactions.add")) == 2
 

@@ -14,7 +14,7 @@ from bot.kb.store import Store
 from bot.slack import queue
 from bot.slack.app import build_client
 from bot.slack.runner import REPLY_EVENT
-from tests.slack.listeners.harness import envelope, link_event, settings_for
+from tests.slack.listeners.harness import envelope, link_event, settings_for, wait_idle
 
 
 def _replies(fake, event) -> list[dict]:
@@ -23,7 +23,7 @@ def _replies(fake, event) -> list[dict]:
 
 
 def _done(bot):
-    assert bot.app.worker.wait_idle(15)
+    assert wait_idle(bot.app, 15)
     [job] = queue.jobs(bot.store)
     return job
 

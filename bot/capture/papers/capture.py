@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.capture.budget import BudgetExceeded, ChildStuck
 from bot.capture.papers import records as rec
 from bot.capture.papers.apis import ApiError, ApiUnavailable, NotFound, PaperAPIs
 from bot.capture.papers.refs import ARXIV, DOI, PMCID, PMID, PREPRINT, PaperRef
@@ -204,6 +205,8 @@ def _open_text(ref: PaperRef, described: Described, apis: PaperAPIs,
     for source, url, public in candidates:
         try:
             extracted = fetch_text(url)
+        except (BudgetExceeded, ChildStuck):
+            raise  # too large / too complex, or stuck: the capture says so (not "no open full text")
         except Exception as exc:  # noqa: BLE001 - an unreachable copy just means the next best text
             log.info("open text %s not usable: %s", url, exc)
             continue

@@ -1,6 +1,6 @@
 """Button clicks (``block_actions``): record what the user said, then update the message in place.
 
-The contract (action ids, values, block ids) is documented in ``bot.blocks``. Each click is handled
+The contract (action ids, values, block ids) is documented in ``bot.slack.blocks``. Each click is handled
 in two steps, both Bolt listeners:
 
 1. before the ack: parse the value and write to the store (``store.validate`` / ``set_decay`` /

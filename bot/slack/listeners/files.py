@@ -2,8 +2,9 @@
 
 Files arrive inside the ``message`` event (subtype ``file_share``, ``files: [...]``), which carries
 the channel and ts a thread reply needs, so they are journaled with the message and become jobs
-through ``bot.message_jobs.file_specs``. The separate ``file_shared`` event has no message ts; it is acknowledged and
-otherwise ignored (subscribing to it keeps Slack from flagging the app's event setup as incomplete).
+through ``bot.slack.message_jobs.file_specs``. The separate ``file_shared`` event has no message ts:
+``manifest.json`` does not subscribe to it, and one that arrives anyway (an older app setup) is
+acknowledged and ignored.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Thin by design, and lean: the ack path checks that the message is a person's post in a captured
 channel and appends the event to the inbox journal (``bot.slack.inbox.Inbox``), then acks. Finding the
-links and making one durable job per link or file (``bot.message_jobs.job_specs``) happens when the
+links and making one durable job per link or file (``bot.slack.message_jobs.job_specs``) happens when the
 journal is moved into the ``jobs`` table, off the ack path. If recording fails the listener raises,
 Bolt answers 500 and Slack delivers the event again (nothing is lost).
 

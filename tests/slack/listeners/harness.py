@@ -3,8 +3,8 @@
 Why here and not in tests/fakes: these pieces are about *this* app (events shaped from the captured
 payloads, the deskbot factory, the transports both modes share), while tests/fakes stays generic.
 
-Everything listens on 127.0.0.1 only; waits use Conditions (the fake's ``wait_for``, the worker's
-``wait_idle``, :meth:`ArticleSite.wait_hits`, :meth:`SocketLink.send`), never sleeps.
+Everything listens on 127.0.0.1 only; waits use Conditions (the fake's ``wait_for``, :func:`wait_idle` on
+the consumers' bell, :meth:`ArticleSite.wait_hits`, :meth:`SocketLink.send`), never sleeps.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from bot.capture.pipeline import CaptureOptions
 from bot.config import Settings
 from bot.kb.store import Store
 from bot.server import MAX_BODY_BYTES, wsgi_app
+from bot.slack import queue
 from bot.slack.app import DeskbotApp, create_app
 from bot.slack.runner import Backoff
+from bot.slack.worker import Bell
 from tests.fakes import http
 from tests.fakes.bolt_server import EVENTS_PATH, serve_wsgi
 from tests.fakes.signing import (
@@ -79,6 +81,59 @@ def link_event(url: str, *, ts: str | None = None, channel: str = DEFAULT_CHANNE
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
+
+
+# --------------------------------------------------------------------------- awaiting the consumers
+
+
+class WatchedBell(Bell):
+    """The consumers' own bell, also counted: every ring (an event journaled, a job claimed or finished)
+    and every time a consumer goes to sleep on it (it found no job) is a moment the queue may have settled.
+    The production bell does the waking; this only lets :func:`wait_idle` look then, instead of polling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signals = 0
+        self.changed = threading.Condition()
+
+    def _signal(self) -> None:
+        with self.changed:
+            self.signals += 1
+            self.changed.notify_all()
+
+    def ring(self) -> None:
+        super().ring()
+        self._signal()
+
+    def wait(self, timeout: float, stop: Any = None) -> bool:
+        self._signal()
+        return super().wait(timeout, stop)
+
+
+def open_jobs(store: Store) -> int:
+    """The bot's jobs not finished yet (pending, waiting for a retry, or running); backfill jobs are
+    their own command's business."""
+    return store.conn.execute(
+        "SELECT count(*) FROM jobs WHERE batch IS NULL AND status IN (?, ?)", (queue.PENDING, queue.RUNNING)
+    ).fetchone()[0]
+
+
+def wait_idle(app: DeskbotApp, timeout: float = 10.0) -> bool:
+    """Block until nothing is journaled, pending or running (retries included); False after ``timeout``.
+    Looks again each time the app's :class:`WatchedBell` signals (the app must be built with one)."""
+    bell, worker = app.worker.bell, app.worker
+    assert isinstance(bell, WatchedBell), "build the app with bell=WatchedBell()"
+    deadline = time.monotonic() + timeout
+    while True:
+        with bell.changed:
+            seen = bell.signals
+        if not worker.inbox.pending() and open_jobs(worker.store) == 0:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        with bell.changed:
+            bell.changed.wait_for(lambda: bell.signals != seen, left)  # noqa: B023 - read before the look
 
 
 # --------------------------------------------------------------------------- the article site
@@ -219,7 +274,7 @@ def running_bot(fake: FakeSlackAPI, tmp_path: Path, *, capture_options: CaptureO
     store = Store.open(str(tmp_path / "deskbot.db"))
     # client=None: create_app builds its production WebClient (retry handlers included) on SLACK_API_URL
     app = create_app(settings_for(fake, tmp_path / "deskbot.db", **settings), store, None,
-                     clock=lambda: NOW, capture_options=capture_options, backoff=FAST_BACKOFF)
+                     clock=lambda: NOW, capture_options=capture_options, backoff=FAST_BACKOFF, bell=WatchedBell())
     app.worker.start()
     try:
         with serve_wsgi(wsgi_app(app), max_request_body_size=MAX_BODY_BYTES) as base:  # as `deskbot serve` does
@@ -334,7 +389,7 @@ def socket_bot(tmp_path: Path, **settings: Any) -> Iterator[SocketBot]:
             store = Store.open(str(tmp_path / "deskbot.db"))
             app = create_app(settings_for(fake, tmp_path / "deskbot.db", signing_secret=None, **settings), store,
                              None, clock=lambda: NOW, capture_options=LOCAL, socket_mode=True,
-                             backoff=FAST_BACKOFF)
+                             backoff=FAST_BACKOFF, bell=WatchedBell())
             # No auto-reconnect: the test ends by closing the link first (the client's blocking recv then
             # returns at once instead of timing out after 3 s), and must not dial in again.
             handler = SocketModeHandler(app, "xapp-1-test", web_client=app.client, auto_reconnect_enabled=False)

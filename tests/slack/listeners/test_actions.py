@@ -13,7 +13,7 @@ from bot.slack import blocks
 from tests.conftest import SEEDS
 from tests.fakes.signing import DEFAULT_CHANNEL_ID
 from tests.fakes.slack_api import RESPONSE_URL
-from tests.slack.listeners.harness import envelope, link_event
+from tests.slack.listeners.harness import envelope, link_event, wait_idle
 
 VIDEO = "What are we scaling?"
 
@@ -23,7 +23,7 @@ def clipped(bot, site):
     """A thread reply for a fresh clip: (bot, the posted message as Slack stores it)."""
     bot.event(envelope(link_event(site.url(1))))
     [call] = bot.fake.wait_for("chat.postMessage", ok_only=True)
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
     return bot, call.response["message"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.slack import queue
 from tests.fakes.signing import DEFAULT_CHANNEL_ID
 from tests.fakes.slack_api import FILE_DOWNLOAD, FakeSlackAPI
-from tests.slack.listeners.harness import FIXTURES, envelope, link_event, load, running_bot
+from tests.slack.listeners.harness import FIXTURES, envelope, link_event, load, running_bot, wait_idle
 
 
 def ok_posts(fake: FakeSlackAPI) -> list[dict]:
@@ -23,7 +23,7 @@ def test_burst_of_50_links_every_ack_fast_every_link_answered_once(bot, site):
     assert all(a.status == 200 for a in acks)
     assert max(a.seconds for a in acks) < 3
     bot.fake.wait_for("chat.postMessage", 50, timeout=60, ok_only=True)
-    assert bot.app.worker.wait_idle(30)
+    assert wait_idle(bot.app, 30)
     posts = ok_posts(bot.fake)
     assert len(posts) == 50
     assert sorted(p["thread_ts"] for p in posts) == sorted(e["ts"] for e in events)
@@ -35,7 +35,7 @@ def test_rate_limited_reply_is_retried_after_retry_after_and_posted_once(bot, si
     bot.fake.rate_limit("chat.postMessage", retry_after=2)
     bot.event(envelope(link_event(site.url(1))))
     bot.fake.wait_for("chat.postMessage", 2, timeout=15, ok_only=False)
-    assert bot.app.worker.wait_idle(10)
+    assert wait_idle(bot.app, 10)
     limited, posted = bot.fake.calls("chat.postMessage")
     assert limited.status == 429 and posted.ok
     assert posted.timestamp - limited.timestamp >= 2
@@ -58,7 +58,7 @@ def test_transient_failure_is_retried_with_backoff_then_succeeds(bot, site):
     site.wait_hits(1)
     site.status_for.pop(path)  # the site recovers; the job's retry (backoff 0.05 s in tests) clips it
     bot.fake.wait_for("chat.postMessage", ok_only=True, timeout=10)
-    assert bot.app.worker.wait_idle(10)
+    assert wait_idle(bot.app, 10)
     [job] = queue.jobs(bot.store)
     assert job.status == "done" and job.attempts == 2
     assert "part 3" in json.dumps(ok_posts(bot.fake)[0]["blocks"])
@@ -69,7 +69,7 @@ def test_permanent_failure_is_said_in_words_and_kept_for_retry(bot, site):
     [post] = bot.fake.wait_for("chat.postMessage", ok_only=True)
     text = post.decoded["blocks"][0]["text"]["text"]
     assert "Could not clip" in text and "404" in text and "Traceback" not in text
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
     [job] = queue.jobs(bot.store)
     assert job.status == "failed" and job.permanent and "404" in job.last_error
     assert site.total() == 1  # not retried
@@ -80,7 +80,7 @@ def test_transient_failure_that_never_recovers_ends_failed_after_the_attempt_bud
     bot.event(envelope(link_event(site.url(4))))
     [post] = bot.fake.wait_for("chat.postMessage", ok_only=True, timeout=10)
     assert "503" in post.decoded["blocks"][0]["text"]["text"]
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
     [job] = queue.jobs(bot.store)
     assert job.status == "failed" and job.attempts == 3 and not job.permanent
     assert site.total() == 3
@@ -109,7 +109,7 @@ def test_uploaded_pdf_is_clipped_and_images_are_ignored(bot):
     payload["event"].update(channel=DEFAULT_CHANNEL_ID, channel_type="channel", files=[image, pdf])
     bot.event(payload)
     bot.fake.wait_for("chat.postMessage", ok_only=True)
-    assert bot.app.worker.wait_idle(10)
+    assert wait_idle(bot.app, 10)
     assert [c.params["name"] for c in bot.fake.calls(FILE_DOWNLOAD)] == ["field-report.pdf"]
     assert queue.counts(bot.store)["done"] == 1
 
@@ -124,7 +124,7 @@ def test_the_bot_token_never_goes_to_a_file_host_that_is_not_slack(bot, site):
     bot.fake.wait_for("chat.postMessage", ok_only=True)
     site.wait_hits(1)
     assert "authorization" not in site.headers["/a/99"]  # fetched, but the token stayed home
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
 
 
 def test_other_channels_are_not_captured(bot, site):
@@ -140,7 +140,7 @@ def test_channels_can_be_given_by_name(fake, site, tmp_path):
         bot.event(envelope(link_event(site.url(7), channel="C0RANDOM")))
         bot.event(envelope(link_event(site.url(8), channel="C0RESEARCH")))
         fake.wait_for("chat.postMessage", 2, ok_only=True)
-        assert bot.app.worker.wait_idle(5)
+        assert wait_idle(bot.app, 5)
         assert {p["channel"] for p in ok_posts(fake)} == {"C0RESEARCH"}
         # each channel is looked up once, then remembered
         assert sorted(c.params["channel"] for c in fake.calls("conversations.info")) == ["C0RANDOM", "C0RESEARCH"]
@@ -158,7 +158,7 @@ def test_file_shared_event_is_acknowledged_and_ignored(bot):
     event = {"type": "file_shared", "channel_id": DEFAULT_CHANNEL_ID, "file_id": "F0X", "user_id": "U0ANN",
              "file": {"id": "F0X"}, "event_ts": "1790000000.000200"}
     assert bot.event(envelope(event)).status == 200
-    assert bot.app.worker.wait_idle(2)
+    assert wait_idle(bot.app, 2)
     assert [c.method for c in bot.fake.calls()] == ["auth.test"]
 
 
@@ -177,7 +177,7 @@ def test_a_link_over_its_capture_budget_fails_once_in_words_while_an_ordinary_li
         bot.event(envelope(hostile))
         bot.event(envelope(ordinary))
         fake.wait_for("chat.postMessage", 2, ok_only=True, timeout=30)
-        assert bot.app.worker.wait_idle(10)
+        assert wait_idle(bot.app, 10)
         by_thread = {p["thread_ts"]: p for p in ok_posts(fake)}
         assert len(ok_posts(fake)) == 2
         refusal = by_thread[hostile["ts"]]["blocks"][0]["text"]["text"]

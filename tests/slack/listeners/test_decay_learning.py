@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from bot.cli import cli
-from tests.slack.listeners.harness import envelope, link_event
+from tests.slack.listeners.harness import envelope, link_event, wait_idle
 
 
 def clip(bot, site, n: int) -> dict:
@@ -15,7 +15,7 @@ def clip(bot, site, n: int) -> dict:
     before = len(bot.fake.wait_for("chat.postMessage", 0))
     bot.event(envelope(link_event(site.url(n))))
     calls = bot.fake.wait_for("chat.postMessage", before + 1, ok_only=True)
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
     return calls[-1].response["message"]
 
 
@@ -73,7 +73,7 @@ def test_the_thread_reply_says_the_rate_and_the_pages_own_evidence(bot, site):
     site.pages["/2013/11/27/travel/weather-thanksgiving/"] = page("cnn-thanksgiving-weather").html()
     bot.event(envelope(link_event(f"{site.base}/2013/11/27/travel/weather-thanksgiving/")))
     [call] = bot.fake.wait_for("chat.postMessage", ok_only=True)
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
     assert "decay fast — a news article (schema.org NewsArticle), a dated news-style URL (2013/11/27)" in (
         reply_text(call.response["message"]))
 

@@ -14,7 +14,7 @@ from bot.slack import queue
 from tests.conftest import SEEDS
 from tests.fakes.signing import DEFAULT_CHANNEL_ID
 from tests.fakes.slack_api import RESPONSE_URL, FakeSlackAPI
-from tests.slack.listeners.harness import envelope, link_event, load, running_bot, socket_bot
+from tests.slack.listeners.harness import envelope, link_event, load, running_bot, socket_bot, wait_idle
 
 
 @pytest.fixture(params=["http", "socket"])
@@ -52,7 +52,7 @@ def test_slack_retries_make_no_second_note_or_reply(any_bot, site):
     any_bot.fake.wait_for("chat.postMessage", ok_only=True)
     for retry in (1, 2, 3):
         assert any_bot.event(payload, retry=retry).status == 200
-    assert any_bot.app.worker.wait_idle(10)
+    assert wait_idle(any_bot.app, 10)
     assert len(replies(any_bot.fake)) == 1
     assert any_bot.store.counts()["notes"] == 1
     assert site.total() == 1
@@ -98,7 +98,7 @@ def test_ignored_message_kinds_make_no_slack_call(any_bot):
             payload["event"]["text"] = "<https://example.org/in-a-dm>"
         assert any_bot.event(payload).status == 200, name
         assert queue.counts(any_bot.store) == {"pending": 0, "running": 0, "done": 0, "failed": 0}, name
-    assert any_bot.app.worker.wait_idle(5)
+    assert wait_idle(any_bot.app, 5)
     assert len(any_bot.fake.calls()) == before
 
 
