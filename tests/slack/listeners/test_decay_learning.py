@@ -98,14 +98,14 @@ def test_overrides_for_a_tag_make_the_next_clip_with_that_tag_follow_the_team(bo
         site.pages[f"/p/{n}"] = photonics_page(n)
         bot.event(envelope(link_event(f"{site.base}/p/{n}")))
         message = bot.fake.wait_for("chat.postMessage", before + 1, ok_only=True)[-1].response["message"]
-        assert bot.app.worker.wait_idle(5)
+        assert wait_idle(bot.app, 5)
         choose(bot, message, "fast")
 
     site.pages["/p/4"] = photonics_page(4)
     before = len(bot.fake.wait_for("chat.postMessage", 0))
     bot.event(envelope(link_event(f"{site.base}/p/4")))
     fourth = bot.fake.wait_for("chat.postMessage", before + 1, ok_only=True)[-1].response["message"]
-    assert bot.app.worker.wait_idle(5)
+    assert wait_idle(bot.app, 5)
 
     assert "decay fast — this channel set 3 of 3 earlier notes tagged #photonics to fast" in reply_text(fourth)
     note_id = json.loads(next(el["value"] for b in fourth["blocks"] for el in b.get("elements") or []
