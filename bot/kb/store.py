@@ -313,7 +313,7 @@ class Store:
         sql = ("SELECT n.id, n.base_date, n.decay_rate, n.snoozed_until, n.due, c.id, c.text, c.last_validated,"
                " c.outdated, c.due, c.due_why FROM notes n JOIN claims c ON c.note_id = n.id")
         if note_ids is None:
-            batches: list[list[Any]] = [conn.execute(sql).fetchall()]
+            batches: list[Iterable[Any]] = [conn.execute(sql)]  # streamed: every claim of every note
             earlier = {r[0]: (r[1], r[2]) for r in conn.execute(
                 "SELECT id, claim_due, claim_lead FROM notes WHERE claim_due IS NOT NULL")}
         else:
