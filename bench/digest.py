@@ -56,19 +56,27 @@ def build(path: Path, count: int, seed: int = 11) -> Store:
     start = time.perf_counter()
     chunk = 50_000
     for base in range(0, count, chunk):
-        rows = []
+        rows, claims = [], []
         for n in range(base, min(count, base + chunk)):
             rate = rng.choice(RATES)
             due = TODAY + timedelta(days=rng.randint(-730, 365))
             validated = due - timedelta(days=decay.DEFAULT_TABLE[rate])
             covered = f"{n + 1:016x}" if n % 10 == 0 else None
+            # one in five slower notes has a price claim due 30 days after the note's base (issue 19)
+            priced = rate != "fast" and n % 5 == 1
+            claim_due = (validated + timedelta(days=decay.DEFAULT_TABLE["fast"])).isoformat() if priced else None
+            lead = decay.DEFAULT_TABLE[rate] - decay.DEFAULT_TABLE["fast"] if priced else None
             rows.append((f"{n:016x}", f"Note {n}", f"note {n}", "article", f"https://example.org/{n}",
                          f"U{n % 500:08d}", rate, validated.isoformat(), validated.isoformat(), due.isoformat(),
-                         covered))
+                         covered, claim_due, lead))
+            if priced:
+                claims.append((f"{n:016x}", 1, f"The plan costs ${n % 90 + 10} per month.", claim_due,
+                               "states a price"))
         with store.write() as conn:
             conn.executemany(
                 "INSERT INTO notes(id, title, title_key, kind, url, owner, decay_rate, last_validated, base_date,"
-                " due, covered_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                " due, covered_by, claim_due, claim_lead) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany("INSERT INTO claims(note_id, position, text, due, due_why) VALUES (?,?,?,?,?)", claims)
         print(f"  built {min(count, base + chunk):,} notes", file=sys.stderr, end="\r")
     store.conn.execute("ANALYZE")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -147,7 +155,7 @@ def main() -> None:
          (newly_low, newly_high)),
         ("20 most overdue", lambda: dg.most_overdue_ids(store, TODAY, 20),
          "SELECT id FROM notes WHERE covered_by IS NULL AND due <= ? ORDER BY due, id LIMIT 20", (today,)),
-        ("reminder sweep candidates", lambda: due_for_reminder(store, today, first_start),
+        ("reminder sweep candidates (with claims)", lambda: due_for_reminder(store, today, first_start),
          "SELECT n.id FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ? AND NOT EXISTS"
          " (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due) ORDER BY n.due, n.id LIMIT 500",
          (today, first_start)),
@@ -157,6 +165,17 @@ def main() -> None:
         ("/stale mine: 50 most overdue, rendered", lambda: lookups.stale_for_owner(store, owner, TODAY, 50),
          "SELECT id FROM notes WHERE covered_by IS NULL AND due <= ? AND owner COLLATE NOCASE IN (?, ?, ?)"
          " ORDER BY due, id LIMIT 50", (today, *owner)),
+        ("claims due before their note (count, 017)", lambda: store.count_claims_due_before_note(TODAY),
+         "SELECT count(*) FROM notes WHERE covered_by IS NULL AND claim_due <= ? AND (due IS NULL OR due > ?)",
+         (today, today)),
+        ("  for reference: walking claim_due <= today", lambda: store.conn.execute(
+            "SELECT count(*) FROM notes INDEXED BY idx_notes_claim_lead WHERE covered_by IS NULL"
+            " AND claim_due IS NOT NULL AND claim_due <= ? AND (due IS NULL OR due > ?)", (today, today)).fetchone()[0],
+         "SELECT count(*) FROM notes WHERE covered_by IS NULL AND claim_due <= ? AND (due IS NULL OR due > ?)",
+         (today, today)),
+        ("claims due before their note (first 5)", lambda: store.claims_due_before_note(TODAY, 5),
+         "SELECT id FROM notes WHERE covered_by IS NULL AND claim_due <= ? AND (due IS NULL OR due > ?)"
+         " ORDER BY claim_due, id LIMIT 5", (today, today)),
         ("whole digest (collect_digest)", lambda: dg.collect_digest(store, TODAY),
          "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ?", (today,)),
     ]

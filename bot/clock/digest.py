@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.kb import decay
@@ -80,6 +80,15 @@ class Item:
     validated_by: str | None
     check: SourceCheck | None = None
     claims: tuple[tuple[int, str], ...] = ()  # (number, text); reminders only
+    due_claims: tuple[Any, ...] = ()  # bot.kb.store.DueClaim: claims past their own due date, note still fresh
+
+    @property
+    def reminder_due(self) -> date | None:
+        """The due date a reminder is for (and claimed under): the note's, or, while the note is still fresh,
+        its earliest due claim's (``notes.claim_due``)."""
+        if self.due_claims and self.freshness.state != decay.STALE:
+            return min(c.due for c in self.due_claims if c.due)
+        return self.row.due
 
     @property
     def days_overdue(self) -> int:
@@ -102,6 +111,8 @@ class Digest:
     late: bool = False
     alerts: Sequence[Any] = ()  # paper retractions / expressions of concern (bot.clock.paper_alerts.Alert)
     echo_reviews: Sequence[Any] = ()  # bot.kb.reviews.Review: echoes of claims marked outdated
+    due_claims: Sequence[Any] = ()  # bot.kb.store.DueClaim: claims past their own due date, note still fresh
+    due_claim_notes: int = 0  # how many notes have one (all of them, not only those shown)
 
     @property
     def total(self) -> int:
@@ -214,6 +225,8 @@ def items_for(
                 validated_by=_validated_by(store, note_id),
                 check=known.get(note_id),
                 claims=_claims(store, note_id, claims) if claims else (),
+                due_claims=tuple(store.note_due_claims(note_id, today)) if row.due is None or row.due > today
+                else (),
             )
         )
     return items
@@ -238,7 +251,36 @@ def collect_digest(
     from bot.kb.reviews import open_reviews
 
     return Digest(today, period, stale_counts(store, today), items, channel, late,
-                  echo_reviews=open_reviews(store, limit=ECHO_REVIEWS))
+                  echo_reviews=open_reviews(store, limit=ECHO_REVIEWS),
+                  due_claims=store.claims_due_before_note(today, DUE_CLAIM_NOTES),
+                  due_claim_notes=store.count_claims_due_before_note(today))
+
+
+DUE_CLAIM_NOTES = 5  # notes whose claims are listed under "claims due before their note"; the rest counted
+DUE_CLAIMS_TITLE = "Claims due before their note"
+
+
+def due_claim_summary(item: Item) -> str:
+    """``Claim 2 states a price: due 2026-01-31, before its note (2026-06-30).`` for a reminder."""
+    return " ".join(
+        f"Claim {c.position} {c.why}: due {c.due.isoformat() if c.due else '?'}, before its note"
+        f" ({c.note_due.isoformat() if c.note_due else '—'})." for c in item.due_claims
+    )
+
+
+def due_claim_lines(digest: Digest, link: Callable[[str | None, str], str] = lambda url, title: title,
+                    esc: Callable[[str], str] = str) -> list[str]:
+    """One line per claim past its own due date: which claim, why it ages fast, and how to re-validate it."""
+    lines = [
+        f"• “{esc(bk.clip(c.text, 200))}” — {link(c.url, c.title)} claim {c.position} {esc(c.why)}: due"
+        f" {c.due.isoformat() if c.due else '?'}, its note not until"
+        f" {c.note_due.isoformat() if c.note_due else '—'} (`deskbot validate {c.note_id} --claim {c.position}`)"
+        for c in digest.due_claims
+    ]
+    shown = len({c.note_id for c in digest.due_claims})
+    if digest.due_claim_notes > shown:
+        lines.append(f"+{digest.due_claim_notes - shown:,} more notes with a claim due")
+    return lines
 
 
 def echo_review_lines(digest: Digest, link: Callable[[str | None, str], str] = lambda url, title: title,
@@ -288,11 +330,19 @@ def _rate(store_table: Mapping[str, int] | None, rate: str | None) -> str:
 # --------------------------------------------------------------------------- Block Kit
 
 
+def _overdue(item: Item) -> str:
+    """``12 days overdue``; for a fresh note reminded for a claim, how overdue that claim is."""
+    if item.days_overdue >= 0 or not item.due_claims or item.reminder_due is None or item.freshness.due is None:
+        return f"{_plural(item.days_overdue, 'day')} overdue"
+    today = item.freshness.due + timedelta(days=item.days_overdue)
+    return f"a claim {_plural((today - item.reminder_due).days, 'day')} overdue"
+
+
 def _extra(item: Item) -> str:
     """The line under a note (its section already shows the badge and decay rate): how overdue, owner, last
     validation and by whom, and the source check."""
     return " · ".join((
-        f"*{_plural(item.days_overdue, 'day')} overdue*",
+        f"*{_overdue(item)}*",
         f"owner {bk.mention(item.owner)}" if item.owner else "no owner",
         _validated(item, bk.mention),
         bk.esc(_check(item)),
@@ -315,6 +365,10 @@ def digest_message(digest: Digest) -> dict[str, Any]:
     if digest.echo_reviews:  # one block, so a full digest stays within Slack's 50
         reviews = [bk.section(f"*{ECHO_TITLE}* ({len(digest.echo_reviews)})\n"
                               + "\n".join(echo_review_lines(digest, bk.link, bk.esc)), block_id="digest:echoes")]
+    if digest.due_claims:  # one block too
+        reviews.append(bk.section(
+            (f"*{DUE_CLAIMS_TITLE}* ({_plural(digest.due_claim_notes, 'note')})\n"
+             + "\n".join(due_claim_lines(digest, bk.link, bk.esc)))[:2900], block_id="digest:claims-due"))
     if digest.total == 0:
         text = f"✨ All fresh as of {when}: nothing is due for re-validation."
         return bk.message(text, [*alerts, bk.section(text, block_id="digest:summary"), *reviews])
@@ -359,12 +413,17 @@ def reminder_message(
     ``for_owner`` is set when the DM goes to a fallback channel instead of the note's owner.
     """
     count = _plural(len(items), "note")
+    early = sum(1 for i in items if i.due_claims and i.freshness.state != decay.STALE)
+    if early:
+        count += f" ({early} for a claim due before its note)"
     intro = f"⏰ {count} you shared {'is' if len(items) == 1 else 'are'} due for re-validation."
     if for_owner is not None:
         intro = f"⏰ {count} without a reachable owner ({bk.esc(for_owner)}) {'is' if len(items) == 1 else 'are'} due."
     blocks: list[dict[str, Any]] = [bk.section(intro + " Is each still right?", block_id="reminder:intro")]
     for item in items[:REMINDER_NOTES_PER_DM]:
         blocks.append(bk.note_section(item.row, item.freshness, extra=_extra(item)))
+        if item.due_claims:
+            blocks.append(bk.context(bk.esc(due_claim_summary(item)), block_id=f"claims-due:{item.row.id}"))
         for number, text in item.claims[:REMINDER_CLAIMS]:
             blocks.append(bk.section(f"{number}. {bk.plain(text, 1500)}", block_id=f"claim:{item.row.id}:{number}",
                                      accessory=bk.claim_button(item.row.id, number)))
@@ -386,7 +445,7 @@ BUTTONS_TEXT = "[Still valid] [Needs update] [Snooze 14 days] [Change decay ▾]
 
 def _text_item(item: Item, table: Mapping[str, int] | None, lines: list[str]) -> None:
     r = item.row
-    lines.append(f"* {r.title} — {item.freshness.badge} ({_plural(item.days_overdue, 'day')} overdue)")
+    lines.append(f"* {r.title} — {item.freshness.badge} ({_overdue(item)})")
     lines.append(f"    owner {item.owner or '—'} · decay {_rate(table, r.decay_rate)} · {_validated(item)}")
     lines.append(f"    {_check(item)} · id {r.id}")
     if r.url:
@@ -407,6 +466,8 @@ def render_digest_text(digest: Digest, table: Mapping[str, int] | None = None) -
     reviews = []
     if digest.echo_reviews:
         reviews = ["", f"{ECHO_TITLE} ({len(digest.echo_reviews)})", *echo_review_lines(digest)]
+    if digest.due_claims:
+        reviews += ["", f"{DUE_CLAIMS_TITLE} ({_plural(digest.due_claim_notes, 'note')})", *due_claim_lines(digest)]
     if digest.total == 0:
         return "\n".join([f"{head}\nAll fresh as of {digest.today.isoformat()}: nothing is due for re-validation.",
                           *reviews])
@@ -435,6 +496,8 @@ def render_reminder_text(batch: ReminderBatch, table: Mapping[str, int] | None =
     lines = [f"Reminder to {batch.recipient}: {_plural(len(batch.items), 'note')} due for re-validation"]
     for item in batch.items:
         _text_item(item, table, lines)
+        if item.due_claims:
+            lines.append(f"    {due_claim_summary(item)}")
         lines += [f"    {n}. {text}" for n, text in item.claims]
         lines.append(f"    {BUTTONS_TEXT}")
     if batch.more:

@@ -22,7 +22,7 @@ import secrets
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import digest as dg
@@ -259,7 +259,8 @@ def post_digest(deps: ClockDeps, settings: Settings, digest: dg.Digest, *, now: 
     """Post (or, with DESKBOT_DIGEST_EMPTY=skip and nothing stale, don't) and record it in digest_posts.
     The post carries its period as message metadata; ``look_first`` (a run that may have posted before)
     reads the channel for it first and records the earlier post instead of posting again."""
-    if digest.total == 0 and not digest.alerts and not digest.echo_reviews and settings.digest_empty == "skip":
+    if digest.total == 0 and not digest.alerts and not digest.echo_reviews and not digest.due_claims \
+            and settings.digest_empty == "skip":
         return Outcome(DIGEST, digest.period, "empty", "nothing stale; DESKBOT_DIGEST_EMPTY=skip")
     if deps.client is None or not settings.digest_channel:
         raise ValueError("posting a digest needs a Slack client and DESKBOT_DIGEST_CHANNEL")
@@ -343,14 +344,17 @@ def run_digest(deps: ClockDeps, settings: Settings, now: datetime, *, period: st
 
 
 def due_for_reminder(store: Store, today: str, since: str, limit: int = SWEEP_CANDIDATES) -> list[str]:
-    """Notes due by ``today`` (and not before ``since``) with no reminder yet for their current due date."""
+    """Notes due by ``today`` (and not before ``since``) with no reminder yet for their current due date, and
+    notes still fresh whose earliest own claim due date (``claim_due``, migration 017) came in that window
+    with no reminder for it: a claim due before its note is reminded once, under its own date."""
     rows = store.conn.execute(
-        "SELECT n.id FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
+        "SELECT n.id, n.due FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ?"
         " AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due)"
         " ORDER BY n.due, n.id LIMIT ?",
         (today, since, limit),
     ).fetchall()
-    return [r[0] for r in rows]
+    early = store.claims_due_unreminded(date.fromisoformat(today), since, limit)
+    return [r[0] for r in sorted([*rows, *early], key=lambda r: (r[1], r[0]))[:limit]]
 
 
 def plan_reminders(items: Sequence[dg.Item], fallback: str | None) -> list[dg.ReminderBatch]:
@@ -379,7 +383,7 @@ def _claim_reminders(store: Store, items: Sequence[dg.Item], recipient: str) -> 
         for item in items:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO reminders(note_id, due, sent_at, channel) VALUES (?, ?, NULL, ?)",
-                (item.row.id, item.row.due.isoformat() if item.row.due else "", recipient),
+                (item.row.id, item.reminder_due.isoformat() if item.reminder_due else "", recipient),
             )
             if cursor.rowcount == 1:
                 taken.append(item)
@@ -458,7 +462,7 @@ def send_reminders(deps: ClockDeps, settings: Settings, now: datetime, first_sta
             continue
         payload = dg.reminder_message(items, more=batch.more,
                                       for_owner=batch.fallback_for if batch.fallback_for else None)
-        keys = [(i.row.id, i.row.due.isoformat() if i.row.due else "") for i in items]
+        keys = [(i.row.id, i.reminder_due.isoformat() if i.reminder_due else "") for i in items]
         metadata = {"event_type": REMINDER_EVENT, "event_payload": {"notes": [_reminder_key(*k) for k in keys]}}
         try:
             # chat.postMessage to a user id lands in the app's DM with them

@@ -145,3 +145,28 @@ def claim_freshness(
         rate = own[0]
     base = max(d for d in (note_base, claim_validated) if d) if (note_base or claim_validated) else None
     return freshness(due_date(base, rate, table), today)
+
+
+def claim_due(
+    note_base: date | None,
+    claim_validated: date | None,
+    outdated: bool,
+    rate: str | None,
+    text: str | None,
+    table: dict[str, int] | None = None,
+    *,
+    snoozed_until: date | None = None,
+    note_due: date | None = None,
+) -> tuple[date, str] | None:
+    """A claim's own due date and why (``claim_rate``), only when it falls before its note's ``note_due``:
+    the date the store keeps so the digest and reminders can ask for claims due before their note."""
+    own = None if outdated else claim_rate(text, rate)
+    if own is None or rate_days(own[0], table) >= rate_days(rate, table):
+        return None
+    base = max(d for d in (note_base, claim_validated) if d) if (note_base or claim_validated) else None
+    due = due_date(base, own[0], table)
+    if due and snoozed_until and snoozed_until > due:
+        due = snoozed_until
+    if due is None or (note_due is not None and due >= note_due):
+        return None
+    return due, own[1]

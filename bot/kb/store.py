@@ -13,10 +13,10 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -110,6 +110,30 @@ class ClaimHit:
 
     def as_claim(self) -> Claim:
         return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
+
+
+@dataclass(frozen=True)
+class DueClaim:
+    """A claim past its own due date (a price, version, ranking or "as of") while its note is still fresh."""
+
+    note_id: str
+    title: str
+    url: str | None
+    note_due: date | None
+    rate: str | None
+    owner: str | None
+    position: int
+    text: str
+    due: date | None
+    why: str
+
+
+NO_NOTE_DUE_LEAD = 36_500  # a note with no due date (nothing to count from) never goes stale before its claims
+_DUE_CLAIM_COLUMNS = "n.id, n.title, n.url, n.due, n.decay_rate, n.owner, c.position, c.text, c.due, c.due_why"
+
+
+def _due_claim(r: Sequence[Any]) -> DueClaim:
+    return DueClaim(r[0], r[1] or "", r[2], _date(r[3]), r[4], r[5], r[6], r[7], _date(r[8]), r[9] or "")
 
 
 @dataclass(frozen=True)
@@ -280,7 +304,53 @@ class Store:
                 "UPDATE notes SET due = ? WHERE id = ?",
                 [(self._due(_date(b), r, _date(s)), i) for i, b, r, s in rows],
             )
+            self._refresh_claim_dues(conn, None)
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('decay_table', ?)", (wanted,))
+
+    def _refresh_claim_dues(self, conn: sqlite3.Connection, note_ids: Sequence[str] | None) -> None:
+        """Re-derive claims' own due dates (``decay.claim_due``: only those before their note's) and each
+        note's earliest one, for ``note_ids`` (None = every note). Run wherever a claim, a note's dates or
+        rate, or the decay table change; only rows whose value moves are written."""
+        sql = ("SELECT n.id, n.base_date, n.decay_rate, n.snoozed_until, n.due, c.id, c.text, c.last_validated,"
+               " c.outdated, c.due, c.due_why FROM notes n JOIN claims c ON c.note_id = n.id")
+        if note_ids is None:
+            batches: list[Iterable[Any]] = [conn.execute(sql)]  # streamed: every claim of every note
+            earlier = {r[0]: (r[1], r[2]) for r in conn.execute(
+                "SELECT id, claim_due, claim_lead FROM notes WHERE claim_due IS NOT NULL")}
+        else:
+            ids = list(dict.fromkeys(note_ids))
+            batches, earlier = [], {}
+            for start in range(0, len(ids), 500):
+                chunk = json.dumps(ids[start:start + 500])
+                batches.append(conn.execute(f"{sql} WHERE n.id IN (SELECT value FROM json_each(?))",
+                                            (chunk,)).fetchall())
+                earlier.update({r[0]: (r[1], r[2]) for r in conn.execute(
+                    "SELECT id, claim_due, claim_lead FROM notes WHERE id IN (SELECT value FROM json_each(?))",
+                    (chunk,))})
+        claim_updates: list[tuple[str | None, str | None, int]] = []
+        earliest: dict[str, str | None] = dict.fromkeys(earlier)
+        note_due: dict[str, str | None] = {}
+        for rows in batches:
+            for note_id, base, rate, snoozed, of_note, claim_id, text, validated, outdated, old_due, old_why in rows:
+                note_due[note_id] = of_note
+                own = decay.claim_due(_date(base), _date(validated), bool(outdated), rate, text, self.decay_table,
+                                      snoozed_until=_date(snoozed), note_due=_date(of_note))
+                due, why = (own[0].isoformat(), own[1]) if own else (None, None)
+                if (due, why) != (old_due, old_why):
+                    claim_updates.append((due, why, claim_id))
+                current = earliest.get(note_id)
+                earliest[note_id] = min(d for d in (current, due) if d) if (current or due) else None
+        if claim_updates:
+            conn.executemany("UPDATE claims SET due = ?, due_why = ? WHERE id = ?", claim_updates)
+        changed = []
+        for note_id, due in earliest.items():
+            lead = None if due is None else (
+                (_date(note_due[note_id]) - _date(due)).days if note_due.get(note_id)  # type: ignore[operator]
+                else NO_NOTE_DUE_LEAD)
+            if earlier.get(note_id, (None, None)) != (due, lead):
+                changed.append((due, lead, note_id))
+        if changed:
+            conn.executemany("UPDATE notes SET claim_due = ?, claim_lead = ? WHERE id = ?", changed)
 
     def _due(self, base: date | None, rate: str | None, snoozed_until: date | None = None) -> str | None:
         due = decay.due_date(base, rate, self.decay_table)
@@ -337,6 +407,7 @@ class Store:
                 if outcome is not None and outcome.status != "unchanged":
                     self._link_same_work(conn, note, self._heading_keys(note))
                     written.append(note)
+            self._refresh_claim_dues(conn, [n.id for n in written])
             self._link_echoes(conn, written)
         return [o for o in outcomes if o is not None]
 
@@ -592,6 +663,7 @@ class Store:
                         " WHERE id = ?",
                         (day.isoformat(), day.isoformat(), self._due(day, row[0]), note_id),
                     )
+            self._refresh_claim_dues(conn, [note_id])
 
     def set_decay(
         self, note_id: str, rate: str, *, by: str | None, at: datetime, source: str = "slack"
@@ -615,6 +687,7 @@ class Store:
                 "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?, NULL, ?, ?, ?)",
                 (note_id, by, _iso(at), f"decay:{canonical}"),
             )
+            self._refresh_claim_dues(conn, [note_id])
         return canonical
 
     @staticmethod
@@ -698,6 +771,7 @@ class Store:
                 "UPDATE notes SET snoozed_until = ?, due = ? WHERE id = ?",
                 (until.isoformat(), self._due(_date(row[0]), row[1], until), note_id),
             )
+            self._refresh_claim_dues(conn, [note_id])
             conn.execute(
                 "INSERT INTO validations(note_id, claim, by, at, verdict) VALUES (?, NULL, ?, ?, 'snoozed')",
                 (note_id, by, _iso(at)),
@@ -979,6 +1053,74 @@ class Store:
         return self.conn.execute(
             "SELECT coalesce(sum(n), 0) FROM due_counts WHERE due <= ?", (today.isoformat(),)
         ).fetchone()[0]
+
+    # "Due before its note": claim_due <= today < claim_due + claim_lead (the note's due). For each distinct lead
+    # (a recursive CTE seeks them in the index, one step per value) the range of claim_due is exact, so only the
+    # notes reported are walked, not the past claim dates of notes already stale (see migration 017). One
+    # statement per lead: SQLite's plan for the join with the lead list was ~30x slower than these seeks.
+    _LEADS = ("WITH RECURSIVE lead(x) AS (SELECT min(claim_lead) FROM notes WHERE covered_by IS NULL"
+              " AND claim_due IS NOT NULL UNION ALL SELECT (SELECT min(claim_lead) FROM notes WHERE covered_by IS NULL"
+              " AND claim_due IS NOT NULL AND claim_lead > x) FROM lead WHERE x IS NOT NULL) SELECT x FROM lead"
+              " WHERE x IS NOT NULL")
+    _EARLY = ("FROM notes WHERE covered_by IS NULL AND claim_due IS NOT NULL AND claim_lead = ? AND claim_due > ?"
+              " AND claim_due <= ?")
+
+    def _early_ranges(self, today: date, since: str | None = None) -> list[tuple[int, str, str]]:
+        """(lead, lower bound exclusive, today) per distinct lead: the exact ranges of notes due before their note."""
+        day = today.isoformat()
+        out = []
+        for (lead,) in self.conn.execute(self._LEADS).fetchall():
+            low = (today - timedelta(days=lead)).isoformat() if lead < NO_NOTE_DUE_LEAD else ""
+            if since and since > low:
+                low = (date.fromisoformat(since) - timedelta(days=1)).isoformat()
+            out.append((lead, low, day))
+        return out
+
+    def _early_notes(self, today: date, limit: int | None, *, since: str | None = None,
+                     unreminded: bool = False) -> list[tuple[str, str]]:
+        """(note id, claim due) of notes due before their note, earliest claim date first."""
+        extra = (" AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.note_id = notes.id AND r.due = notes.claim_due)"
+                 if unreminded else "")
+        found: list[tuple[str, str]] = []
+        for lead, low, day in self._early_ranges(today, since):
+            found += self.conn.execute(f"SELECT id, claim_due {self._EARLY}{extra} ORDER BY claim_due, id LIMIT ?",
+                                       (lead, low, day, -1 if limit is None else limit)).fetchall()
+        found.sort(key=lambda r: (r[1], r[0]))
+        return found if limit is None else found[:limit]
+
+    def claims_due_before_note(self, today: date, limit: int | None = 20) -> list[DueClaim]:
+        """Claims past their own due date while their note is not yet stale (``decay.claim_due``), earliest
+        first: the notes come from ``idx_notes_claim_lead`` (migration 017), then their few claims."""
+        ids = [note_id for note_id, _ in self._early_notes(today, limit)]
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            f"SELECT {_DUE_CLAIM_COLUMNS} FROM notes n JOIN claims c ON c.note_id = n.id AND c.due <= ?"
+            " WHERE n.id IN (SELECT value FROM json_each(?)) ORDER BY n.claim_due, n.id, c.position",
+            (today.isoformat(), json.dumps(ids)),
+        ).fetchall()
+        return [_due_claim(r) for r in rows]
+
+    def note_due_claims(self, note_id: str, today: date) -> list[DueClaim]:
+        """One note's claims past their own due date on ``today`` (its note still fresh), by position."""
+        day = today.isoformat()
+        rows = self.conn.execute(
+            f"SELECT {_DUE_CLAIM_COLUMNS}"
+            " FROM notes n JOIN claims c ON c.note_id = n.id AND c.due <= ?"
+            " WHERE n.id = ? AND n.claim_due <= ? AND (n.due IS NULL OR n.due > ?) ORDER BY c.position",
+            (day, note_id, day, day),
+        ).fetchall()
+        return [_due_claim(r) for r in rows]
+
+    def claims_due_unreminded(self, today: date, since: str, limit: int) -> list[tuple[str, str]]:
+        """(note id, claim due) of notes due before their note whose claim date is in ``[since, today]`` and
+        has no reminder yet (the reminder sweep's second half; reminders are keyed by that date)."""
+        return self._early_notes(today, limit, since=since, unreminded=True)
+
+    def count_claims_due_before_note(self, today: date) -> int:
+        """Notes with a claim past its own due date whose note is not yet stale (one index range per lead)."""
+        return sum(self.conn.execute(f"SELECT count(*) {self._EARLY}", r).fetchone()[0]
+                   for r in self._early_ranges(today))
 
     def due_soon(self, today: date, days: int = decay.DUE_SOON_DAYS) -> list[NoteRow]:
         from datetime import timedelta

@@ -414,3 +414,31 @@ def runs(store: Any, job: str | None = None) -> list[dict[str, Any]]:
     ).fetchall()
     keys = ("job", "period", "claimed_at", "claimed_by", "finished_at", "result")
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def test_a_claim_due_before_its_note_is_reminded_once_under_its_own_date(store, fake_slack):
+    ensure_first_start(store, datetime(2026, 11, 1, tzinfo=UTC))
+    store.upsert_note(Note(
+        id="p1", title="Vector DB pricing", url="https://example.org/p1", owner="U0ALICE", decay_rate="slow",
+        last_validated=date(2026, 10, 31), body="",
+        claims=[Claim(text="Vector search finds neighbours by distance."),
+                Claim(text="The managed tier costs $70 per month.")],
+    ))  # note due 2027-04-29; the price claim 2026-11-30
+    day = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    assert _sweep(store, fake_slack, day)[0].status == "empty"
+    [outcome] = _sweep(store, fake_slack, day + timedelta(days=1))
+    assert (outcome.status, outcome.note_ids) == ("posted", ("p1",))
+    [dm] = fake_slack.calls("chat.postMessage")
+    blocks = posted_blocks(dm)
+    text = text_of(blocks)
+    assert "1 note (1 for a claim due before its note) you shared is due for re-validation" in text
+    assert "Claim 2 states a price: due 2026-11-30, before its note (2027-04-29)." in text
+    assert "a claim 0 days overdue" in text
+    assert "claim:p1:2" in {b.get("block_id") for b in blocks}  # its button restarts the claim's clock
+    assert store.conn.execute("SELECT due FROM reminders WHERE note_id = 'p1'").fetchall() == [("2026-11-30",)]
+    for offset in range(2, 6):  # once per claim due date
+        _sweep(store, fake_slack, day + timedelta(days=offset))
+    assert len(fake_slack.calls("chat.postMessage")) == 1
+    store.validate("p1", by="U0ALICE", at=day + timedelta(days=6), claim=2)  # new claim due 2027-01-04
+    assert _sweep(store, fake_slack, datetime(2027, 1, 3, 8, tzinfo=UTC))[0].status == "empty"
+    assert _sweep(store, fake_slack, datetime(2027, 1, 4, 8, tzinfo=UTC))[0].note_ids == ("p1",)

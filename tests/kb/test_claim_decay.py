@@ -44,3 +44,103 @@ def test_claim_lookup_gives_a_price_claim_its_own_due_date(tmp_path):
     got = {a.hit.text: a.freshness for a in claim_lookup(store, "vector", date(2026, 2, 15))}
     assert got["The managed vector tier costs $70 per month."].state == decay.STALE
     assert got["Vector search finds neighbours by distance."].state == decay.FRESH
+
+
+def _price_note(store, note_id: str = "n1", rate: str = "slow", **kw):
+    from datetime import datetime
+
+    from bot.kb.notes import Claim, Note
+
+    store.upsert_note(Note(
+        id=note_id, title="Vector databases", url=f"https://example.org/{note_id}", body="", decay_rate=rate,
+        clipped=datetime(2026, 1, 1, 9), last_validated=BASE, owner="U1",
+        claims=[Claim(text="Vector search finds neighbours by distance."),
+                Claim(text="The managed vector tier costs $70 per month.")], **kw,
+    ))
+
+
+def test_a_price_claim_is_stored_with_its_own_due_date_and_listed_before_its_note(tmp_path):
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    _price_note(store)
+    assert store.count_claims_due_before_note(date(2026, 1, 30)) == 0  # due on the 31st (fast = 30 days)
+    [due] = store.claims_due_before_note(date(2026, 1, 31))
+    assert (due.note_id, due.position, due.due, due.why) == ("n1", 2, date(2026, 1, 31), "states a price")
+    assert due.note_due == date(2026, 6, 30) and due.owner == "U1"
+    assert store.count_claims_due_before_note(date(2026, 1, 31)) == 1
+    assert store.count_claims_due_before_note(date(2026, 6, 30)) == 0, "once the note is stale it is listed as such"
+
+
+def test_validating_the_claim_restarts_its_own_clock_and_the_note_restarts_both(tmp_path):
+    from datetime import datetime
+
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    _price_note(store)
+    store.validate("n1", by="U2", at=datetime(2026, 2, 10, 12), claim=2)
+    assert store.count_claims_due_before_note(date(2026, 3, 11)) == 0
+    [due] = store.claims_due_before_note(date(2026, 3, 12))
+    assert due.due == date(2026, 3, 12)
+    store.validate("n1", by="U2", at=datetime(2026, 3, 20, 12), claim=2, verdict="outdated")
+    assert store.claims_due_before_note(date(2026, 3, 30)) == [], "an outdated claim is not asked again"
+    store.validate("n1", by="U2", at=datetime(2026, 4, 1, 12), claim=2)
+    store.validate("n1", by="U2", at=datetime(2026, 4, 20, 12))  # the whole note: base moves for both
+    assert [d.due for d in store.claims_due_before_note(date(2026, 5, 20))] == [date(2026, 5, 20)]
+
+
+def test_a_fast_note_has_no_earlier_claims_and_changing_the_rate_recomputes(tmp_path):
+    from datetime import datetime
+
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    _price_note(store, rate="fast")
+    assert store.claims_due_before_note(date(2026, 1, 31)) == []
+    store.set_decay("n1", "slow", by="U2", at=datetime(2026, 1, 5, 9))
+    assert [d.position for d in store.claims_due_before_note(date(2026, 1, 31))] == [2]
+    store.snooze("n1", date(2026, 3, 1), by="U2", at=datetime(2026, 1, 31, 9))
+    assert store.claims_due_before_note(date(2026, 2, 27)) == [], "snoozing the note snoozes its claims"
+
+
+def test_the_decay_table_and_migration_017_fill_claim_dues_for_existing_stores(tmp_path):
+    from bot.kb.store import Store
+
+    path = str(tmp_path / "kb.db")
+    store = Store.open(path)
+    _price_note(store)
+    with store.write() as conn:  # as a store migrated from 016 looks before its first open
+        conn.execute("UPDATE claims SET due = NULL, due_why = NULL")
+        conn.execute("UPDATE notes SET claim_due = NULL")
+        conn.execute("DELETE FROM meta WHERE key = 'decay_table'")
+    store.close()
+    store = Store.open(path)
+    assert [d.due for d in store.claims_due_before_note(date(2026, 2, 1))] == [date(2026, 1, 31)]
+    store.close()
+    store = Store.open(path, {"fast": 14, "medium": 90, "slow": 180})
+    assert [d.due for d in store.claims_due_before_note(date(2026, 2, 1))] == [date(2026, 1, 15)]
+
+
+def test_the_per_lead_ranges_count_exactly_what_a_plain_scan_finds(tmp_path):
+    from datetime import datetime, timedelta
+
+    from bot.kb.notes import Claim, Note
+    from bot.kb.store import Store
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    for n, rate in enumerate(["slow", "medium", "120d", "slow", "medium", "fast"]):
+        store.upsert_note(Note(
+            id=f"n{n}", title=f"Note {n}", url=f"https://example.org/{n}", body="", decay_rate=rate,
+            last_validated=BASE + timedelta(days=9 * n),
+            claims=[Claim(text="A definition."), Claim(text=f"Version {n}.2 is current as of today.")],
+        ))
+    store.validate("n3", by="U", at=datetime(2026, 2, 20, 9), claim=2)  # a lead of its own
+    store.snooze("n4", date(2026, 4, 1), by="U", at=datetime(2026, 2, 1, 9))
+    for offset in range(0, 260, 3):
+        day = BASE + timedelta(days=offset)
+        plain = store.conn.execute(
+            "SELECT id FROM notes WHERE claim_due <= ? AND due > ? ORDER BY claim_due, id",
+            (day.isoformat(), day.isoformat())).fetchall()
+        assert store.count_claims_due_before_note(day) == len(plain), day
+        assert [d.note_id for d in store.claims_due_before_note(day, None)] == [r[0] for r in plain], day

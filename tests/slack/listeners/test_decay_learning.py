@@ -76,3 +76,41 @@ def test_the_thread_reply_says_the_rate_and_the_pages_own_evidence(bot, site):
     assert wait_idle(bot.app, 5)
     assert "decay fast — a news article (schema.org NewsArticle), a dated news-style URL (2013/11/27)" in (
         reply_text(call.response["message"]))
+
+
+def photonics_page(n: int) -> bytes:
+    """An article about photonics (the keyword becomes the note's tag); nothing on it argues for a rate."""
+    paras = [f"Photonics labs report new waveguide results in study {n} from the {k}th run of the bench, where the"
+             f" photonics group measured loss in silicon photonics chips made by foundry {k} and compared the"
+             f" photonics packaging with earlier samples; researchers said the waveguide loss figures of batch {k}"
+             " depend on the photonics process and on how carefully each wafer was cleaved and polished."
+             for k in range(1, 9)]
+    return (f"<html><head><title>Photonics waveguide study {n}</title></head><body><article>"
+            f"<h1>Photonics waveguide study {n}</h1>" + "".join(f"<p>{p}</p>" for p in paras)
+            + "</article></body></html>").encode()
+
+
+def test_overrides_for_a_tag_make_the_next_clip_with_that_tag_follow_the_team(bot, site):
+    for n in (1, 2, 3):  # the site's essays set to medium: the site alone is no policy (3 medium, 3 fast)
+        choose(bot, clip(bot, site, n), "medium")
+    for n in (1, 2, 3):
+        before = len(bot.fake.wait_for("chat.postMessage", 0))
+        site.pages[f"/p/{n}"] = photonics_page(n)
+        bot.event(envelope(link_event(f"{site.base}/p/{n}")))
+        message = bot.fake.wait_for("chat.postMessage", before + 1, ok_only=True)[-1].response["message"]
+        assert wait_idle(bot.app, 5)
+        choose(bot, message, "fast")
+
+    site.pages["/p/4"] = photonics_page(4)
+    before = len(bot.fake.wait_for("chat.postMessage", 0))
+    bot.event(envelope(link_event(f"{site.base}/p/4")))
+    fourth = bot.fake.wait_for("chat.postMessage", before + 1, ok_only=True)[-1].response["message"]
+    assert wait_idle(bot.app, 5)
+
+    assert "decay fast — this channel set 3 of 3 earlier notes tagged #photonics to fast" in reply_text(fourth)
+    note_id = json.loads(next(el["value"] for b in fourth["blocks"] for el in b.get("elements") or []
+                              if el.get("action_id") == "note_valid"))["n"]
+    note = bot.store.get_note(note_id)
+    assert note.decay_rate == "fast" and "photonics" in note.tags
+    assert any("[team-tag]" in e for e in note.extra["decay_evidence"])
+    assert not any("[team-site]" in e for e in note.extra["decay_evidence"])
