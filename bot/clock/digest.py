@@ -448,6 +448,8 @@ def _text_item(item: Item, table: Mapping[str, int] | None, lines: list[str]) ->
     lines.append(f"* {r.title} — {item.freshness.badge} ({_overdue(item)})")
     lines.append(f"    owner {item.owner or '—'} · decay {_rate(table, r.decay_rate)} · {_validated(item)}")
     lines.append(f"    {_check(item)} · id {r.id}")
+    if paper := [f.replace("-", " ") for f in r.flags if f in bk.PAPER_FLAGS]:
+        lines.append(f"    paper {' · '.join(paper)}")
     if r.url:
         lines.append(f"    {r.url}")
     if page := bk.note_page(r.id):

@@ -153,6 +153,7 @@ class NoteRow:
     summary: str
     claim_count: int
     decay_reason: str | None = None  # the suggestion's evidence line, shown beside the rate
+    flags: tuple[str, ...] = ()  # e.g. "retracted", "little-text": what every listing must say about the note
 
 
 @dataclass(frozen=True)
@@ -1006,7 +1007,7 @@ class Store:
     _NOTE_ROW = (
         "SELECT n.id, n.title, n.kind, coalesce(n.url, src.url), n.owner, coalesce(n.channel, src.channel),"
         " n.decay_rate, n.base_date, n.due, n.last_validated, n.summary,"
-        " (SELECT count(*) FROM claims c WHERE c.note_id = n.id), n.decay_reason"
+        " (SELECT count(*) FROM claims c WHERE c.note_id = n.id), n.decay_reason, n.flags"
         " FROM notes n LEFT JOIN notes src ON src.id = n.source_id"
     )
 
@@ -1015,7 +1016,7 @@ class Store:
         return NoteRow(
             id=r[0], title=r[1], kind=r[2], url=r[3], owner=r[4], channel=r[5], decay_rate=r[6],
             base_date=_date(r[7]), due=_date(r[8]), last_validated=_date(r[9]), summary=r[10] or "",
-            claim_count=r[11], decay_reason=r[12],
+            claim_count=r[11], decay_reason=r[12], flags=tuple(json.loads(r[13] or "[]")),
         )
 
     def search_notes(self, query: str, limit: int = 10, *, fallback_any: bool = True) -> list[NoteRow]:

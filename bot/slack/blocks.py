@@ -281,6 +281,9 @@ def note_section(
     if byline:
         lines.append(" · ".join(byline))
     lines.append(freshness_line(freshness, _get(note, "decay_rate"), _get(note, "decay_reason")))
+    paper = [PAPER_FLAGS[f] for f in _get(note, "flags") or () if f in PAPER_FLAGS]
+    if paper:  # a retracted paper says so wherever the note is listed: digest, reminders, /note, /stale, Home
+        lines.append(" · ".join(paper))
     if extra:
         lines.append(clip(extra, 500))
     if status:

@@ -198,3 +198,30 @@ def test_alerts_claimed_by_a_digest_whose_post_was_lost_are_shown_by_its_retry(t
     assert digest_alerts(store) == []  # another period's digest does not show it twice…
     assert [a.id for a in digest_alerts(store, "2026-W49")] == [alert.id]  # …the same period's retry does
     store.close()
+
+
+def test_a_retracted_paper_says_so_wherever_the_note_is_listed(tmp_path):
+    """Not only in /claim answers: the digest (blocks and text), /stale and reminders show the note's flag."""
+    from datetime import date, datetime
+
+    from bot.capture.papers import records as rec
+    from bot.capture.papers.status import record
+    from bot.clock import digest as dg
+    from bot.kb import decay
+    from bot.kb.notes import Claim, Note
+    from bot.kb.store import Store
+    from bot.slack import blocks
+
+    store = Store.open(str(tmp_path / "kb.db"))
+    store.upsert_note(Note(id="p1", title="A paper", kind="paper", clipped=datetime(2026, 1, 5), decay_rate="fast",
+                           claims=[Claim("A finding about tides.")]))
+    record(store, "p1", [rec.Update(rec.RETRACTION, "10.5555/notice")], datetime(2026, 12, 1, 9, 0))
+    today = date(2026, 12, 1)
+    [row] = store.stale_notes(today)
+    assert "retracted" in row.flags
+    section = blocks.note_section(row, decay.freshness(row.due, today))
+    assert "paper retracted" in section["text"]["text"]
+    digest = dg.collect_digest(store, today)
+    assert "paper retracted" in dg.render_digest_text(digest)
+    assert "paper retracted" in str(dg.digest_message(digest)["blocks"])
+    store.close()
