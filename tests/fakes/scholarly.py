@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes.web import loopback_server
+from tests.fakes.web import loopback_server, respond
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scholarly"
 PDF = Path(__file__).resolve().parents[1] / "fixtures" / "pdf" / "sparse-retrieval.pdf"
@@ -163,17 +163,10 @@ def serve_scholarly() -> Iterator[Scholarly]:
                 status = forced.pop(0) if forced else 200
                 state.cond.notify_all()
             if status != 200:
-                body, kind = b'{"status": "error", "message": "forced"}', "application/json"
-                self.send_response(status)
-                if status in (429, 503):
-                    self.send_header("Retry-After", state.retry_after)
+                retry = {"Retry-After": state.retry_after} if status in (429, 503) else None
+                respond(self, status, "application/json", b'{"status": "error", "message": "forced"}', retry)
             else:
-                status, kind, body = state.answer(api, rest, query)
-                self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                respond(self, *state.answer(api, rest, query))
 
         def log_message(self, *args: object) -> None:
             pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,16 +43,8 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             page = site.pages.get(self.path) or site.pages.get(path) or Page(b"not found", "text/plain", 404)
             if page.gate is not None:
                 page.gate.wait(30)
-            try:
-                self.send_response(page.status)
-                self.send_header("Content-Type", page.content_type)
-                if page.location:
-                    self.send_header("Location", site.url(page.location))
-                self.send_header("Content-Length", str(len(page.body)))
-                self.end_headers()
-                self.wfile.write(page.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up on a slow page, as it should
+            respond(self, page.status, page.content_type, page.body,
+                    {"Location": site.url(page.location)} if page.location else None)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -65,6 +57,19 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             for page in pages.values():
                 if page.gate is not None:
                     page.gate.set()
+
+
+def respond(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes,
+            headers: dict[str, str] | None = None) -> None:
+    """One whole answer; a client that went away meanwhile (gave up, or was killed) is not an error."""
+    with suppress(OSError):
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
 
 
 @contextmanager

@@ -11,12 +11,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.fakes.web import loopback_server
+from tests.fakes.web import loopback_server, respond
 from tests.slack.exports import CLIPPED, RESEARCH, build_export, channel_messages, link_messages
 from tests.slack.listeners.harness import article_html, envelope, link_event, running_bot, serve_articles
 
@@ -54,13 +54,8 @@ def holding_site() -> Iterator[Site]:
                 mine = site.hits
                 site.cond.notify_all()
                 site.cond.wait_for(lambda: mine <= site.hold_after, timeout=120)
-            body = article_html(self.path.strip("/").replace("/", "-"))
-            with suppress(OSError):  # the process that asked was killed meanwhile
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+            # the process that asked may have been killed meanwhile: respond() does not mind
+            respond(self, 200, "text/html; charset=utf-8", article_html(self.path.strip("/").replace("/", "-")))
 
         def log_message(self, *args: object) -> None:
             pass

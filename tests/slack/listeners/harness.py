@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
@@ -46,7 +46,7 @@ from tests.fakes.signing import (
     slash_command_body,
 )
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.web import loopback_server
+from tests.fakes.web import loopback_server, respond
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SLACK_FIXTURES = FIXTURES / "slack"
@@ -179,21 +179,12 @@ def serve_articles() -> Iterator[ArticleSite]:
             if path.startswith("/slow/"):
                 site.gate.wait(30)
             if status == 200 and path in site.pages:
-                body = site.pages[path]
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                respond(self, 200, "text/html; charset=utf-8", site.pages[path])
             elif status != 200 or not path.startswith(("/a/", "/slow/")):
-                body = b"temporarily down" if status != 200 else b"not found"
-                self.send_response(status if status != 200 else 404)
-                self.send_header("Content-Type", "text/plain")
-            else:
-                body = article_html(path.rsplit("/", 1)[-1])
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with suppress(OSError):  # the fetching process was killed mid-request
-                self.wfile.write(body)
+                respond(self, status if status != 200 else 404, "text/plain",
+                        b"temporarily down" if status != 200 else b"not found")
+            else:  # the fetching process may be killed mid-request: respond() does not mind
+                respond(self, 200, "text/html; charset=utf-8", article_html(path.rsplit("/", 1)[-1]))
 
         def log_message(self, *args: object) -> None:
             pass
