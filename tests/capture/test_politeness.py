@@ -7,13 +7,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from bot.capture.fetch import Allowlist, HTTPStatusError, fetch
 from bot.capture.politeness import HostGate, retry_after_seconds
-from tests.fakes.web import loopback_server
+from tests.fakes.web import QuietHandler, loopback_server
 
 LOCAL = Allowlist.from_env("127.0.0.1")
 
@@ -32,7 +31,7 @@ class Server:
 def server():
     state = Server()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             with state.cond:
                 state.in_flight += 1
@@ -53,9 +52,6 @@ def server():
                 self.wfile.write(body)
             with state.cond:
                 state.in_flight -= 1
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     with loopback_server(Handler) as base:
         state.base = base  # type: ignore[attr-defined]

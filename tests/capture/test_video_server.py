@@ -41,9 +41,6 @@ def test_transcript_requests_go_through_the_configured_proxy_with_its_credential
             self.send_response(403)  # a proxy that refuses: the request must still end in a readable reason
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
     with loopback_server(Proxy) as base:
         proxy = proxy_config(base.replace("http://", "http://deskbot:s3cret@"))
         with pytest.raises(TranscriptUnavailable) as caught:

@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.fakes.web import loopback_server, respond
+from tests.fakes.web import QuietHandler, loopback_server, respond
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scholarly"
 PDF = Path(__file__).resolve().parents[1] / "fixtures" / "pdf" / "sparse-retrieval.pdf"
@@ -152,7 +151,7 @@ class Scholarly:
 def serve_scholarly() -> Iterator[Scholarly]:
     state = Scholarly()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             parts = urlsplit(self.path)
             api, _, rest = parts.path.lstrip("/").partition("/")
@@ -167,9 +166,6 @@ def serve_scholarly() -> Iterator[Scholarly]:
                 respond(self, status, "application/json", b'{"status": "error", "message": "forced"}', retry)
             else:
                 respond(self, *state.answer(api, rest, query))
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     with loopback_server(Handler) as base:
         state.base = base

@@ -35,7 +35,7 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
     site = Site(base="", pages=pages)
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = self.path.split("?", 1)[0]
             with lock:
@@ -46,9 +46,6 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             respond(self, page.status, page.content_type, page.body,
                     {"Location": site.url(page.location)} if page.location else None)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
     with loopback_server(Handler) as base:
         site.base = base
         try:
@@ -57,6 +54,13 @@ def serve_pages(pages: dict[str, Page]) -> Iterator[Site]:
             for page in pages.values():
                 if page.gate is not None:
                     page.gate.set()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps the test output clean (no access log on stderr)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def respond(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes,

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from tests.fakes.web import loopback_server, respond
+from tests.fakes.web import QuietHandler, loopback_server, respond
 from tests.slack.exports import CLIPPED, RESEARCH, build_export, channel_messages, link_messages
 from tests.slack.listeners.harness import article_html, envelope, link_event, running_bot, serve_articles
 
@@ -47,7 +46,7 @@ class Site:
 def holding_site() -> Iterator[Site]:
     site = Site()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             with site.cond:
                 site.hits += 1
@@ -56,9 +55,6 @@ def holding_site() -> Iterator[Site]:
                 site.cond.wait_for(lambda: mine <= site.hold_after, timeout=120)
             # the process that asked may have been killed meanwhile: respond() does not mind
             respond(self, 200, "text/html; charset=utf-8", article_html(self.path.strip("/").replace("/", "-")))
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     with loopback_server(Handler) as base:
         site.base = base

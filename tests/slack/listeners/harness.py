@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,7 +45,7 @@ from tests.fakes.signing import (
     slash_command_body,
 )
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.web import loopback_server, respond
+from tests.fakes.web import QuietHandler, loopback_server, respond
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SLACK_FIXTURES = FIXTURES / "slack"
@@ -168,7 +167,7 @@ class ArticleSite:
 def serve_articles() -> Iterator[ArticleSite]:
     site = ArticleSite()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             path = self.path.split("?", 1)[0]
             with site.cond:
@@ -185,9 +184,6 @@ def serve_articles() -> Iterator[ArticleSite]:
                         b"temporarily down" if status != 200 else b"not found")
             else:  # the fetching process may be killed mid-request: respond() does not mind
                 respond(self, 200, "text/html; charset=utf-8", article_html(path.rsplit("/", 1)[-1]))
-
-        def log_message(self, *args: object) -> None:
-            pass
 
     with loopback_server(Handler) as base:
         site.base = base
