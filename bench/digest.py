@@ -159,12 +159,16 @@ def main() -> None:
          "SELECT n.id FROM notes n WHERE n.covered_by IS NULL AND n.due <= ? AND n.due >= ? AND NOT EXISTS"
          " (SELECT 1 FROM reminders r WHERE r.note_id = n.id AND r.due = n.due) ORDER BY n.due, n.id LIMIT 500",
          (today, first_start)),
-        ("/stale mine: count (3 names, migr. 007)", lambda: lookups.count_stale_for_owner(store, owner, TODAY),
-         "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ? AND owner COLLATE NOCASE IN (?, ?, ?)",
+        ("/stale mine: count (3 names, migr. 007)", lambda: lookups.count_due(store, TODAY, owners=owner),
+         "SELECT count(*) FROM notes WHERE covered_by IS NULL AND (due <= ?1 OR claim_due <= ?1)"
+         " AND owner COLLATE NOCASE IN (?, ?, ?)", (today, *owner)),
+        ("/stale mine: 50 longest due, rendered", lambda: lookups.due_list(store, TODAY, owners=owner, limit=50),
+         "SELECT id FROM notes WHERE covered_by IS NULL AND (due <= ?1 OR claim_due <= ?1)"
+         " AND owner COLLATE NOCASE IN (?, ?, ?) ORDER BY min(due, coalesce(claim_due, due)), id LIMIT 50",
          (today, *owner)),
-        ("/stale mine: 50 most overdue, rendered", lambda: lookups.stale_for_owner(store, owner, TODAY, 50),
-         "SELECT id FROM notes WHERE covered_by IS NULL AND due <= ? AND owner COLLATE NOCASE IN (?, ?, ?)"
-         " ORDER BY due, id LIMIT 50", (today, *owner)),
+        ("/stale (everyone's): 10 longest due", lambda: lookups.due_list(store, TODAY, limit=10),
+         "SELECT id FROM notes WHERE covered_by IS NULL AND (due <= ?1 OR claim_due <= ?1)"
+         " ORDER BY min(due, coalesce(claim_due, due)), id LIMIT 10", (today,)),
         ("claims due before their note (count, 017)", lambda: store.count_claims_due_before_note(TODAY),
          "SELECT count(*) FROM notes WHERE covered_by IS NULL AND claim_due <= ? AND (due IS NULL OR due > ?)",
          (today, today)),

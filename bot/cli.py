@@ -17,7 +17,7 @@ from bot.kb.now import utc_now
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.kb.answers import ClaimAnswer, NoteAnswer
+    from bot.kb.answers import ClaimAnswer, DueCount, NoteAnswer
     from bot.kb.store import Store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -143,19 +143,32 @@ def format_claims(topic: str, answers: list[ClaimAnswer], expanded: str | None =
     return "\n".join(lines)
 
 
-def format_stale(today: date, answers: list[NoteAnswer], total: int) -> str:
+def format_stale(today: date, answers: list[NoteAnswer], count: DueCount) -> str:
+    """``deskbot stale``: notes due by their own date, and fresh notes due for a claim, which says which
+    claim (numbered as ``deskbot note`` numbers them) and why it ages faster than its note."""
+    from bot.kb.answers import claim_due_phrase
+
     if not answers:
         return f"All fresh as of {today.isoformat()}: nothing is due for re-validation."
-    lines = [f"Stale as of {today.isoformat()}: {total} note{'s' if total != 1 else ''}", ""]
+    total = count.total
+    early = f" ({count.for_claims} for a claim due before its note)" if count.for_claims else ""
+    lines = [f"Stale as of {today.isoformat()}: {total} note{'s' if total != 1 else ''}{early}", ""]
     for a in answers:
         r = a.row
         days = a.freshness.days_overdue
-        lines.append(f"* {r.title} — {a.freshness.badge} ({days} day{'s' if days != 1 else ''} overdue)")
+        if a.due_claims and a.due_on:
+            late = (today - a.due_on).days
+            overdue = f"a claim {late} day{'s' if late != 1 else ''} overdue"
+        else:
+            overdue = f"{days} day{'s' if days != 1 else ''} overdue"
+        lines.append(f"* {r.title} — {a.freshness.badge} ({overdue})")
         validated = r.last_validated.isoformat() if r.last_validated else "never"
         lines.append(
             f"    {r.decay_rate or 'medium'} decay · last validated {validated} · owner {r.owner or '—'}"
             f" · {r.claim_count} claims · id {r.id}"
         )
+        for c in a.due_claims:
+            lines.append(f"    {claim_due_phrase(c, today)} · deskbot validate {r.id} --claim {c.position}")
         if r.url:
             lines.append(f"    {r.url}")
     if total > len(answers):
@@ -216,15 +229,20 @@ def note_cmd(query: tuple[str, ...], db: str | None, as_of: str | None) -> None:
 @cli.command("stale")
 @db_option
 @as_of_option
-@click.option("--all", "show_all", is_flag=True, help="List every stale note (default: the 50 most overdue).")
-def stale_cmd(db: str | None, as_of: str | None, show_all: bool) -> None:
-    """Notes due for re-validation, most overdue first."""
-    from bot.kb.answers import stale_list
+@click.option("--all", "show_all", is_flag=True, help="List every due note (default: the 50 longest due).")
+@click.option("--owner", "owners", multiple=True, metavar="NAME",
+              help="Only notes NAME owns (a Slack user id, a handle or a name; repeat for several names of one"
+                   " person): what /stale mine shows.")
+def stale_cmd(db: str | None, as_of: str | None, show_all: bool, owners: tuple[str, ...]) -> None:
+    """Notes due for re-validation, longest due first: stale notes, and fresh notes with a claim past its
+    own due date (a price, a version, a ranking, an "as of"), the claim named."""
+    from bot.kb.answers import count_due, due_list
 
     store = _open_store(db)
     today = _today(as_of)
-    answers = stale_list(store, today, limit=None if show_all else 50)
-    click.echo(format_stale(today, answers, store.count_stale(today)))
+    who = owners or None
+    answers = due_list(store, today, owners=who, limit=None if show_all else 50)
+    click.echo(format_stale(today, answers, count_due(store, today, owners=who)))
 
 
 @cli.command("validate")
@@ -463,7 +481,7 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     """Show /claim rlvr, the stale list, a clip of a bundled page and the digest, on a scratch database.
 
     The seed notes are also imported into your database; the sample clip is not."""
-    from bot.kb.answers import claim_lookup, stale_list
+    from bot.kb.answers import claim_lookup, count_due, due_list
     from bot.kb.importer import import_paths
 
     folder = Path(seeds) if seeds else (REPO_SEEDS if REPO_SEEDS.is_dir() else Path("seeds"))
@@ -483,7 +501,7 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     click.echo(format_claims("rlvr", claim_lookup(store, "rlvr", today, limit=8)))
     click.echo("")
     click.echo("== stale list (deskbot stale)")
-    click.echo(format_stale(today, stale_list(store, today), store.count_stale(today)))
+    click.echo(format_stale(today, due_list(store, today), count_due(store, today)))
     click.echo("")
     click.echo(f"== clip of a bundled sample page, read locally (posted as {SAMPLE_URL})")
     from bot.capture.pipeline import capture_local

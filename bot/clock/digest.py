@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.kb import decay
+from bot.kb import answers, decay
 from bot.kb.store import NoteRow
 from bot.slack import blocks as bk
 
@@ -225,8 +225,7 @@ def items_for(
                 validated_by=_validated_by(store, note_id),
                 check=known.get(note_id),
                 claims=_claims(store, note_id, claims) if claims else (),
-                due_claims=tuple(store.note_due_claims(note_id, today)) if row.due is None or row.due > today
-                else (),
+                due_claims=answers.note_due_claims(store, row, today),
             )
         )
     return items
@@ -252,8 +251,9 @@ def collect_digest(
 
     return Digest(today, period, stale_counts(store, today), items, channel, late,
                   echo_reviews=open_reviews(store, limit=ECHO_REVIEWS),
-                  due_claims=store.claims_due_before_note(today, DUE_CLAIM_NOTES),
-                  due_claim_notes=store.count_claims_due_before_note(today))
+                  due_claims=[c for a in answers.due_list(store, today, limit=DUE_CLAIM_NOTES, stale=False)
+                              for c in a.due_claims],
+                  due_claim_notes=answers.count_due(store, today).for_claims)
 
 
 DUE_CLAIM_NOTES = 5  # notes whose claims are listed under "claims due before their note"; the rest counted
@@ -262,10 +262,7 @@ DUE_CLAIMS_TITLE = "Claims due before their note"
 
 def due_claim_summary(item: Item) -> str:
     """``Claim 2 states a price: due 2026-01-31, before its note (2026-06-30).`` for a reminder."""
-    return " ".join(
-        f"Claim {c.position} {c.why}: due {c.due.isoformat() if c.due else '?'}, before its note"
-        f" ({c.note_due.isoformat() if c.note_due else '—'})." for c in item.due_claims
-    )
+    return " ".join(f"C{answers.claim_due_phrase(c)[1:]}." for c in item.due_claims)
 
 
 def due_claim_lines(digest: Digest, link: Callable[[str | None, str], str] = lambda url, title: title,

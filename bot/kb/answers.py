@@ -1,7 +1,13 @@
 """Plain functions behind every lookup: the CLI prints them, Slack and the web render them.
 
-Each takes the store and ``today`` (the injected clock) and returns data, never text. Note answers come
-through ``Store.note_row`` so their fields stay the store's.
+Each takes the store and ``today`` (the injected clock) and returns data, never text (but for
+:func:`claim_due_phrase`, the one wording every face uses for a claim due before its note). Note answers
+come through ``Store.note_row`` so their fields stay the store's.
+
+What is *due* has one rule, here (:func:`due_list`, :func:`count_due`, :func:`note_due_claims`) and used by
+``/stale``, ``/stale mine``, App Home, ``deskbot stale``, the weekly digest and the owner reminders: a note is
+due when its own due date has come, or, while it is still fresh, when one of its claims is past its own
+due date (``decay.claim_due``: a price, a version, a ranking, an "as of").
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from datetime import date
 
 from bot.kb import decay
 from bot.kb.render import claim_link
-from bot.kb.store import ClaimHit, NoteRow, Store
+from bot.kb.store import ClaimHit, DueClaim, NoteRow, Store
 
 CORROBORATION = 0.5  # ranking: each further source moves a claim up as if it ranked that much better
 FOLD_POOL = 2  # look at this many times the claims asked for, so folded echoes do not shorten the answer
@@ -52,6 +58,26 @@ class ClaimSearch:
 class NoteAnswer:
     row: NoteRow
     freshness: decay.Freshness
+    due_claims: tuple[DueClaim, ...] = ()  # claims past their own due date while the note is still fresh
+
+    @property
+    def due_on(self) -> date | None:
+        """The day it fell due: the note's own, or (the note still fresh) its earliest due claim's."""
+        if self.due_claims and self.freshness.state != decay.STALE:
+            return min((c.due for c in self.due_claims if c.due), default=self.row.due)
+        return self.row.due
+
+
+@dataclass(frozen=True)
+class DueCount:
+    """How many notes are due: by their own date (``stale``) and, still fresh, by a claim (``for_claims``)."""
+
+    stale: int
+    for_claims: int
+
+    @property
+    def total(self) -> int:
+        return self.stale + self.for_claims
 
 
 def claim_lookup(store: Store, topic: str, today: date, limit: int = 10) -> list[ClaimAnswer]:
@@ -112,9 +138,64 @@ def note_lookup(store: Store, query: str, today: date, limit: int = 10) -> list[
     return [NoteAnswer(r, decay.freshness(r.due, today)) for r in store.search_notes(query, limit=limit)]
 
 
-def stale_list(store: Store, today: date, limit: int | None = 50) -> list[NoteAnswer]:
-    """Stale knowledge items, most overdue first."""
-    return [NoteAnswer(r, decay.freshness(r.due, today)) for r in store.stale_notes(today, limit=limit)]
+def note_due_claims(store: Store, row: NoteRow, today: date) -> tuple[DueClaim, ...]:
+    """The note's claims past their own due date, by number — none once the note itself is stale (the note
+    is listed then; its claims are not listed again)."""
+    if row.due is not None and row.due <= today:
+        return ()
+    return tuple(store.note_due_claims(row.id, today))
+
+
+def due_list(store: Store, today: date, *, owners: str | Sequence[str] | None = None,
+             limit: int | None = 50, stale: bool = True) -> list[NoteAnswer]:
+    """Notes due for re-validation, the longest due first: stale notes and, merged by the day they fell due,
+    fresh notes with a claim due (each with those claims). ``owners``: only notes whose owner is any of
+    these names of one person (case-insensitive: a Slack user id, a handle or a name in imported notes).
+    ``stale=False``: only the notes due for a claim (the digest's "claims due before their note")."""
+    names = None if owners is None else _owners(owners)
+    day = today.isoformat()
+    found: list[tuple[str, str]] = []
+    rows: dict[str, NoteRow] = {}
+    if stale:
+        if names is None:
+            rows = {r.id: r for r in store.stale_notes(today, limit)}
+            found += [(r.id, r.due.isoformat() if r.due else day) for r in rows.values()]
+        else:
+            found += store.conn.execute(
+                f"SELECT id, due FROM notes WHERE covered_by IS NULL AND owner COLLATE NOCASE IN ({_marks(names)})"
+                " AND due <= ? ORDER BY due, id LIMIT ?", (*names, day, -1 if limit is None else limit),
+            ).fetchall()
+    found += store.claims_due_note_ids(today, limit, names)
+    found.sort(key=lambda pair: (pair[1], pair[0]))
+    out = []
+    for note_id, _ in found if limit is None else found[:limit]:
+        row = rows.get(note_id) or store.note_row(note_id)
+        if row is not None:
+            out.append(NoteAnswer(row, decay.freshness(row.due, today), note_due_claims(store, row, today)))
+    return out
+
+
+def count_due(store: Store, today: date, *, owners: str | Sequence[str] | None = None) -> DueCount:
+    """The counts behind :func:`due_list` (all of them, not only those listed)."""
+    if owners is None:
+        return DueCount(store.count_stale(today), store.count_claims_due_before_note(today))
+    names = _owners(owners)
+    stale = store.conn.execute(
+        f"SELECT count(*) FROM notes WHERE covered_by IS NULL AND owner COLLATE NOCASE IN ({_marks(names)})"
+        " AND due <= ?", (*names, today.isoformat()),
+    ).fetchone()[0]
+    return DueCount(stale, store.count_claims_due_before_note(today, names))
+
+
+def claim_due_phrase(claim: DueClaim, today: date | None = None) -> str:
+    """``claim 2 states a price: due 2026-01-31 (2 days ago), before its note (2026-06-30)``; the number is
+    the one ``deskbot note`` prints and ``deskbot validate --claim`` takes. Without ``today``, no "ago"."""
+    when = claim.due.isoformat() if claim.due else "?"
+    if today is not None and claim.due is not None:
+        days = (today - claim.due).days
+        when += " (today)" if days == 0 else f" ({days} day{'s' if days != 1 else ''} ago)"
+    note = claim.note_due.isoformat() if claim.note_due else "—"
+    return f"claim {claim.position} {claim.why}: due {when}, before its note ({note})"
 
 
 def _answers(store: Store, ids: list[str], today: date) -> list[NoteAnswer]:
@@ -130,25 +211,8 @@ def _owners(owner: str | Sequence[str]) -> list[str]:
     return [owner] if isinstance(owner, str) else list(dict.fromkeys(owner)) or [""]
 
 
-def stale_for_owner(store: Store, owner: str | Sequence[str], today: date, limit: int = 50) -> list[NoteAnswer]:
-    """Stale notes whose owner is ``owner`` (or any of several names for one person: a Slack user id for
-    clips, a handle or name in imported notes; case-insensitive), most overdue first."""
-    names = _owners(owner)
-    ids = [r[0] for r in store.conn.execute(
-        f"SELECT id FROM notes WHERE covered_by IS NULL AND owner COLLATE NOCASE IN ({','.join('?' * len(names))})"
-        " AND due <= ? ORDER BY due, id LIMIT ?",
-        (*names, today.isoformat(), limit),
-    )]
-    return _answers(store, ids, today)
-
-
-def count_stale_for_owner(store: Store, owner: str | Sequence[str], today: date) -> int:
-    names = _owners(owner)
-    return store.conn.execute(
-        "SELECT count(*) FROM notes WHERE covered_by IS NULL"
-        f" AND owner COLLATE NOCASE IN ({','.join('?' * len(names))}) AND due <= ?",
-        (*names, today.isoformat()),
-    ).fetchone()[0]
+def _marks(names: Sequence[str]) -> str:
+    return ",".join("?" * len(names))
 
 
 def recent_clips(store: Store, today: date, limit: int = 10) -> list[NoteAnswer]:

@@ -1118,10 +1118,30 @@ class Store:
         has no reminder yet (the reminder sweep's second half; reminders are keyed by that date)."""
         return self._early_notes(today, limit, since=since, unreminded=True)
 
-    def count_claims_due_before_note(self, today: date) -> int:
-        """Notes with a claim past its own due date whose note is not yet stale (one index range per lead)."""
+    def count_claims_due_before_note(self, today: date, owners: Sequence[str] | None = None) -> int:
+        """Notes with a claim past its own due date whose note is not yet stale (one index range per lead);
+        with ``owners``, only theirs (see :meth:`claims_due_note_ids`)."""
+        if owners is not None:
+            return self.conn.execute(f"SELECT count(*) {self._owner_early(owners)}",
+                                     (today.isoformat(), *owners)).fetchone()[0]
         return sum(self.conn.execute(f"SELECT count(*) {self._EARLY}", r).fetchone()[0]
                    for r in self._early_ranges(today))
+
+    @staticmethod
+    def _owner_early(owners: Sequence[str]) -> str:
+        return ("FROM notes WHERE covered_by IS NULL AND claim_due <= ?1 AND (due IS NULL OR due > ?1)"
+                f" AND owner COLLATE NOCASE IN ({','.join('?' * len(owners))})")
+
+    def claims_due_note_ids(self, today: date, limit: int | None,
+                            owners: Sequence[str] | None = None) -> list[tuple[str, str]]:
+        """(note id, claim due) of notes with a claim past its own due date while the note is not yet stale,
+        earliest claim date first. For ``owners`` (names of one person, case-insensitive) the owner's own
+        notes are read through ``idx_notes_owner_due`` (migration 007) instead of every note's lead ranges."""
+        if owners is None:
+            return self._early_notes(today, limit)
+        rows = self.conn.execute(f"SELECT id, claim_due {self._owner_early(owners)} ORDER BY claim_due, id LIMIT ?",
+                                 (today.isoformat(), *owners, -1 if limit is None else limit)).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     def due_soon(self, today: date, days: int = decay.DUE_SOON_DAYS) -> list[NoteRow]:
         from datetime import timedelta

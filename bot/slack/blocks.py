@@ -570,10 +570,12 @@ def notes_answer(
     query: str | None = None,
     more: int = 0,
     statuses: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """A list of notes (``/note``, ``/stale``): one section + actions block per note, ≤ 50 blocks.
 
-    ``answers`` are ``answers.NoteAnswer`` (a ``row`` and its ``freshness``).
+    ``answers`` are ``answers.NoteAnswer`` (a ``row``, its ``freshness`` and any claims due before it);
+    ``today`` lets a due claim say how long ago it fell due.
     """
     if not answers:
         return message(empty, [section(empty)])
@@ -581,7 +583,8 @@ def notes_answer(
     for a in _unique(answers, lambda a: a.row.id)[:15]:
         row = a.row
         status = (statuses or {}).get(row.id)
-        blocks.append(note_section(row, a.freshness, status=status, extra=_row_extra(row)))
+        extra = "\n".join(x for x in (due_claims_line(a, today), _row_extra(row)) if x)
+        blocks.append(note_section(row, a.freshness, status=status, extra=extra))
         if status:
             blocks.append(context(status, block_id=_block_id("actions", row.id)))
         else:
@@ -590,6 +593,15 @@ def notes_answer(
     if more > 0:
         blocks.append(context(f"+{more} more (`deskbot stale --all` lists every one)"))
     return message(heading.replace("*", ""), blocks)
+
+
+def due_claims_line(answer: Any, today: date | None = None) -> str:
+    """``⏰ claim 2 states a price: due 2026-01-31 (2 days ago), before its note (2026-06-30)`` for a note
+    listed because of its claims (empty otherwise); the claim's why is derived from its text, so escaped."""
+    from bot.kb.answers import claim_due_phrase
+
+    claims = _get(answer, "due_claims") or ()
+    return clip("⏰ " + "; ".join(esc(claim_due_phrase(c, today)) for c in claims), 400) if claims else ""
 
 
 def _row_extra(row: Any) -> str:
@@ -615,23 +627,27 @@ def home_view(
     recent: Sequence[Any],
     *,
     statuses: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> dict[str, Any]:
-    """App Home: counts, the viewer's stale notes (with buttons) and recent clips. ≤ 50 blocks.
+    """App Home: counts, the viewer's due notes (with buttons) and recent clips. ≤ 50 blocks.
 
-    ``my_stale`` are ``NoteAnswer``; ``recent`` are ``NoteAnswer`` too (for their freshness badge).
+    ``my_stale`` are ``NoteAnswer`` (stale notes, and fresh ones with a claim due: the line names it);
+    ``recent`` are ``NoteAnswer`` too (for their freshness badge). ``counts["claims_due"]``: notes still fresh
+    with a claim due.
     """
+    early = counts.get("claims_due", 0)
     blocks: list[dict[str, Any]] = [
         header("deskbot"),
         section(
             f"*{counts.get('notes', 0):,}* notes · *{counts.get('claims', 0):,}* claims · "
-            f"*{counts.get('stale', 0):,}* stale"
+            f"*{counts.get('stale', 0):,}* stale" + (f" · *{early:,}* with a claim due" if early else "")
         ),
         divider(),
         section(f"*Your stale notes* ({len(my_stale)})" if my_stale else "*Your stale notes*: none — all fresh 🎉"),
     ]
     for a in _unique(my_stale, lambda a: a.row.id)[:8]:
         status = (statuses or {}).get(a.row.id)
-        blocks.append(note_section(a.row, a.freshness, status=status))
+        blocks.append(note_section(a.row, a.freshness, status=status, extra=due_claims_line(a, today) or None))
         if status:
             blocks.append(context(status, block_id=_block_id("actions", a.row.id)))
         else:

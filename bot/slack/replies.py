@@ -58,33 +58,35 @@ def stale_reply(store: Store, text: str, today: date, user_id: str | None, *,
                 aliases: Callable[[str], Sequence[str]] = lambda user_id: (user_id,),
                 statuses: dict[str, str] | None = None) -> dict[str, Any]:
     """The ``/stale`` (everyone's) or ``/stale mine`` (the caller's: notes whose owner is any of
-    ``aliases(user_id)``) answer."""
+    ``aliases(user_id)``) answer: what is due by the digest's rule (``answers.due_list``), a note due for a
+    claim saying which claim and why."""
     arg = _words(text).lower()
     if arg not in ("", "mine", "all"):
         return blocks.usage("/stale")
     mine = arg == "mine"
-    if mine and user_id:
-        owners = aliases(user_id)
-        found = answers.stale_for_owner(store, owners, today, limit=STALE_LIMIT)
-        total = answers.count_stale_for_owner(store, owners, today)
-        heading = f"*Your stale notes* as of {today.isoformat()}: {total}"
+    owners = aliases(user_id) if mine and user_id else None
+    found = answers.due_list(store, today, owners=owners, limit=STALE_LIMIT)
+    count = answers.count_due(store, today, owners=owners)
+    early = f" ({count.for_claims} for a claim due before its note)" if count.for_claims else ""
+    if owners is not None:
+        heading = f"*Your stale notes* as of {today.isoformat()}: {count.total}{early}"
         empty = f"Nothing of yours is stale as of {today.isoformat()} 🎉"
     else:
-        found = answers.stale_list(store, today, limit=STALE_LIMIT)
-        total = store.count_stale(today)
-        heading = f"*Stale notes* as of {today.isoformat()}: {total}"
+        heading = f"*Stale notes* as of {today.isoformat()}: {count.total}{early}"
         empty = f"All fresh as of {today.isoformat()}: nothing is due for re-validation."
     return blocks.notes_answer(heading, found, empty=empty, buttons=blocks.REVIEW_BUTTONS, kind="stale",
-                               query="mine" if mine else "", more=total - len(found), statuses=statuses)
+                               query="mine" if mine else "", more=count.total - len(found), statuses=statuses,
+                               today=today)
 
 
 def home_payload(deps: Deps, user_id: str, *, statuses: dict[str, str] | None = None) -> dict[str, Any]:
     """The Home view for ``user_id`` from the store (the same lookups the CLI uses)."""
     store, today = deps.store, deps.today()
-    counts = {**store.counts(), "stale": store.count_stale(today)}
-    mine = answers.stale_for_owner(store, deps.users.of(user_id), today, limit=8)
+    due = answers.count_due(store, today)
+    counts = {**store.counts(), "stale": due.stale, "claims_due": due.for_claims}
+    mine = answers.due_list(store, today, owners=deps.users.of(user_id), limit=8)
     recent = answers.recent_clips(store, today, limit=10)
-    return blocks.home_view(counts, mine, recent, statuses=statuses)
+    return blocks.home_view(counts, mine, recent, statuses=statuses, today=today)
 
 
 def publish_home(deps: Deps, client: WebClient, user_id: str, *, statuses: dict[str, str] | None = None) -> None:
