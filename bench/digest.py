@@ -166,6 +166,11 @@ def main() -> None:
          "SELECT id FROM notes WHERE covered_by IS NULL AND (due <= ?1 OR claim_due <= ?1)"
          " AND owner COLLATE NOCASE IN (?, ?, ?) ORDER BY min(due, coalesce(claim_due, due)), id LIMIT 50",
          (today, *owner)),
+        ("  for reference: note-only, as before", lambda: [store.note_row(r[0]) for r in store.conn.execute(
+            "SELECT id FROM notes WHERE covered_by IS NULL AND owner COLLATE NOCASE IN (?, ?, ?) AND due <= ?"
+            " ORDER BY due, id LIMIT 50", (*owner, today)).fetchall()],
+         "SELECT id FROM notes WHERE covered_by IS NULL AND due <= ? AND owner COLLATE NOCASE IN (?, ?, ?)"
+         " ORDER BY due, id LIMIT 50", (today, *owner)),
         ("/stale (everyone's): 10 longest due", lambda: lookups.due_list(store, TODAY, limit=10),
          "SELECT id FROM notes WHERE covered_by IS NULL AND (due <= ?1 OR claim_due <= ?1)"
          " ORDER BY min(due, coalesce(claim_due, due)), id LIMIT 10", (today,)),
@@ -180,6 +185,9 @@ def main() -> None:
         ("claims due before their note (first 5)", lambda: store.claims_due_before_note(TODAY, 5),
          "SELECT id FROM notes WHERE covered_by IS NULL AND claim_due <= ? AND (due IS NULL OR due > ?)"
          " ORDER BY claim_due, id LIMIT 5", (today, today)),
+        ("App Home's counts and 8 due notes", lambda: (lookups.count_due(store, TODAY),
+                                                       lookups.due_list(store, TODAY, owners=owner, limit=8)),
+         "SELECT count(*) FROM notes WHERE covered_by IS NULL AND (due <= ?1 OR claim_due <= ?1)", (today,)),
         ("whole digest (collect_digest)", lambda: dg.collect_digest(store, TODAY),
          "SELECT count(*) FROM notes WHERE covered_by IS NULL AND due <= ?", (today,)),
     ]

@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from bot.clock.digest import GROUP_TITLES, collect_digest, count_line, owner_of
+from bot.clock.digest import DUE_CLAIMS_TITLE, GROUP_TITLES, collect_digest, count_line, owner_of
 from bot.kb import decay
-from bot.kb.answers import claim_lookup
+from bot.kb.answers import claim_due_phrase, claim_lookup
 from bot.kb.render import claim_link, stamp
 from bot.kb.store import NoteRow, Store
 from bot.web.markdown import render_markdown
@@ -124,7 +124,8 @@ def _place_label(t: int | None, page: int | None, quote: str | None) -> str:
 
 
 def stale(store: Store, today: date, links: Links, limit: int = STALE_LIMIT) -> dict[str, Any]:
-    """The weekly digest as a page: the same notes, counts and groups, more of them."""
+    """The weekly digest as a page: the same notes, counts and groups, more of them, and its claims due
+    before their note (``due_claims``, worded as ``/stale`` words them)."""
     digest = collect_digest(store, today, limit=max(1, min(limit, MAX_STALE)))
     groups = []
     for group, members in digest.grouped():
@@ -137,9 +138,17 @@ def stale(store: Store, today: date, links: Links, limit: int = STALE_LIMIT) -> 
                 "source_check": item.check.label if item.check else None,
             } for item in members],
         })
+    due_claims = [{
+        "note": {"id": c.note_id, "title": c.title, "url": c.url, "page": links.note(c.note_id),
+                 "due": _iso(c.note_due)},
+        "claim": c.position, "text": c.text, "why": c.why, "due": _iso(c.due),
+        "line": claim_due_phrase(c, today),
+    } for c in digest.due_claims]
     return {"today": today.isoformat(), "total": digest.total, "shown": len(digest.items), "more": digest.more,
             "summary": count_line(digest) if digest.total else "Nothing is due for re-validation.",
-            "groups": groups}
+            "groups": groups, "due_claims_title": DUE_CLAIMS_TITLE, "due_claims": due_claims,
+            "due_claim_notes": digest.due_claim_notes,
+            "due_claim_more": digest.due_claim_notes - len({c.note_id for c in digest.due_claims})}
 
 
 def _rate_days(store: Store, rate: str | None) -> int | None:
