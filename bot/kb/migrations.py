@@ -375,6 +375,14 @@ def _claim_due(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key = 'decay_table'")
 
 
+def _owner_claim_due(conn: sqlite3.Connection) -> None:
+    """A user's notes due for a claim (``/stale mine``, App Home): by owner, case-insensitively, then the
+    earliest claim due date, carrying the note's own due date and id so the check "the note is still fresh"
+    needs no table row. ``idx_notes_owner_due`` walked every note of the owner (5.8 ms at 1M notes)."""
+    conn.execute("CREATE INDEX idx_notes_owner_claim_due ON notes(owner COLLATE NOCASE, claim_due, due, id)"
+                 " WHERE covered_by IS NULL AND claim_due IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -388,6 +396,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("015_paper_updates_and_checks", _paper_updates),
     ("016_decay_labels", _decay_labels),
     ("017_claim_due_dates", _claim_due),
+    ("018_notes_owner_claim_due_index", _owner_claim_due),
 ]
 
 

@@ -1129,14 +1129,15 @@ class Store:
 
     @staticmethod
     def _owner_early(owners: Sequence[str]) -> str:
-        return ("FROM notes WHERE covered_by IS NULL AND claim_due <= ?1 AND (due IS NULL OR due > ?1)"
+        return ("FROM notes WHERE covered_by IS NULL AND claim_due IS NOT NULL"
+                " AND claim_due <= ?1 AND (due IS NULL OR due > ?1)"
                 f" AND owner COLLATE NOCASE IN ({','.join('?' * len(owners))})")
 
     def claims_due_note_ids(self, today: date, limit: int | None,
                             owners: Sequence[str] | None = None) -> list[tuple[str, str]]:
         """(note id, claim due) of notes with a claim past its own due date while the note is not yet stale,
         earliest claim date first. For ``owners`` (names of one person, case-insensitive) the owner's own
-        notes are read through ``idx_notes_owner_due`` (migration 007) instead of every note's lead ranges."""
+        notes are read from ``idx_notes_owner_claim_due`` (migration 018) alone, not every note's lead ranges."""
         if owners is None:
             return self._early_notes(today, limit)
         rows = self.conn.execute(f"SELECT id, claim_due {self._owner_early(owners)} ORDER BY claim_due, id LIMIT ?",
