@@ -71,3 +71,19 @@ def test_the_cli_digest_shows_the_claim_and_validate_claim_takes_it_off(tmp_path
     assert again.exit_code == 0 and "Claims due before their note" not in again.output
     later = runner.invoke(cli, ["digest", "--dry-run", "--as-of", "2026-03-04", "--db", db])
     assert "due 2026-03-04" in later.output, "the claim's own clock restarted on 2026-02-02"
+
+
+def test_the_digest_and_the_stale_lists_agree_on_what_is_due_for_a_claim(tmp_path):
+    from bot.kb.answers import count_due, due_list
+
+    store = priced_store(tmp_path, notes=8)
+    store.upsert_note(Note(id="old", title="Old note", url="https://example.org/old", body="", decay_rate="fast",
+                           last_validated=date(2025, 12, 1), owner="U1"))  # stale since 2025-12-31
+    today = date(2026, 2, 2)
+    digest = collect_digest(store, today)
+    listed = due_list(store, today)
+    assert [a.row.id for a in listed][0] == "old" and not listed[0].due_claims  # the stale note, no claim line
+    early = [a for a in listed if a.due_claims]
+    assert digest.due_claim_notes == count_due(store, today).for_claims == len(early) == 8
+    assert digest.due_claims == [c for a in early[:5] for c in a.due_claims]
+    assert count_due(store, today, owners=["u1"]).total == digest.total + digest.due_claim_notes == 9
