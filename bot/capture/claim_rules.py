@@ -34,6 +34,14 @@ _LEANING_PHRASES = (
     "for this reason",
     "because of this",
     "as such",
+    "none of this",
+    "none of that",
+    "none of these",
+    "all of this",
+    "all of that",
+    "all this",
+    "all that",
+    "most of this",
 )
 _FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+)")  # "It's" → "It"
 
@@ -162,9 +170,11 @@ _STORY = re.compile(r"^(?:[\w’',]+\s){0,4}I (?:was|went|met|sat|visited|rememb
 
 
 def opens_story(sentence: str) -> bool:
-    """The first line of a first-person anecdote ("I was at a dinner with …"): what follows in the
-    paragraph is the story ("The biologist said …"), an illustration rather than the author's claim."""
-    return bool(_STORY.match(sentence.strip(' "“')))
+    """The first line of a first-person anecdote ("I was at a dinner with …", "For a decade I collected
+    notes …"): what follows in the paragraph is the story ("The biologist said …"), an illustration
+    rather than the author's claim."""
+    text = sentence.strip(' "“')
+    return bool(_STORY.match(text) or _ANECDOTE.search(text))
 
 
 def is_aside(sentence: str) -> bool:

@@ -346,3 +346,19 @@ def test_a_long_essay_gets_two_claims_per_section_each_read_at_a_glance(clip_cla
     run_on = sentence_starting(clip_sentences, "I expect that by 2030 that the labs")  # 69 words, fit but no glance
     assert claim_rules.unfit(run_on) is None and len(run_on.split()) > 50
     assert run_on not in [c.text for c in clip_claims]
+
+
+def test_none_of_this_points_back_at_the_paragraphs_before():
+    essay = sentences(extract_article(load_page("blog-essay").data, "https://x.example/e").text)
+    assert claim_rules.leans_on_previous(sentence_starting(essay, "None of this is efficient in the short run."))
+    assert not claim_rules.leans_on_previous(sentence_starting(essay, "Fast notes are cheap"))
+
+
+def test_a_saved_essays_opening_anecdote_gives_no_claim():
+    page = load_page("blog-essay")
+    extracted = extract_article(page.data, page.url)
+    opening = sentence_starting(sentences(extracted.text), "For a decade I collected notes")
+    assert claim_rules.opens_story(opening)
+    story = next(b.text for b in iter_blocks(extracted.text) if b.text.startswith(opening))
+    claims = [c.text for c in ExtractiveSummarizer().summarize(extracted).claims]
+    assert claims and not [c for c in claims if any(part in story for part in split_sentences(c))]
