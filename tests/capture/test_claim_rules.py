@@ -343,6 +343,11 @@ def test_a_sections_closing_sentence_and_a_paragraph_set_apart_are_claims(clip_s
 def test_a_long_essay_gets_two_claims_per_section_each_read_at_a_glance(clip_claims, clip_sentences):
     sections = {c.label for c in clip_claims if c.label}  # one labelled claim per section with sentences
     assert len(sections) == 7 and len(clip_claims) == 2 * len(sections)
+    # quotas round up: the first and longest section (13 of 59 candidates), which states the thesis,
+    # keeps four points (the tension, the dilemma, the supply chain, robotics), not three
+    opening = [b.text for b in iter_blocks(CLIP.read_text("utf-8")) if b.heading == "What are we scaling?"]
+    in_first = [c for c in clip_claims if any(split_sentences(c.text)[0] in b for b in opening)]
+    assert len(in_first) == 4
     run_on = sentence_starting(clip_sentences, "I expect that by 2030 that the labs")  # 69 words, fit but no glance
     assert claim_rules.unfit(run_on) is None and len(run_on.split()) > 50
     assert run_on not in [c.text for c in clip_claims]
