@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -108,14 +107,20 @@ def test_news_summary_leads_with_the_news(corpus):
     assert not any("comment" in c.text.lower() or "newsletter" in c.text.lower() for c in summary.claims)
 
 
-def test_huge_page_summary_is_capped_and_fast():
+def test_huge_page_summary_reads_only_the_capped_head_of_the_page():
+    """The cap is what keeps a 3 MB page as fast as a blog post (timed in bench/quality.py, not here):
+    every claim comes from the first ``MAX_SENTENCES`` sentences, none from the rest of the page."""
     page = huge_page()
     extracted = extract_article(page.data, page.url)
-    assert len(source_sentences(extracted)) > MAX_SENTENCES
-    start = time.perf_counter()
+    sentences = [text for text, _, _ in source_sentences(extracted)]
+    assert len(sentences) > MAX_SENTENCES
+    head = " ".join(sentences[:MAX_SENTENCES])
+    beyond = set(sentences[MAX_SENTENCES:]) - set(sentences[:MAX_SENTENCES])  # said only past the cap
+    assert beyond
     summary = SUMMARIZER.summarize(extracted)
-    assert (time.perf_counter() - start) < 0.4
     assert 2 <= len(split_sentences(summary.text)) <= 4 and len(summary.claims) == 10
+    assert all(claim.text in head for claim in summary.claims)
+    assert not any(sentence in claim.text for claim in summary.claims for sentence in beyond)
 
 
 # --------------------------------------------------------------------------- tags
