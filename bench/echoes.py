@@ -7,8 +7,8 @@
 Quality: tests/fixtures/echoes/pairs.tsv (hand-labelled, sources and licences in its README). Ours at the
 shipped threshold, and the TF-IDF-cosine baseline (binary TF-IDF over the same stems) at the best threshold
 that reaches at least our precision — the recall each gets at the same precision. Optional held-out set:
-``--paraphrase FILE`` (a TSV of label, sentence 1, sentence 2, e.g. MRPC's test file) read from outside
-the repository; none ships with deskbot.
+``--paraphrase FILE``: the MSRP test file (or a contiguous part of it) as distributed, read from outside
+the repository; none ships with deskbot (docs/decisions.md says where to get it and which part we ran).
 
 Speed: the bench/kb.py store (100k notes, 1M claims) with a few hundred real claims and their paraphrases
 mixed in, so echoes exist: p50/p95 of storing a new 10-claim note (echoes included) against the same
@@ -110,14 +110,21 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
 
 
 def paraphrase_file(path: Path) -> list[dict[str, str]]:
-    """MRPC-style TSV: Quality, #1 ID, #2 ID, #1 String, #2 String (header line first)."""
+    """The Microsoft Research Paraphrase Corpus's TSV as it is distributed (``msr_paraphrase_test.txt``):
+    a header line, then Quality, #1 ID, #2 ID, #1 String, #2 String. Split on tabs only (the strings hold
+    bare quote marks a CSV reader would take as quoting). A contiguous part of the file may end inside a
+    pair: a last line without its newline is left out rather than scored half-read."""
+    text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    lines = text.split("\n")[1:]
+    if lines and not text.endswith("\n"):
+        lines = lines[:-1]  # cut mid-pair
     rows = []
-    with path.open(encoding="utf-8-sig") as f:
-        next(f)
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) >= 5:
-                rows.append({"label": parts[0], "kind": "news-paraphrase", "a": parts[3], "b": parts[4]})
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 5 and parts[0] in {"0", "1"}:
+            rows.append({"label": parts[0], "kind": "news-paraphrase", "a": parts[3], "b": parts[4]})
+    if not rows:
+        raise SystemExit(f"{path}: no pairs in the MSRP format (Quality, #1 ID, #2 ID, #1 String, #2 String)")
     return rows
 
 
@@ -251,15 +258,15 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=100_000, help="notes in the speed store (10 claims each)")
     parser.add_argument("--rounds", type=int, default=100, help="new notes stored for the p95")
     parser.add_argument("--quality-only", action="store_true")
-    parser.add_argument("--paraphrase", type=Path, help="held-out paraphrase TSV (MRPC format), outside the repo")
+    parser.add_argument("--paraphrase", type=Path, help="held-out MSRP test TSV (or a part), outside the repo")
     args = parser.parse_args()
     print(f"deskbot echoes bench · python {sys.version.split()[0]}")
     quality(load_pairs(), "labelled claim pairs (tests/fixtures/echoes/pairs.tsv)")
     if args.paraphrase:
         quality(paraphrase_file(args.paraphrase), f"held-out paraphrase pairs ({args.paraphrase.name})")
     else:
-        print("\nheld-out news paraphrase pairs: none available here (no MRPC-like set ships in a package this"
-              " machine can install); pass --paraphrase FILE to run it")
+        print("\nheld-out news paraphrase pairs: not given; pass --paraphrase FILE (the MSRP test file, or a part"
+              " of it, from outside the repository: docs/decisions.md, \"Held-out paraphrase check\")")
     news = [p / "shared" / "eval" / "bbc-news-summary" / "article" for p in (ROOT.parent, ROOT.parent.parent)]
     found = [p for p in news if p.is_dir()]
     if found:
