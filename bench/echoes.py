@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bot.kb.claimterms import analyze, idf, plain_stems, score, tfidf_cosine  # noqa: E402
-from bot.kb.echoes import STRONG, THRESHOLD  # noqa: E402
+from bot.kb.echoes import BORDER, STRONG, THRESHOLD  # noqa: E402
 
 PAIRS = ROOT / "tests" / "fixtures" / "echoes" / "pairs.tsv"
 
@@ -85,7 +85,8 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
     texts = [p["a"] for p in pairs] + [p["b"] for p in pairs]
     ours_w = _weights(texts, lambda t: analyze(t).terms)
     base_w = _weights(texts, plain_stems)
-    ours = decide(pairs, [score(analyze(p["a"]), analyze(p["b"]), ours_w) for p in pairs])
+    raw = [score(analyze(p["a"]), analyze(p["b"]), ours_w) for p in pairs]
+    ours = decide(pairs, raw)
     base = [tfidf_cosine(plain_stems(p["a"]), plain_stems(p["b"]), base_w) for p in pairs]
     p, r, tp, fp = prf(labels, [s >= THRESHOLD for s in ours])
     br, bp, bt = best_recall_at(labels, base, p)
@@ -95,6 +96,11 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
           f"  ({tp} found, {fp} wrong; {100 * fp / claims:.1f} wrong links per 100 claims)")
     print(f"  baseline TF-IDF cosine at precision ≥ {p:.2f}: recall {br:.2f} (precision {bp:.2f},"
           f" threshold {bt:.2f})")
+    band = [BORDER[0] <= s < BORDER[1] for s in raw]
+    oracle = [bool(y) if b else s >= THRESHOLD for y, b, s in zip(labels, band, ours, strict=True)]
+    op, orr, _, ofp = prf(labels, oracle)
+    print(f"  upper bound of model confirmation: {sum(band)} pairs score {BORDER[0]}–{BORDER[1]} (the band a model is"
+          f" asked about); were each judged right: precision {op:.2f} recall {orr:.2f} ({ofp} wrong)")
     for level in (0.9, 0.8):
         our_r, our_p, our_t = best_recall_at(labels, ours, level)
         base_r, base_p, base_t = best_recall_at(labels, base, level)
