@@ -113,6 +113,9 @@ def test_a_borderline_pair_the_offline_rules_leave_out_is_linked_when_the_model_
     from bot.kb.echoes import also_in
 
     assert {"note": VIDEO, "claim": 0} in also_in(store.conn, SUMMARY)[1]
+    with store.write() as conn:  # a rebuild keeps the model's links and never asks it again
+        echoes.relink(conn)
+    assert _links(store)[(SUMMARY, 1, VIDEO, 1)][1] == METHOD and len(model.prompts) == len(asked)
     store.close()
 
 
