@@ -10,7 +10,8 @@ scores 0 and is never asked about.
 ``DESKBOT_ECHO_MODEL`` names the model (any id an installed ``llm`` plugin serves); unset = offline only.
 ``DESKBOT_ECHO_MODEL_CALLS`` caps the questions per stored note (default 10), ``DESKBOT_ECHO_MODEL_TIMEOUT``
 the wait for one answer (default 10 s). Keys are resolved by ``llm`` (environment or ``llm keys set``):
-deskbot never reads or logs them; a failure is logged by its exception type only.
+deskbot never reads or logs them; a failure is logged by its exception type only. Every CLI command opens
+the store through ``echo_judge_from_env``, so nothing heavy is imported unless a model is set.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from bot.capture.llm import LLMError, parse_json_text
 from bot.config import ConfigError, environment
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ def prompt_for(claim: str, other: str) -> str:
 
 def parse_verdict(text: str) -> bool:
     """``{"same": true}`` (bare, fenced or inside a sentence), or a plain yes/no from a model without schemas."""
+    from bot.capture.llm import LLMError, parse_json_text
+
     try:
         payload = parse_json_text(text)
     except LLMError:
@@ -73,6 +75,8 @@ class LLMEchoJudge:
         return f"{type(self).__name__}(model={self.model!r}, calls={self.calls})"
 
     def __call__(self, claim: str, other: str) -> bool | None:
+        from bot.capture.llm import LLMError
+
         try:
             return self._ask(claim, other)
         except LLMError as exc:
@@ -81,6 +85,8 @@ class LLMEchoJudge:
 
     def _ask(self, claim: str, other: str) -> bool:
         import llm
+
+        from bot.capture.llm import LLMError
 
         try:
             model = llm.get_model(self.model)
