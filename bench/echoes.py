@@ -7,8 +7,8 @@
 Quality: tests/fixtures/echoes/pairs.tsv (hand-labelled, sources and licences in its README). Ours at the
 shipped threshold, and the TF-IDF-cosine baseline (binary TF-IDF over the same stems) at the best threshold
 that reaches at least our precision — the recall each gets at the same precision. Optional held-out set:
-``--paraphrase FILE`` (a TSV of label, sentence 1, sentence 2, e.g. MRPC's test file) read from outside
-the repository; none ships with deskbot.
+``--paraphrase FILE``: the MSRP test file (or a contiguous part of it) as distributed, read from outside
+the repository; none ships with deskbot (docs/decisions.md says where to get it and which part we ran).
 
 Speed: the bench/kb.py store (100k notes, 1M claims) with a few hundred real claims and their paraphrases
 mixed in, so echoes exist: p50/p95 of storing a new 10-claim note (echoes included) against the same
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bot.kb.claimterms import analyze, idf, plain_stems, score, tfidf_cosine  # noqa: E402
-from bot.kb.echoes import STRONG, THRESHOLD  # noqa: E402
+from bot.kb.echoes import BORDER, STRONG, THRESHOLD  # noqa: E402
 
 PAIRS = ROOT / "tests" / "fixtures" / "echoes" / "pairs.tsv"
 
@@ -85,7 +85,8 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
     texts = [p["a"] for p in pairs] + [p["b"] for p in pairs]
     ours_w = _weights(texts, lambda t: analyze(t).terms)
     base_w = _weights(texts, plain_stems)
-    ours = decide(pairs, [score(analyze(p["a"]), analyze(p["b"]), ours_w) for p in pairs])
+    raw = [score(analyze(p["a"]), analyze(p["b"]), ours_w) for p in pairs]
+    ours = decide(pairs, raw)
     base = [tfidf_cosine(plain_stems(p["a"]), plain_stems(p["b"]), base_w) for p in pairs]
     p, r, tp, fp = prf(labels, [s >= THRESHOLD for s in ours])
     br, bp, bt = best_recall_at(labels, base, p)
@@ -95,6 +96,11 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
           f"  ({tp} found, {fp} wrong; {100 * fp / claims:.1f} wrong links per 100 claims)")
     print(f"  baseline TF-IDF cosine at precision ≥ {p:.2f}: recall {br:.2f} (precision {bp:.2f},"
           f" threshold {bt:.2f})")
+    band = [BORDER[0] <= s < BORDER[1] for s in raw]
+    oracle = [bool(y) if b else s >= THRESHOLD for y, b, s in zip(labels, band, ours, strict=True)]
+    op, orr, _, ofp = prf(labels, oracle)
+    print(f"  upper bound of model confirmation: {sum(band)} pairs score {BORDER[0]}–{BORDER[1]} (the band a model is"
+          f" asked about); were each judged right: precision {op:.2f} recall {orr:.2f} ({ofp} wrong)")
     for level in (0.9, 0.8):
         our_r, our_p, our_t = best_recall_at(labels, ours, level)
         base_r, base_p, base_t = best_recall_at(labels, base, level)
@@ -110,14 +116,21 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
 
 
 def paraphrase_file(path: Path) -> list[dict[str, str]]:
-    """MRPC-style TSV: Quality, #1 ID, #2 ID, #1 String, #2 String (header line first)."""
+    """The Microsoft Research Paraphrase Corpus's TSV as it is distributed (``msr_paraphrase_test.txt``):
+    a header line, then Quality, #1 ID, #2 ID, #1 String, #2 String. Split on tabs only (the strings hold
+    bare quote marks a CSV reader would take as quoting). A contiguous part of the file may end inside a
+    pair: a last line without its newline is left out rather than scored half-read."""
+    text = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    lines = text.split("\n")[1:]
+    if lines and not text.endswith("\n"):
+        lines = lines[:-1]  # cut mid-pair
     rows = []
-    with path.open(encoding="utf-8-sig") as f:
-        next(f)
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) >= 5:
-                rows.append({"label": parts[0], "kind": "news-paraphrase", "a": parts[3], "b": parts[4]})
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 5 and parts[0] in {"0", "1"}:
+            rows.append({"label": parts[0], "kind": "news-paraphrase", "a": parts[3], "b": parts[4]})
+    if not rows:
+        raise SystemExit(f"{path}: no pairs in the MSRP format (Quality, #1 ID, #2 ID, #1 String, #2 String)")
     return rows
 
 
@@ -251,15 +264,15 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=100_000, help="notes in the speed store (10 claims each)")
     parser.add_argument("--rounds", type=int, default=100, help="new notes stored for the p95")
     parser.add_argument("--quality-only", action="store_true")
-    parser.add_argument("--paraphrase", type=Path, help="held-out paraphrase TSV (MRPC format), outside the repo")
+    parser.add_argument("--paraphrase", type=Path, help="held-out MSRP test TSV (or a part), outside the repo")
     args = parser.parse_args()
     print(f"deskbot echoes bench · python {sys.version.split()[0]}")
     quality(load_pairs(), "labelled claim pairs (tests/fixtures/echoes/pairs.tsv)")
     if args.paraphrase:
         quality(paraphrase_file(args.paraphrase), f"held-out paraphrase pairs ({args.paraphrase.name})")
     else:
-        print("\nheld-out news paraphrase pairs: none available here (no MRPC-like set ships in a package this"
-              " machine can install); pass --paraphrase FILE to run it")
+        print("\nheld-out news paraphrase pairs: not given; pass --paraphrase FILE (the MSRP test file, or a part"
+              " of it, from outside the repository: docs/decisions.md, \"Held-out paraphrase check\")")
     news = [p / "shared" / "eval" / "bbc-news-summary" / "article" for p in (ROOT.parent, ROOT.parent.parent)]
     found = [p for p in news if p.is_dir()]
     if found:

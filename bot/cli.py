@@ -45,12 +45,18 @@ def _settings_for(db: str | None) -> Settings:
 
 
 def _open_store(db: str | None) -> Store:
+    from bot.capture.echo_judge import echo_judge_from_env
+    from bot.config import ConfigError
     from bot.kb.store import Store
 
     settings = _settings()
     path = db or settings.db_path
     try:
-        return Store.open(path, settings.decay_table, busy_timeout_ms=settings.busy_timeout_ms)
+        judge = echo_judge_from_env()  # DESKBOT_ECHO_MODEL: a model confirms borderline echoes (optional)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        return Store.open(path, settings.decay_table, busy_timeout_ms=settings.busy_timeout_ms, echo_judge=judge)
     except Exception as exc:  # noqa: BLE001 - a broken database path is a user error, not a traceback
         raise click.ClickException(f"cannot open database {path}: {exc}") from None
 

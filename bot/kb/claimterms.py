@@ -61,6 +61,7 @@ _SYNONYM_GROUPS = """
     buy purchase acquire
     need require requires needed required necessary
     show reveal demonstrate indicate suggest
+    publish release
     help assist
     begin start commence
     end finish
@@ -172,6 +173,7 @@ class Terms:
     directions: frozenset[str]
     np_negated: frozenset[str] = frozenset()  # the negated terms whose negation is "no …", "without …"
     has_np: bool = False
+    order: tuple[str, ...] = ()  # the terms in the order they first occur
 
     def __hash__(self) -> int:  # dict field: hash by the sets only
         return hash((self.terms, self.numbers, self.negated))
@@ -205,6 +207,7 @@ def _kind(token: str) -> tuple[int, object]:
 def analyze(text: str) -> Terms:
     """Terms, numbers, negations and directions of one claim (cached: candidates recur; never mutate)."""
     terms: set[str] = set()
+    order: list[str] = []
     surface: dict[str, str] = {}
     numbers: set[float] = set()
     negated: set[str] = set()
@@ -223,6 +226,7 @@ def analyze(text: str) -> Terms:
             term = value
             if term not in terms:
                 terms.add(term)
+                order.append(term)
                 surface[term] = token
             if scope:
                 negated.add(term)
@@ -247,6 +251,7 @@ def analyze(text: str) -> Terms:
         directions=frozenset(terms & DIRECTIONS),
         np_negated=frozenset(np_negated - plain),
         has_np=has_np,
+        order=tuple(order),
     )
 
 
@@ -270,7 +275,19 @@ def conflict(a: Terms, b: Terms) -> str | None:
         opposite = _ANTONYMS.get(term)
         if opposite and opposite in b.terms and opposite not in a.terms and term not in b.terms:
             return "antonym"
+    if a.terms == b.terms and swapped(a.order, b.order):
+        return "roles"
     return None
+
+
+def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """The same words with two of them trading places ("cheap to make and expensive to use" / "expensive
+    to make and cheap to use", "A beats B" / "B beats A"): who does what changed. A moved phrase ("yesterday,
+    police arrested…" / "police arrested … yesterday") is not a swap."""
+    if len(a) != len(b) or len(a) < 3:
+        return False
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(differ) == 2 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
 
 
 def idf(n_claims: int, df: int) -> float:

@@ -20,7 +20,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, idf, score, surfaces
 from bot.kb.notes import Claim
@@ -41,7 +41,8 @@ DF_CAP = 2_000  # a term in more claims than this is never a candidate key
 PAIR_CHANCE = 0.01  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
 PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
 DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
-METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in
+METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in; a model's id = its verdict
+BORDER = (0.2, 0.6)  # offline scores a configured model is asked about (pairs.tsv: 0.2-0.5 holds 20 echoes, 4 not)
 CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
 
 
@@ -81,6 +82,29 @@ class RelinkReport:
     @property
     def rate(self) -> float:
         return self.claims / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Borderline:
+    """A candidate pair the offline scorer is least sure of (score in ``BORDER``), with its decision."""
+
+    claim_id: int
+    other_id: int
+    note_id: str  # the note being stored (the model-call cap is per note)
+    score: float
+    linked: bool  # what the offline rules decided
+    text: str
+    other_text: str
+
+
+class Judge(Protocol):
+    """Confirms or rejects a borderline pair (an LLM through ``bot.capture.echo_judge``): True = the same
+    claim, False = not, None = no answer (failure, timeout): the offline decision then stands."""
+
+    method: str  # stored as the link's method, e.g. "llm:gpt-4.1-mini"
+    calls: int  # at most this many pairs asked per stored note
+
+    def __call__(self, claim: str, other: str) -> bool | None: ...
 
 
 # --------------------------------------------------------------------------- weights
@@ -246,11 +270,12 @@ def choose(scored: list[tuple[float, int, str]], strong_notes: set[str]) -> list
     return [(s, other) for s, other, _ in good[:MAX_LINKS]]
 
 
-def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
+def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list[Borderline] | None = None) -> int:
     """Find and store the echoes of freshly stored notes' claims (inside the caller's transaction).
 
     Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each. Links an
-    export carried (``also_in``) are restored as method ``vault``. Returns the links written.
+    export carried (``also_in``) are restored as method ``vault``. Returns the links written. Pairs
+    scored within ``BORDER`` are added to ``borderline`` when a list is given (for ``judge``).
     """
     if not notes:
         return 0
@@ -264,8 +289,9 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
     analysed = {cid: analyze(text) for cid, _, _, text in own}
     weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
     written = 0
-    cache: dict[int, tuple[str, Terms]] = {}
+    cache: dict[int, tuple[str, Terms, str]] = {}
     pending: list[tuple[int, str, list[tuple[float, int, str]]]] = []
+    texts = {cid: text for cid, _, _, text in own}
     for cid, note_id, _, _ in own:
         terms = analysed[cid]
         if len(terms.terms) < MIN_TERMS:
@@ -273,10 +299,10 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
         mine = keys(terms, weights)
         found = [c for c in _candidates(conn, terms, mine) if c != cid]
         fresh = [c for c in found if c not in cache]
-        rows = [(other, other_note, analyze(text)) for other, other_note, text in _claim_rows(conn, fresh)]
-        weights.learn(conn, {t: w for _, _, a in rows for t, w in asked(a).items()}, fresh=False)
-        for other, other_note, other_terms in rows:
-            cache[other] = (other_note, other_terms)
+        rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, fresh)]
+        weights.learn(conn, {t: w for _, _, a, _ in rows for t, w in asked(a).items()}, fresh=False)
+        for other, other_note, other_terms, text in rows:
+            cache[other] = (other_note, other_terms, text)
         scored = [
             (score(terms, cache[o][1], weights), o, cache[o][0])
             for o in found
@@ -284,9 +310,18 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note]) -> int:
         ]
         pending.append((cid, note_id, scored))
     strong = {(note_id, other_note) for _, note_id, scored in pending for sc, _, other_note in scored if sc >= STRONG}
+    seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
         links = choose(scored, {other for mine, other in strong if mine == note_id})
         written += store_links(conn, cid, links, METHOD)
+        if borderline is None:
+            continue
+        chosen = {other for _, other in links}
+        for sc, other, _ in scored:
+            pair = (min(cid, other), max(cid, other))
+            if BORDER[0] <= sc < BORDER[1] and pair not in seen:
+                seen.add(pair)
+                borderline.append(Borderline(cid, other, note_id, sc, other in chosen, texts[cid], cache[other][2]))
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
     return written
 
@@ -301,16 +336,69 @@ def store_links(conn: sqlite3.Connection, claim_id: int, links: list[tuple[float
         [row for s, other in links for row in ((claim_id, other, s, method), (other, claim_id, s, method))],
     )
     for _, other in links:
-        extra = conn.execute(
-            "SELECT other_id FROM echoes WHERE claim_id = ? ORDER BY score DESC, other_id LIMIT -1 OFFSET ?",
-            (other, MAX_LINKS),
-        ).fetchall()
-        for (drop,) in extra:
-            conn.execute(
-                "DELETE FROM echoes WHERE (claim_id = ?1 AND other_id = ?2) OR (claim_id = ?2 AND other_id = ?1)",
-                (other, drop),
-            )
+        _trim(conn, other)
     return len(links)
+
+
+def _trim(conn: sqlite3.Connection, claim_id: int) -> None:
+    """Keep a claim within ``MAX_LINKS`` echoes: drop its weakest, both ways."""
+    extra = conn.execute(
+        "SELECT other_id FROM echoes WHERE claim_id = ? ORDER BY score DESC, other_id LIMIT -1 OFFSET ?",
+        (claim_id, MAX_LINKS),
+    ).fetchall()
+    for (drop,) in extra:
+        conn.execute(
+            "DELETE FROM echoes WHERE (claim_id = ?1 AND other_id = ?2) OR (claim_id = ?2 AND other_id = ?1)",
+            (claim_id, drop),
+        )
+
+
+# --------------------------------------------------------------------------- model verdicts
+
+
+def ask(judge: Judge, pairs: Sequence[Borderline]) -> list[tuple[Borderline, bool]]:
+    """Ask the model about borderline pairs, outside any transaction (a model may take seconds): at most
+    ``judge.calls`` per stored note, those nearest the offline cut-off (``STRONG``) first. The first
+    failure ends the asking: a model that is down costs one timeout, not one per pair."""
+    per_note: dict[str, list[Borderline]] = defaultdict(list)
+    for pair in pairs:
+        per_note[pair.note_id].append(pair)
+    verdicts: list[tuple[Borderline, bool]] = []
+    for items in per_note.values():
+        items.sort(key=lambda p: (abs(p.score - STRONG), p.claim_id, p.other_id))
+        for pair in items[: max(judge.calls, 0)]:
+            same = judge(pair.text, pair.other_text)
+            if same is None:
+                return verdicts
+            verdicts.append((pair, same))
+    return verdicts
+
+
+def apply_verdicts(
+    conn: sqlite3.Connection, verdicts: Sequence[tuple[Borderline, bool]], method: str
+) -> tuple[int, int]:
+    """Record the verdicts (inside the caller's transaction) and link what the model confirmed, unlink
+    what it rejected (never a ``vault`` link: the user's vault asserted it). A pair whose claims are gone
+    (the note was re-stored meanwhile and re-linked offline) is skipped. Returns (linked, unlinked)."""
+    linked = unlinked = 0
+    for pair, same in verdicts:
+        a, b = pair.claim_id, pair.other_id
+        if conn.execute("SELECT count(*) FROM claims WHERE id IN (?, ?)", (a, b)).fetchone()[0] < 2:
+            continue
+        conn.execute("INSERT OR REPLACE INTO echo_verdicts(claim_id, other_id, same, method) VALUES (?, ?, ?, ?)",
+                     (min(a, b), max(a, b), int(same), method))
+        both = "((claim_id = ?1 AND other_id = ?2) OR (claim_id = ?2 AND other_id = ?1))"
+        if same:
+            if conn.execute(f"SELECT 1 FROM echoes WHERE {both} AND method = 'vault'", (a, b)).fetchone():
+                continue
+            conn.executemany("INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)",
+                             [(a, b, pair.score, method), (b, a, pair.score, method)])
+            _trim(conn, a)
+            _trim(conn, b)
+            linked += not pair.linked
+        elif conn.execute(f"DELETE FROM echoes WHERE {both} AND method != 'vault'", (a, b)).rowcount:
+            unlinked += 1
+    return linked, unlinked
 
 
 def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tuple[str, int], int]) -> int:
@@ -405,7 +493,8 @@ def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, 
 
 def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
            *, chunk: int = 50_000, processes: int | None = None) -> RelinkReport:
-    """Rebuild every computed echo (inside the caller's transaction); ``vault`` links are kept.
+    """Rebuild every computed echo (inside the caller's transaction); ``vault`` links and a model's
+    verdicts are kept (a pair a model judged is never re-decided offline).
 
     Three passes, memory linear in the claims (no pair matrix): (1) read and analyse every claim and
     record the hashes of its keys — in worker processes (one per core, forked) when the base is a
@@ -496,7 +585,9 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
             if s >= STRONG:
                 strong[claims_work[a]].add(other_work)
     chosen = {a: {b: s for s, b in choose(items, strong[claims_work[a]])} for a, items in scored.items()}
-    rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items() if a in chosen.get(b, {})]
+    judged = set(conn.execute("SELECT claim_id, other_id FROM echo_verdicts").fetchall())  # a model decided these
+    rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items()
+            if a in chosen.get(b, {}) and (min(a, b), max(a, b)) not in judged]
     conn.execute("DELETE FROM echoes WHERE method = ?", (METHOD,))
     conn.executemany("INSERT OR REPLACE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, ?)", rows)
     report.links = len(rows) // 2

@@ -383,6 +383,22 @@ def _owner_claim_due(conn: sqlite3.Connection) -> None:
                  " WHERE covered_by IS NULL AND claim_due IS NOT NULL")
 
 
+def _echo_verdicts(conn: sqlite3.Connection) -> None:
+    """A model's verdict on a borderline echo (issue 17): one row per pair (``claim_id < other_id``), so
+    ``relink`` neither restores a rejected link nor replaces a confirmed one, and a pair is never asked
+    twice. Verdicts go with their claims, like echoes."""
+    conn.execute(
+        "CREATE TABLE echo_verdicts (claim_id INTEGER NOT NULL, other_id INTEGER NOT NULL, same INTEGER NOT NULL,"
+        " method TEXT NOT NULL, PRIMARY KEY (claim_id, other_id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX idx_echo_verdicts_other ON echo_verdicts(other_id)")
+    conn.execute("""
+CREATE TRIGGER echo_verdicts_claims_ad AFTER DELETE ON claims BEGIN
+  DELETE FROM echo_verdicts WHERE claim_id = old.id;
+  DELETE FROM echo_verdicts WHERE other_id = old.id;
+END""")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -397,6 +413,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("016_decay_labels", _decay_labels),
     ("017_claim_due_dates", _claim_due),
     ("018_notes_owner_claim_due_index", _owner_claim_due),
+    ("019_echo_verdicts", _echo_verdicts),
 ]
 
 

@@ -18,13 +18,16 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.kb import decay
 from bot.kb.migrations import migrate
 from bot.kb.notes import Claim, Note, Quote, Validation, title_key
 from bot.kb.now import utc_now
+
+if TYPE_CHECKING:
+    from bot.kb.echoes import Borderline, Judge
 
 BUSY_TIMEOUT_MS = 10_000
 BUSY_POLL_SECONDS = 0.0003
@@ -180,9 +183,11 @@ class Store:
     """All persistence. Build with ``Store.open(path)``; safe to share across threads."""
 
     def __init__(
-        self, path: str, decay_table: Mapping[str, int] | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        self, path: str, decay_table: Mapping[str, int] | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        echo_judge: Judge | None = None,
     ) -> None:
         self.path = path
+        self.echo_judge = echo_judge  # a model that confirms borderline echoes (optional, bot.capture.echo_judge)
         self.busy_timeout_ms = busy_timeout_ms
         self.decay_table = dict(decay_table or decay.DEFAULT_TABLE)
         self._local = threading.local()
@@ -192,12 +197,13 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str, decay_table: Mapping[str, int] | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        cls, path: str, decay_table: Mapping[str, int] | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        echo_judge: Judge | None = None,
     ) -> Store:
         """Open (creating and migrating when needed) and re-derive due dates if the table changed."""
         if path != ":memory:" and not path.startswith("file:"):
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, decay_table, busy_timeout_ms=busy_timeout_ms)
+        store = cls(path, decay_table, busy_timeout_ms=busy_timeout_ms, echo_judge=echo_judge)
         migrate(store.conn)
         store._sync_decay_table()
         return store
@@ -409,18 +415,35 @@ class Store:
                     self._link_same_work(conn, note, self._heading_keys(note))
                     written.append(note)
             self._refresh_claim_dues(conn, [n.id for n in written])
-            self._link_echoes(conn, written)
+            borderline = self._link_echoes(conn, written)
+        if borderline:
+            self._judge_echoes(borderline)
         return [o for o in outcomes if o is not None]
 
-    @staticmethod
-    def _link_echoes(conn: sqlite3.Connection, notes: list[Note]) -> None:
-        """Echoes of the written notes' claims and the aliases their text defines (``bot.kb``)."""
+    def _link_echoes(self, conn: sqlite3.Connection, notes: list[Note]) -> list[Borderline]:
+        """Echoes of the written notes' claims and the aliases their text defines (``bot.kb``); the
+        borderline pairs, when a model is there to judge them."""
         from bot.kb import aliases
         from bot.kb.echoes import link_notes
 
         for note in notes:
             aliases.learn(conn, note.id, [note.summary, *(c.text for c in note.claims), note.body])
-        link_notes(conn, notes)
+        borderline: list[Borderline] | None = [] if self.echo_judge is not None else None
+        link_notes(conn, notes, borderline)
+        return borderline or []
+
+    def _judge_echoes(self, borderline: list[Borderline]) -> None:
+        """The model's verdicts on borderline echoes, asked after the notes' transaction (a model may take
+        seconds; the write lock is not held meanwhile) and written in a short one of their own."""
+        from bot.kb.echoes import apply_verdicts, ask
+
+        judge = self.echo_judge
+        if judge is None:
+            return
+        verdicts = ask(judge, borderline)
+        if verdicts:
+            with self.write() as conn:
+                apply_verdicts(conn, verdicts, judge.method)
 
     @staticmethod
     def _existing(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:

@@ -60,12 +60,13 @@ def _capture_process(args: ProcessArgs, bell: Bell, ready: Any) -> None:
     stop = Stop()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the bot stops us itself
+    from bot.capture.echo_judge import echo_judge_from_env
     from bot.capture.pipeline import options_from_settings, warm_up
     from bot.kb import aliases, echoes  # noqa: F401 - every store links echoes: load them before a job's clock runs
     from bot.kb.store import Store
     from bot.slack.runtime import build_client, trusted_file_host, wall_clock
 
-    store = Store.open(args.db_path, args.decay_table)
+    store = Store.open(args.db_path, args.decay_table, echo_judge=echo_judge_from_env())  # checked at bot start
     runner = Runner(store, build_client(args.settings), capture_options=options_from_settings(args.settings),
                     backoff=args.backoff, trusted_file_host=trusted_file_host(args.settings), react=args.react)
     warm_up()  # the extractors' imports and caches, before a job's clock (and its wedge timeout) runs

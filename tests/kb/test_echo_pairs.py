@@ -1,5 +1,5 @@
-"""The labelled near-misses through a real store: a changed number, a negation or a flipped direction
-is never an echo; the paraphrases of the same sentences are. Every sentence is a note of its own, all
+"""The labelled near-misses through a real store: a changed number, a negation, a flipped direction or two
+words trading places is never an echo; the paraphrases of the same sentences are. Every sentence is a note of its own, all
 in one store (so the weights are those of a small real base, not of two lone claims)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from bot.kb.notes import Claim, Note
 
 PAIRS = Path(__file__).resolve().parents[1] / "fixtures" / "echoes" / "pairs.tsv"
-NEAR_MISS = ("numeric", "negation", "direction")
+NEAR_MISS = ("numeric", "negation", "direction", "word-order")
 
 
 def _rows(kinds: tuple[str, ...]) -> list[dict[str, str]]:
@@ -44,3 +44,14 @@ def test_the_paraphrases_of_the_same_sentences_are_echoes(linked):
     assert len(rows) >= 15 and all(r["label"] == "1" for r in rows)
     missed = [r["b"] for r in rows if not linked(r)]
     assert not missed, missed
+
+
+def test_two_words_trading_places_change_the_claim_but_a_moved_phrase_does_not():
+    from bot.kb.claimterms import analyze, conflict
+
+    def why(a: str, b: str) -> str | None:
+        return conflict(analyze(a), analyze(b))
+
+    assert why("The new parser beats the old one on long files", "The old parser beats the new one on long files") == "roles"
+    assert why("Yesterday the lab released its evaluation harness", "The lab released its evaluation harness yesterday") is None
+    assert why("The lab released its harness", "The lab published its harness") is None  # synonyms, same order
