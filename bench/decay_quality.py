@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.capture import decay_rules  # noqa: E402
+from bot.capture.budget import BudgetExceeded  # noqa: E402
 from bot.capture.pagemeta import PageMeta, page_meta  # noqa: E402
 from bot.capture.pipeline import extract_bytes  # noqa: E402
 from bot.capture.summarize import summarize  # noqa: E402
@@ -43,6 +44,7 @@ BASELINE_COMMIT = "fb2bae4"
 FALLBACK_DAY = date(2026, 12, 1)
 ORDER = ("slow", "medium", "fast")
 REFERENCE = {"encyclopedia", "reference"}
+REFUSED = "refused"  # the capture's hostile-input caps refused the page: counted as a miss, never as fast
 
 
 def todays_rules() -> types.ModuleType:
@@ -50,7 +52,7 @@ def todays_rules() -> types.ModuleType:
     source = subprocess.run(
         ["git", "-C", str(ROOT), "show", f"{BASELINE_COMMIT}:bot/capture/decay_rules.py"],
         check=True, capture_output=True, text=True,
-    ).stdout
+    ).stdout.replace("from bot.notes import", "from bot.kb.notes import")  # moved by the four-wing layout
     module = types.ModuleType("decay_rules_today")
     sys.modules[module.__name__] = module  # dataclasses look their module up while the class is built
     exec(compile(source, f"{BASELINE_COMMIT}:decay_rules.py", "exec"), module.__dict__)  # noqa: S102
@@ -67,8 +69,10 @@ def report(name: str, rows: list[tuple[object, str, bool]]) -> list[str]:
     exact = sum(1 for p, s, _ in rows if s == p.rate)  # type: ignore[attr-defined]
     near = sum(1 for p, s, _ in rows if step(s, p.rate) <= 1)  # type: ignore[attr-defined]
     default = sum(1 for *_, d in rows if d)
+    refused = sum(1 for _, s, _ in rows if s == REFUSED)
     lines = [f"{name}: exact {exact}/{n} ({exact / n:.0%}) · within one step {near}/{n} ({near / n:.0%})"
-             f" · fell to the default {default}/{n} ({default / n:.0%})"]
+             f" · fell to the default {default}/{n} ({default / n:.0%})"
+             + (f" · refused by the capture caps {refused}/{n}" if refused else "")]
     matrix = Counter((p.rate, s) for p, s, _ in rows)  # type: ignore[attr-defined]
     lines.append("    label \\ suggested   " + "".join(f"{r:>8}" for r in ORDER))
     for label in ORDER:
@@ -104,7 +108,13 @@ def main() -> None:
         start = time.perf_counter()
         page_meta(page.html())
         meta_ms.append((time.perf_counter() - start) * 1000)
-        extracted = extract_bytes(page.html(), page.url, "text/html")
+        try:
+            extracted = extract_bytes(page.html(), page.url, "text/html")
+        except BudgetExceeded as refused:  # capture refuses the page: no suggestion at all, a miss for both
+            ours.append((page, REFUSED, False))
+            theirs.append((page, REFUSED, False))
+            misses.append(f"  {page.name:<34} label {page.rate:<6} got {REFUSED} — {refused.reason}")
+            continue
         summary = summarize(extracted)
         tags = [] if extracted.little_text else summary.tags
         claims = [] if extracted.little_text else [c.text for c in summary.claims]
