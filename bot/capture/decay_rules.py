@@ -223,7 +223,7 @@ def suggest_decay(
 WEIGHTS: dict[str, float] = {
     "team-site": 6.0,  # this channel re-labelled most earlier notes from the same site (≥ 3 labels)
     "team-tag": 4.0,  # … or with the same tag
-    "scholarly": 4.0,  # Zotero item_type / PubMed publication_types / a preprint server
+    "scholarly": 4.0,  # Zotero item_type / PubMed publication_types / a preprint server / citation_* tags
     "schema": 3.0,  # schema.org type in JSON-LD or microdata (NewsArticle, Product, ScholarlyArticle…)
     "page-kind": 3.0,  # what the URL or title says the page is: glossary, tutorial, FAQ, changelog, pricing
     "og-type": 2.0,  # Open Graph og:type (video.*, product, book)
@@ -416,6 +416,8 @@ def gather(
     title_l = (title or "").lower()
     found: list[Evidence] = [Evidence(f"team-{t.scope}", t.rate, t.phrase) for t in team]
     found += _scholarly(meta, host, kind)
+    if page is not None and getattr(page, "scholarly", "") and not any(e.kind == "scholarly" for e in found):
+        found.append(Evidence("scholarly", "medium", f"a {page.scholarly} (citation tags)"))
     if page is not None:
         found += _schema(page)
         found += _og(page)
