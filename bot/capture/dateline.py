@@ -43,7 +43,7 @@ _DATES: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = (
 )
 _BYLINE_BEFORE = re.compile(r"(publi\w*|updated?|posted|modified|last modified|发布\w*|更新\w*|时间|日期|来源|"
                             r"veröffentlicht|aktualisiert|mis à jour|publicado|actualizado|date)\W{0,4}$", re.I)
-_CLOCK_AFTER = re.compile(r"^\W{0,3}\d{1,2}[:：]\d{2}")
+_CLOCK_AFTER = re.compile(r"^\W{0,3}(?:(?:at|um|à|a las)\s+)?\d{1,2}[:：h]\d{2}", re.I)  # "… 2020 at 08:45 AM"
 _WIRE = re.compile(r"\((?:reuters|ap|afp|dpa|upi|xinhua|bloomberg)\)\s*[-—–]|\b(?:reuters|associated press|"
                    r"agence france-presse)\b\s*[-—–]|新华社\S{0,12}电|中新网\S{0,12}电|本报讯|记者\S{0,10}报道"
                    r"|\b(?:said|told|announced) on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
@@ -80,7 +80,7 @@ def _byline(head: str, match: re.Match[str]) -> bool:
     line, or in a heading (a release's "On 2022-12-28", an episode's "for Friday, April 19")."""
     if _BYLINE_BEFORE.search(head[max(0, match.start() - 20):match.start()]):
         return True
-    if _CLOCK_AFTER.match(head[match.end():match.end() + 8]):
+    if _CLOCK_AFTER.match(head[match.end():match.end() + 16]):
         return True
     line = head[head.rfind("\n", 0, match.start()) + 1:].split("\n", 1)[0].strip()
     rest = line.replace(match.group(0), "", 1)

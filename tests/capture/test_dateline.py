@@ -85,3 +85,8 @@ def test_a_paper_or_a_manual_naming_a_recent_date_is_not_called_a_report():
 def test_compact_dated_urls_of_chinese_news_sites_are_news_urls(url, shape):
     got = suggest(kind="article", url=url, title="x")
     assert f"fast: a dated news-style URL ({shape}) [news-url]" in got.as_dict()["evidence"]
+
+
+def test_a_blog_byline_with_its_posting_time_is_not_a_report():
+    text, published = opening("szorc-mercurial-python3")  # "January 13, 2020 at 08:45 AM | categories: …"
+    assert report_cue(text, published) is None
