@@ -10,7 +10,9 @@
 2. Seed 001 → seed 000: which of the 11 claims of the hand-written note (seed 000) the claims made from the
    clip (seed 001) cover, judged by the phrases in ``bench/seed000_claims.json``.
 3. Lint of item 2 over the claims of every saved page (``tests/fixtures/pages``), the seed clip and the BBC
-   stories: claims opening with a connective/pronoun, with unbalanced quotes, with stray brackets, captions.
+   stories: claims opening with a connective/pronoun, with unbalanced quotes, with stray brackets, captions;
+   and the share of the saved real pages' and the clip's claims judged real, checkable assertions by hand
+   (``bench/checkable_claims.tsv``; claims with no judgment are listed, not counted).
 4. Video: share of the claims per quarter of the saved 12:34 talk (``tests/fixtures/youtube``).
 5. Time: extraction + offline summary per saved page (median, p95), bare trafilatura beside it.
 6. Saved pages: title exactly right, every known sentence in the clip; trafilatura alone beside it.
@@ -36,7 +38,7 @@ from bot.capture.extract import Extracted, extract_article, extract_text_file  #
 from bot.capture.summarize import ExtractiveSummarizer  # noqa: E402
 from bot.capture.youtube import Transcript, video_extracted  # noqa: E402
 from bot.kb.notes import one_line  # noqa: E402
-from tests.fixtures.pages.corpus import known_share, load_corpus  # noqa: E402
+from tests.fixtures.pages.corpus import HUGE_NAME, known_share, load_corpus  # noqa: E402
 
 # ``shared/`` sits beside the checkout (or beside the folder of worktrees): the nearest one up wins.
 EVAL = next(
@@ -49,6 +51,7 @@ EVAL = next(
 )
 SEED_CLIP = ROOT / "seeds" / "thoughts-on-ai-progress-clip.md"
 SEED_CLAIMS = Path(__file__).with_name("seed000_claims.json")
+CHECKABLE = Path(__file__).with_name("checkable_claims.tsv")
 YOUTUBE = ROOT / "tests" / "fixtures" / "youtube" / "scaling.transcript.xml"
 
 
@@ -178,6 +181,18 @@ def lint_counts(claims: list[str]) -> Counter[str]:
     return counts
 
 
+def checkable(claims: list[str]) -> tuple[int, int, list[str]]:
+    """Claims judged real, checkable assertions by hand (``bench/checkable_claims.tsv``), claims judged,
+    and the claims with no judgment yet (a changed picker shows them rather than a stale figure)."""
+    judged: dict[str, str] = {}
+    for line in CHECKABLE.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            _source, verdict, _why, claim = line.split("\t", 3)
+            judged[claim] = verdict
+    known = [c for c in claims if c in judged]
+    return sum(judged[c] == "yes" for c in known), len(known), [c for c in claims if c not in judged]
+
+
 # --------------------------------------------------------------------------- video
 
 
@@ -240,9 +255,12 @@ def main() -> None:
 
     corpus = load_corpus(with_huge=True)
     page_claims: list[str] = []
+    real_claims: list[str] = []  # the saved real pages' (not the generated huge page's): judged by hand
     for page in corpus:
         extracted = extract_article(page.data, page.url)
-        page_claims += [c.text for c in summarizer.summarize(extracted).claims]
+        claims = [c.text for c in summarizer.summarize(extracted).claims]
+        page_claims += claims
+        real_claims += [] if page.name == HUGE_NAME else claims
     print("\n3. lint of the claims: leaning (connective/pronoun first) / unbalanced quotes / brackets / captions")
     for name, claims in (("saved pages", page_claims), ("seed 001 clip", seed_claims), ("BBC stories", bbc_claims)):
         c = lint_counts(claims)
@@ -250,6 +268,13 @@ def main() -> None:
             f"   {name:14s} {c['leaning']:3d} / {c['quotes']:3d} / {c['brackets']:3d} / {c['caption']:3d}"
             f"  of {len(claims)} claims"
         )
+    yes, judged, unjudged = checkable(real_claims + seed_claims)
+    print(
+        f"   checkable assertions (hand judgments, {CHECKABLE.name}; saved pages + seed 001 clip): "
+        f"{yes}/{judged} ({yes / (judged or 1):.0%}) (goal ≥ 90 %); unjudged: {len(unjudged)}"
+    )
+    for claim in unjudged:
+        print(f"     unjudged: {claim}")
 
     quarters, end = video_quarters(summarizer)
     total = sum(quarters) or 1

@@ -34,6 +34,14 @@ _LEANING_PHRASES = (
     "for this reason",
     "because of this",
     "as such",
+    "none of this",
+    "none of that",
+    "none of these",
+    "all of this",
+    "all of that",
+    "all this",
+    "all that",
+    "most of this",
 )
 _FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+)")  # "It's" → "It"
 
@@ -42,10 +50,13 @@ _PHRASE_STARTS = frozenset(phrase.split()[0] for phrase in _LEANING_PHRASES)
 
 
 def leans_on_previous(sentence: str) -> bool:
-    """Opens with a connective or a pronoun ("However", "He said", "Second", "This is why")."""
+    """Opens with a connective or a pronoun ("However", "He said", "Second", "This is why"), or is a
+    verdict on what was just said ("I think this is cope.")."""
     match = _FIRST_WORD.match(sentence)
     if not match:
         return False
+    if is_verdict(sentence):
+        return True
     first = match.group(1).lower()
     if first in LEANING_WORDS:
         return True
@@ -53,6 +64,34 @@ def leans_on_previous(sentence: str) -> bool:
         return False
     head = sentence[match.start(1) : match.start(1) + 24].lower()
     return any(head.startswith(p) and not head[len(p) : len(p) + 1].isalpha() for p in _LEANING_PHRASES)
+
+
+# "I find this super implausible.", "I think this is cope.", "I doubt it.": the author's judgement of the
+# sentence before, whose demonstrative points back at it. Short by nature: a longer sentence says more.
+_VERDICT = re.compile(
+    r"^I (?:\w+ )?(?:think|find|believe|consider|call|doubt|suspect|reject|disagree with|agree with)"
+    r" (?:this|that|it)\b(?:[^.!?]*)[.!]$"
+)
+VERDICT_WORDS = 8
+
+
+def is_verdict(sentence: str) -> bool:
+    """A short first-person judgement of what the sentence before said ("I find this super implausible.")."""
+    text = sentence.strip()
+    return len(text.split()) <= VERDICT_WORDS and bool(_VERDICT.match(text))
+
+
+_CONCLUSION = re.compile(
+    r"^[\W_]*(?:so|thus|hence|therefore|consequently|accordingly|as a result|for (?:these|this) reasons?|"
+    r"this is why|that is why|that['’]s why)\b",
+    re.I,
+)
+
+
+def draws_conclusion(sentence: str) -> bool:
+    """Opens by concluding from the sentence before ("So if we had a human like learner, robotics would
+    … be solved."): with that sentence, premise and conclusion make one claim."""
+    return bool(_CONCLUSION.match(sentence))
 
 
 def balanced(sentence: str) -> bool:
@@ -127,6 +166,17 @@ _ANECDOTE = re.compile(
 )
 
 
+_STORY = re.compile(r"^(?:[\w’',]+\s){0,4}I (?:was|went|met|sat|visited|remember|recall|spent|once)\b")
+
+
+def opens_story(sentence: str) -> bool:
+    """The first line of a first-person anecdote ("I was at a dinner with …", "For a decade I collected
+    notes …"): what follows in the paragraph is the story ("The biologist said …"), an illustration
+    rather than the author's claim."""
+    text = sentence.strip(' "“')
+    return bool(_STORY.match(text) or _ANECDOTE.search(text))
+
+
 def is_aside(sentence: str) -> bool:
     """A first-person aside or anecdote ("I was at a dinner with …"), not a statement about the subject."""
     text = sentence.strip(' "“')
@@ -138,19 +188,64 @@ _FOIL = re.compile(
     r"(?:you|one|people|some) (?:could|might|may|will|would) (?:argue|say|object|claim|think)|"
     r"(?:some|many) (?:people|critics|skeptics|sceptics) (?:will )?(?:say|argue|claim|think)|"
     r"sometimes people (?:will )?(?:say|argue|claim)|it['’]s tempting to|the conventional wisdom|"
-    r"(?:critics|skeptics|sceptics|proponents) (?:say|argue|claim))\b|^somehow\b",
+    r"(?:critics|skeptics|sceptics|proponents) (?:say|argue|claim)|"
+    r"(?:people|many|others) (?:have )?(?:spent (?:a lot of |much |years )?time |been )"
+    r"(?:talking|arguing|writing|debating) about)\b|^somehow\b",
     re.I,
 )
 
 
 _FOIL_KEYS = ("counter", "objection", "rebuttal", "argue", "say", "object", "claim", "think", "tempting",
-              "wisdom", "somehow")  # fmt: skip
+              "wisdom", "somehow", "about")  # fmt: skip
+
+
+_ANSWERED = re.compile(r"[.!?][\"”’']?\s+(?=I \w)")
 
 
 def is_foil(sentence: str) -> bool:
-    """A view stated in order to be rejected ("Another counterargument you could make …", "Somehow, …")."""
+    """A view stated in order to be rejected ("Another counterargument you could make …", "Somehow, …").
+
+    A foil followed by the author's verdict on it ("… diffuse. I think this is cope.") is the author's own
+    claim, stated with what it rejects: no longer a foil.
+    """
+    parts = _ANSWERED.split(sentence.strip())
+    if len(parts) > 1 and is_verdict(parts[-1]):
+        return False
     low = sentence.lower()
     return any(key in low for key in _FOIL_KEYS) and bool(_FOIL.search(sentence.strip(' "“')))
+
+
+# A prediction with a time frame: "by 2030 …", "in the next decade or two", "may take another 5 to 10 years".
+_FORECAST_WILL = re.compile(
+    r"\b(?:will|won['’]t|['’]ll|would|may|might|expect|expects|expected|predict|predicts|forecast|likely|probably)\b",
+    re.I,
+)
+_FORECAST_WHEN = re.compile(
+    r"\b(?:by (?:the (?:end|middle) of )?(?:19|20)\d\d|next (?:year|decade|month|\d+ (?:years|months))|"
+    r"(?:in|within|over) the (?:next|coming) (?:\w+ ){0,3}(?:years?|decades?|months?)|"
+    r"(?:another|in|within) (?:\d+|a few|two|three|five|ten)(?: to \d+)? (?:more )?(?:years?|decades?|months?))\b",
+    re.I,
+)
+
+
+def is_forecast(sentence: str) -> bool:
+    """A prediction with a time frame: what a reader will want to check when the time comes."""
+    return bool(_FORECAST_WHEN.search(sentence)) and bool(_FORECAST_WILL.search(sentence))
+
+
+_OWN_VIEW = re.compile(
+    r"\bI (?:\w+ )?(?:think|expect|believe|predict|suspect|doubt|argue|find|conclude)\b(?! (?:about|of)\b)"
+)
+
+
+def states_own_view(sentence: str) -> bool:
+    """The writer saying where they stand ("I expect …", "what I think will be …") in their own voice:
+    outside quotation marks, where an "I" is someone else's (a news story's interviewee)."""
+    for match in _OWN_VIEW.finditer(sentence):
+        before = sentence[: match.start()]
+        if before.count('"') % 2 == 0 and before.count("“") == before.count("”"):
+            return True
+    return False
 
 
 def is_question(sentence: str) -> bool:

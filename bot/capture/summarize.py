@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Protocol, runtime_checkable
 
 from bot.capture import claim_rules
@@ -36,6 +37,7 @@ from bot.kb.terms import CJK_TERM, STOPWORDS, stem, terms, words
 
 MAX_SENTENCES = 400  # sentences considered per source: keeps a 3 MB page as fast as a blog post
 MAX_TAGS = 8
+MAX_SECTION_CLAIMS = 15  # claims of a long piece in sections (two per section, at most this many)
 
 
 @dataclass
@@ -134,7 +136,10 @@ def source_sentences(extracted: Extracted) -> list[tuple[str, int | None, int | 
     return list(iter_source_sentences(extracted))
 
 
-_REPAIR_WORDS = 45  # a leaning sentence takes its antecedent along when both fit in this many words
+# A claim is read at a glance, in a digest or a /claim answer: a leaning sentence takes its antecedent
+# along when both fit in this many words, and a longer single sentence weighs less.
+CLAIM_WORDS = 50
+_REPAIR_WORDS = CLAIM_WORDS
 
 
 def _bullet_clause(placed: _Placed) -> bool:
@@ -145,15 +150,20 @@ def _bullet_clause(placed: _Placed) -> bool:
     return first.isupper() and len(placed.text.split()) >= 8
 
 
-def _repairs(before: _Placed | None, placed: _Placed) -> bool:
-    """Whether the sentence before can stand in front of a leaning one: same block, short, fit itself."""
+def _repairs(before: _Placed | None, placed: _Placed, *, verdict: bool = False) -> bool:
+    """Whether the sentence before can stand in front of a leaning one: same block, short, fit itself.
+
+    A verdict ("I find this super implausible.") may follow a rhetorical question: the pair is the
+    author's answer. Being a few words by definition, it only asks that its antecedent fit the budget.
+    """
+    if before is None or before.block != placed.block or is_boilerplate(before.text):
+        return False
+    words_used = len(before.text.split()) + (0 if verdict else len(placed.text.split()))
+    why = claim_rules.unfit(before.text)
     return (
-        before is not None
-        and before.block == placed.block
-        and len(before.text.split()) + len(placed.text.split()) <= _REPAIR_WORDS
+        words_used <= _REPAIR_WORDS
         and not claim_rules.leans_on_previous(before.text)
-        and not claim_rules.unfit(before.text)
-        and not is_boilerplate(before.text)
+        and (why is None or (verdict and why == "question"))
     )
 
 
@@ -168,11 +178,15 @@ def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
     texts: list[str] = []
     seen: set[str] = set()
     require_end = not (extracted.kind == "video" and extracted.segments and not _video_punctuated(extracted))
+    placed_all = list(islice(_iter_placed(extracted), MAX_SENTENCES + 1))  # one more: the next heading
     previous: _Placed | None = None
-    for count, placed in enumerate(_iter_placed(extracted)):
-        if count >= MAX_SENTENCES:
-            break
+    story_blocks: set[int] = set()  # paragraphs that open with a first-person anecdote
+    for count, placed in enumerate(placed_all[:MAX_SENTENCES]):
         before, previous = previous, placed
+        if (before is None or before.block != placed.block) and claim_rules.opens_story(placed.text):
+            story_blocks.add(placed.block)
+        after = placed_all[count + 1] if count + 1 < len(placed_all) else None
+        closing = placed.heading is not None and (after is None or after.heading != placed.heading)
         text = placed.text
         if is_boilerplate(text):
             continue
@@ -180,14 +194,17 @@ def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
         key = text.casefold()
         if key in seen or text.endswith(":") or claim_rules.unfit(text):
             continue
-        if not is_content_sentence(text, require_end=require_end and not _bullet_clause(placed)):
+        verdict = claim_rules.is_verdict(text)  # a few words, yet a claim with the sentence it judges
+        if not verdict and not is_content_sentence(text, require_end=require_end and not _bullet_clause(placed)):
             continue
         seen.add(key)
         weight, n_sentences = 1.0, 1
         if claim_rules.leans_on_previous(text):
-            if not _repairs(before, placed):
+            if not _repairs(before, placed, verdict=verdict):
                 continue  # "He said …" with no antecedent at hand: never a claim on its own
             assert before is not None
+            if claim_rules.draws_conclusion(text):
+                weight *= 1.2  # premise and the conclusion drawn from it: the argument whole
             text, n_sentences = f"{before.text} {text}", 2
         if claim_rules.is_foil(text):
             weight *= 0.4
@@ -195,9 +212,33 @@ def _units(extracted: Extracted) -> tuple[list[_Unit], list[str]]:
             weight *= 1.2  # a list of full clauses is the author's own list of points
         if placed.kind == "quote":
             weight *= 0.8  # someone else's words, quoted: the author's own claims come first
+        if placed.block in story_blocks:
+            weight *= 0.6  # the rest of an anecdote ("The biologist said …"): illustration, not claim
+        if closing:
+            weight *= 1.2  # the last word of a section is where its author lands: its conclusion
+        if claim_rules.is_forecast(text):
+            weight *= 1.15  # a dated prediction is the claim most worth checking again later
         units.append(_Unit(len(units), text, placed.t, placed.page, terms(text), heading=placed.heading,
                            block=placed.block, weight=weight, sentences=n_sentences))  # fmt: skip
+    _weigh_set_apart(units, placed_all[:MAX_SENTENCES])
     return units, texts
+
+
+_SET_APART_PARAGRAPHS = 2.0  # mean sentences per paragraph from which a one-sentence paragraph stands out
+
+
+def _weigh_set_apart(units: list[_Unit], placed: list[_Placed]) -> None:
+    """A paragraph of one sentence where the author's paragraphs run longer is set apart on purpose: a
+    punchline or thesis ("Models keep getting more impressive at the rate …"). News written one sentence
+    per paragraph sets nothing apart, so only pages whose paragraphs average two sentences or more count.
+    """
+    sizes = Counter(p.block for p in placed if p.kind == "p")
+    with_units = [sizes[b] for b in {u.block for u in units} if b in sizes]
+    if not with_units or sum(with_units) / len(with_units) < _SET_APART_PARAGRAPHS:
+        return
+    for unit in units:
+        if sizes.get(unit.block) == 1:
+            unit.weight *= 1.25
 
 
 # --------------------------------------------------------------------------- scoring
@@ -234,10 +275,14 @@ def _score(units: list[_Unit], title: str, kind: str) -> None:
         position = lead_weight * (1 - unit.index / n) + (0.1 if unit.index < 2 and kind != "video" else 0.0)
         n_words = len(unit.text.split()) if not CJK_TERM.search(unit.text) else len(unit.text) // 3
         shape = min(1.0, n_words / 12) * min(1.0, 40 / max(n_words, 1))
+        if n_words > CLAIM_WORDS:
+            shape *= 0.7  # more than a glance: a run-on sentence or a quotation strung on a clause
         if re.search(r"\d", unit.text):
             shape *= 1.1  # figures are what people come back to check
-        if re.match(r"\s*I\b", unit.text) or " I think " in unit.text:
-            shape *= 0.9
+        if claim_rules.states_own_view(unit.text):
+            shape *= 1.1  # the author saying where they stand ("I expect …"): the piece's own claims
+        elif re.match(r"\s*I\b", unit.text) or " I think " in unit.text:
+            shape *= 0.9  # someone quoted in the first person, or a first-person remark
         unit.score = (central + 0.3 * overlap + position) * shape * unit.weight
 
 
@@ -413,8 +458,8 @@ class ExtractiveSummarizer:
         exclude = None
         per_time = 2 if extracted.kind == "video" else None  # spread a video's claims over its length
         sections = _section_picks(units, k_claims, exclude)
-        if len(sections) >= 5:
-            k_claims = min(12, max(k_claims, len(sections) + 5))  # a long argument: room for its main section
+        if len(sections) >= 5:  # a long argument: room for a point and its conclusion per section
+            k_claims = min(MAX_SECTION_CLAIMS, max(k_claims, 2 * len(sections)))
         quota = _section_quota(units, k_claims) if sections else None
         # one claim per paragraph and section quotas first (the next sentence of a paragraph mostly
         # elaborates the one picked), then the best of what is left
@@ -522,7 +567,7 @@ def _passage(extracted: Extracted, unit: _Unit) -> str:
 def _section_quota(units: list[_Unit], k: int) -> dict[str | None, int]:
     """Claims each section may hold, in proportion to its length (at least one)."""
     sizes = Counter(u.heading for u in units)
-    return {heading: max(1, round(k * size / len(units))) for heading, size in sizes.items()}
+    return {heading: max(1, math.ceil(k * size / len(units))) for heading, size in sizes.items()}
 
 
 def _section_picks(units: list[_Unit], k: int, exclude: set[int] | None) -> list[_Unit]:

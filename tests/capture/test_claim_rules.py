@@ -226,3 +226,144 @@ def test_section_labels_on_a_saved_docs_page_are_its_headings_without_permalink_
     labels = [c.label for c in ExtractiveSummarizer().summarize(extracted).claims if c.label]
     assert labels and "How the delay is computed" in labels
     assert not any(label.endswith(("¶", "#")) for label in labels)
+
+
+# --------------------------------------------------------------------------- the author's own argument
+
+
+SEED_VIDEO_NOTE = ROOT / "seeds" / "what-are-we-scaling-video.md"
+
+
+@pytest.mark.parametrize("start", ["I find this super implausible.", "I think this is cope."])
+def test_a_verdict_judges_the_sentence_before_and_leans_on_it(clip_sentences, start):
+    verdict = sentence_starting(clip_sentences, start)
+    assert claim_rules.is_verdict(verdict)
+    assert claim_rules.leans_on_previous(verdict)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "I expect this to keep happening into the future.",  # a prediction, not a judgement of the sentence before
+        "I expect a similar progression with continual learning.",
+        "I thought this was a very interesting exchange",
+    ],
+)
+def test_first_person_sentences_that_are_no_verdict(clip_sentences, start):
+    assert not claim_rules.is_verdict(sentence_starting(clip_sentences, start))
+
+
+def test_a_foil_answered_by_the_authors_verdict_is_one_claim_of_the_author(clip_sentences):
+    """The clip's two foils, each followed by the author's verdict on it: the pair is the author's claim
+    (a rhetorical question included), verbatim, and no longer weighed as a foil."""
+    blocks = [b.text for b in iter_blocks(CLIP.read_text("utf-8"))]
+    paragraphs = [b for b in blocks if b.startswith(("Sometimes people will say", "This gives the vibes"))]
+    extracted = extract_text_file(("# Cope\n\n" + "\n\n".join(paragraphs) + "\n").encode(), "https://x.example/cope")
+    claims = [c.text for c in ExtractiveSummarizer().summarize(extracted).claims]
+    foil = sentence_starting(clip_sentences, "Sometimes people will say that the reason")
+    question = sentence_starting(clip_sentences, "Somehow this automated researcher")
+    assert f"{foil} I think this is cope." in claims
+    assert f"{question} I find this super implausible." in claims
+    assert claim_rules.is_foil(foil) and not claim_rules.is_foil(f"{foil} I think this is cope.")
+
+
+def test_people_talking_about_a_view_the_author_then_dismisses_is_a_foil(clip_sentences):
+    setup = sentence_starting(clip_sentences, "People have spent a lot of time talking about a software only singularity")
+    assert claim_rules.is_foil(setup)
+    assert not claim_rules.is_foil(sentence_starting(clip_sentences, "All these scenarios neglect what I think"))
+
+
+@pytest.mark.parametrize(
+    ("start", "concludes"),
+    [
+        ("So if we had a human like learner, robotics would", True),
+        ("So clearly the labs’ actions hint at a world view", True),
+        ("For these reasons, I expect it’s going to be much much easier", True),
+        ("Somehow this automated researcher", False),
+        ("“Solving” continual learning won’t be", False),
+        ("But the fact that we don’t have such a learner", False),
+    ],
+)
+def test_sentences_that_draw_a_conclusion_from_the_one_before(clip_sentences, start, concludes):
+    assert claim_rules.draws_conclusion(sentence_starting(clip_sentences, start)) is concludes
+
+
+def test_premise_and_conclusion_make_one_claim(clip_sentences, clip_claims):
+    premise = sentence_starting(clip_sentences, "In some fundamental sense, robotics is an algorithms problem")
+    conclusion = sentence_starting(clip_sentences, "So if we had a human like learner, robotics would")
+    assert f"{premise} {conclusion}" in [c.text for c in clip_claims]
+
+
+@pytest.mark.parametrize(
+    ("start", "forecast"),
+    [
+        ("But human level continual learning may take another 5 to 10 years", True),
+        ("Labs will probably release something next year", True),
+        ("And to be clear, I expect this (aka actual AGI) in the next decade or two.", True),
+        ("I expect that by 2030 that the labs will have made", True),
+        ("AI has made a ton of progress in the last decade", False),
+        ("If you showed me Gemini 3 in 2020", False),
+    ],
+)
+def test_dated_predictions_are_forecasts(clip_sentences, start, forecast):
+    assert claim_rules.is_forecast(sentence_starting(clip_sentences, start)) is forecast
+
+
+def test_the_writers_own_view_is_told_from_someone_quoted():
+    clip = sentences(CLIP.read_text("utf-8"))
+    assert claim_rules.states_own_view(sentence_starting(clip, "All these scenarios neglect what I think will be"))
+    assert claim_rules.states_own_view(sentence_starting(clip, "I expect that by 2030 that the labs"))
+    # seed 004's note quotes the speaker: an "I expect" inside quotation marks is not the note's own view
+    quoted = '"I expect actual brain-like intelligences within the next decade or two, which is pretty wild."'
+    assert quoted in SEED_VIDEO_NOTE.read_text("utf-8")
+    assert claim_rules.is_forecast(quoted) and not claim_rules.states_own_view(quoted)
+
+
+def test_an_anecdote_is_told_in_its_paragraph_and_gives_no_claim(clip_sentences, clip_claims):
+    assert claim_rules.opens_story(sentence_starting(clip_sentences, "I was at a dinner with an AI researcher"))
+    assert not claim_rules.opens_story(sentence_starting(clip_sentences, "I thought this was a very interesting"))
+    story = next(b.text for b in iter_blocks(CLIP.read_text("utf-8")) if b.text.startswith("I was at a dinner"))
+    assert "The AI researcher says" in story
+    assert not [c.text for c in clip_claims if any(part in story for part in split_sentences(c.text))]
+
+
+def test_a_sections_closing_sentence_and_a_paragraph_set_apart_are_claims(clip_sentences, clip_claims):
+    texts = [c.text for c in clip_claims]
+    blocks = list(iter_blocks(CLIP.read_text("utf-8")))
+    # the last sentence of "Economic diffusion lag is cope …": where the section lands
+    closing = sentence_starting(clip_sentences, "The reason that lab revenue are 4 orders of magnitude off")
+    section = [b.text for b in blocks if b.heading == "Economic diffusion lag is cope for missing capabilities"]
+    assert section[-1].endswith(closing) and closing in texts
+    # one-sentence paragraphs in an essay of longer ones: the author's punchline and the labs' supply chain
+    for start in ("Models keep getting more impressive at the rate", "Currently the labs are trying to bake in"):
+        alone = sentence_starting(clip_sentences, start)
+        assert any(b.text == alone for b in blocks) and alone in texts
+
+
+def test_a_long_essay_gets_two_claims_per_section_each_read_at_a_glance(clip_claims, clip_sentences):
+    sections = {c.label for c in clip_claims if c.label}  # one labelled claim per section with sentences
+    assert len(sections) == 7 and len(clip_claims) == 2 * len(sections)
+    # quotas round up: the first and longest section (13 of 59 candidates), which states the thesis,
+    # keeps four points (the tension, the dilemma, the supply chain, robotics), not three
+    opening = [b.text for b in iter_blocks(CLIP.read_text("utf-8")) if b.heading == "What are we scaling?"]
+    in_first = [c for c in clip_claims if any(split_sentences(c.text)[0] in b for b in opening)]
+    assert len(in_first) == 4
+    run_on = sentence_starting(clip_sentences, "I expect that by 2030 that the labs")  # 69 words, fit but no glance
+    assert claim_rules.unfit(run_on) is None and len(run_on.split()) > 50
+    assert run_on not in [c.text for c in clip_claims]
+
+
+def test_none_of_this_points_back_at_the_paragraphs_before():
+    essay = sentences(extract_article(load_page("blog-essay").data, "https://x.example/e").text)
+    assert claim_rules.leans_on_previous(sentence_starting(essay, "None of this is efficient in the short run."))
+    assert not claim_rules.leans_on_previous(sentence_starting(essay, "Fast notes are cheap"))
+
+
+def test_a_saved_essays_opening_anecdote_gives_no_claim():
+    page = load_page("blog-essay")
+    extracted = extract_article(page.data, page.url)
+    opening = sentence_starting(sentences(extracted.text), "For a decade I collected notes")
+    assert claim_rules.opens_story(opening)
+    story = next(b.text for b in iter_blocks(extracted.text) if b.text.startswith(opening))
+    claims = [c.text for c in ExtractiveSummarizer().summarize(extracted).claims]
+    assert claims and not [c for c in claims if any(part in story for part in split_sentences(c))]
