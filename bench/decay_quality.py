@@ -1,7 +1,8 @@
 """Decay-suggestion quality on the labelled corpus, beside today's rules in the same run.
 
-    python bench/decay_quality.py            # all 213 pages: extract, summarise, suggest; ~1-2 min
+    python bench/decay_quality.py            # all 308 pages: extract, summarise, suggest; ~2-3 min
     python bench/decay_quality.py --split heldout --misses
+    python bench/decay_quality.py --split heldout2      # the blind second held-out set
 
 Each saved page (tests/fixtures/decay_pages, labels by hand with reasons) goes through the real capture steps
 (``extract_bytes`` → extractive summary → suggestion). The page is clipped as if on the day after its own
@@ -11,7 +12,10 @@ run (the same URL, tags and title go in). Printed per rule set: exact agreement,
 (slow↔medium↔fast), the share falling to the default, the confusion matrix; then the held-out checks
 (≥ 80 % of held-out news suggested fast; no encyclopedia/reference page fast). The held-out split (50 pages from
 trafilatura 0.8.2's test cache) was labelled before the scorer first ran on it and was not used to tune it;
-the dev split (163 pages) was.
+the dev split (163 pages) was. The second held-out split, heldout2 (95 pages: Chinese news from GNE 0.4.3's
+fixtures, paper landing pages from papis 0.16.1's, C/C++, PostgreSQL, R, Apache and Debian reference pages from
+Debian's doc packages; bench/build_decay_heldout2.py), was chosen by a fixed rule, labelled by reading, and
+committed before the suggester first ran on it (docs/decisions.md says which figure is the blind one).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.capture import decay_rules  # noqa: E402
+from bot.capture.budget import BudgetExceeded  # noqa: E402
 from bot.capture.pagemeta import PageMeta, page_meta  # noqa: E402
 from bot.capture.pipeline import extract_bytes  # noqa: E402
 from bot.capture.summarize import summarize  # noqa: E402
@@ -39,6 +44,7 @@ BASELINE_COMMIT = "fb2bae4"
 FALLBACK_DAY = date(2026, 12, 1)
 ORDER = ("slow", "medium", "fast")
 REFERENCE = {"encyclopedia", "reference"}
+REFUSED = "refused"  # the capture's hostile-input caps refused the page: counted as a miss, never as fast
 
 
 def todays_rules() -> types.ModuleType:
@@ -46,7 +52,7 @@ def todays_rules() -> types.ModuleType:
     source = subprocess.run(
         ["git", "-C", str(ROOT), "show", f"{BASELINE_COMMIT}:bot/capture/decay_rules.py"],
         check=True, capture_output=True, text=True,
-    ).stdout
+    ).stdout.replace("from bot.notes import", "from bot.kb.notes import")  # moved by the four-wing layout
     module = types.ModuleType("decay_rules_today")
     sys.modules[module.__name__] = module  # dataclasses look their module up while the class is built
     exec(compile(source, f"{BASELINE_COMMIT}:decay_rules.py", "exec"), module.__dict__)  # noqa: S102
@@ -63,8 +69,10 @@ def report(name: str, rows: list[tuple[object, str, bool]]) -> list[str]:
     exact = sum(1 for p, s, _ in rows if s == p.rate)  # type: ignore[attr-defined]
     near = sum(1 for p, s, _ in rows if step(s, p.rate) <= 1)  # type: ignore[attr-defined]
     default = sum(1 for *_, d in rows if d)
+    refused = sum(1 for _, s, _ in rows if s == REFUSED)
     lines = [f"{name}: exact {exact}/{n} ({exact / n:.0%}) · within one step {near}/{n} ({near / n:.0%})"
-             f" · fell to the default {default}/{n} ({default / n:.0%})"]
+             f" · fell to the default {default}/{n} ({default / n:.0%})"
+             + (f" · refused by the capture caps {refused}/{n}" if refused else "")]
     matrix = Counter((p.rate, s) for p, s, _ in rows)  # type: ignore[attr-defined]
     lines.append("    label \\ suggested   " + "".join(f"{r:>8}" for r in ORDER))
     for label in ORDER:
@@ -72,21 +80,21 @@ def report(name: str, rows: list[tuple[object, str, bool]]) -> list[str]:
     return lines
 
 
-def heldout(name: str, rows: list[tuple[object, str, bool]]) -> str:
-    news = [(p, s) for p, s, _ in rows if p.split == "heldout" and p.category == "news"]  # type: ignore[attr-defined]
-    ref = [(p, s) for p, s, _ in rows if p.split == "heldout" and p.category in REFERENCE]  # type: ignore[attr-defined]
+def heldout(name: str, rows: list[tuple[object, str, bool]], split: str) -> str:
+    news = [(p, s) for p, s, _ in rows if p.split == split and p.category == "news"]  # type: ignore[attr-defined]
+    ref = [(p, s) for p, s, _ in rows if p.split == split and p.category in REFERENCE]  # type: ignore[attr-defined]
     if not news and not ref:
-        return f"{name}: no held-out pages in this run"
+        return f"{name}: no {split} pages in this run"
     fast_news = sum(1 for _, s in news if s == "fast")
     fast_ref = sum(1 for _, s in ref if s == "fast")
     verdict = "PASS" if news and fast_news >= 0.8 * len(news) and fast_ref == 0 else "FAIL"
-    return (f"{name}: held-out news suggested fast {fast_news}/{len(news)} ({fast_news / max(1, len(news)):.0%});"
-            f" held-out reference/encyclopedia suggested fast {fast_ref}/{len(ref)} → {verdict}")
+    return (f"{name}: {split} news suggested fast {fast_news}/{len(news)} ({fast_news / max(1, len(news)):.0%});"
+            f" {split} reference/encyclopedia suggested fast {fast_ref}/{len(ref)} → {verdict}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("all", "dev", "heldout"), default="all")
+    parser.add_argument("--split", choices=("all", "dev", "heldout", "heldout2"), default="all")
     parser.add_argument("--misses", action="store_true", help="list the pages the new scorer gets wrong")
     args = parser.parse_args()
     today = todays_rules()
@@ -100,7 +108,13 @@ def main() -> None:
         start = time.perf_counter()
         page_meta(page.html())
         meta_ms.append((time.perf_counter() - start) * 1000)
-        extracted = extract_bytes(page.html(), page.url, "text/html")
+        try:
+            extracted = extract_bytes(page.html(), page.url, "text/html")
+        except BudgetExceeded as refused:  # capture refuses the page: no suggestion at all, a miss for both
+            ours.append((page, REFUSED, False))
+            theirs.append((page, REFUSED, False))
+            misses.append(f"  {page.name:<34} label {page.rate:<6} got {REFUSED} — {refused.reason}")
+            continue
         summary = summarize(extracted)
         tags = [] if extracted.little_text else summary.tags
         claims = [] if extracted.little_text else [c.text for c in summary.claims]
@@ -118,8 +132,9 @@ def main() -> None:
     meta_ms.sort()
     print(f"page metadata parse (pagemeta.page_meta, incl. gunzip): median {statistics.median(meta_ms):.1f} ms,"
           f" max {meta_ms[-1]:.1f} ms per page")
-    print(heldout("today's rules (fb2bae4)", theirs))
-    print(heldout("evidence scorer (this branch)", ours))
+    for split in ("heldout", "heldout2"):
+        print(heldout("today's rules (fb2bae4)", theirs, split))
+        print(heldout("evidence scorer (this branch)", ours, split))
     if args.misses:
         print("misses:")
         print("\n".join(misses))

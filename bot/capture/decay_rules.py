@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.capture.dateline import report_cue
 from bot.kb.notes import normalize_tag
 
 DEFAULT_RATE = "medium"
@@ -222,7 +223,7 @@ def suggest_decay(
 WEIGHTS: dict[str, float] = {
     "team-site": 6.0,  # this channel re-labelled most earlier notes from the same site (≥ 3 labels)
     "team-tag": 4.0,  # … or with the same tag
-    "scholarly": 4.0,  # Zotero item_type / PubMed publication_types / a preprint server
+    "scholarly": 4.0,  # Zotero item_type / PubMed publication_types / a preprint server / citation_* tags
     "schema": 3.0,  # schema.org type in JSON-LD or microdata (NewsArticle, Product, ScholarlyArticle…)
     "page-kind": 3.0,  # what the URL or title says the page is: glossary, tutorial, FAQ, changelog, pricing
     "og-type": 2.0,  # Open Graph og:type (video.*, product, book)
@@ -231,6 +232,7 @@ WEIGHTS: dict[str, float] = {
     "rules": 1.5,  # today's rule table (domains, tags incl. the page's keywords, title words)
     "kind": 1.0,  # a paper or video with nothing more specific
     "version": 0.5,  # a version number in the URL or title (docs for 3.11)
+    "report": 1.5,  # the text dates its event to the days before publication, or carries a wire dateline
     "section": 1.0,  # article:section / articleSection (Politics → fast, Opinion → slow)
     "age": 1.0,  # published within 14 days of the clip → fast; 3+ years before → slow
     "claims": 1.0,  # most claims carry prices, versions, rankings, "currently" → fast; definitions → slow
@@ -280,11 +282,15 @@ _NEWS_SECTIONS = re.compile(
     r"|climate|health|entertainment)\b", re.I)
 _SLOW_SECTIONS = re.compile(r"\b(opinion|essays?|ideas|books|history|culture|philosophy|review)\b", re.I)
 _DATED_PATH = re.compile(r"/((?:19|20)\d{2})[/-](?:[a-z_]+/)?(\d{1,2})[/-](\d{1,2})(?:/|[-_]|$)")
+# /20200911/, /2019_09_07_516923, /2019/0926/15409036 (Chinese and Korean news sites)
+_COMPACT_DATED_PATH = re.compile(
+    r"/((?:19|20)\d{2})(?:_|/)?(0[1-9]|1[0-2])(?:_|)?([0-2]\d|3[01])(?:/|_|\d{6,}|$)")
 # /2019/01/80642, /202311/17/WS6…, /2020-01/zugverkehr-…
 _MONTH_PATH = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\w-]*[\d-]")
 _NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci)"
                         r"(?:/|_|\b)")  # "news" in the languages of our users' sources
-_EVENT_KINDS = {"schema", "news-url", "section", "rules", "team-site", "team-tag"}  # "this is about events"
+_EVENT_KINDS = {"schema", "news-url", "section", "rules", "team-site", "team-tag", "report"}  # about events
+_NOT_A_REPORT = {"scholarly", "docs", "kind"}  # a paper, a manual or a video that names a date is not a report
 _DOCS_REASON = "documentation changes with each release"
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?)(?![\w.])")
 _VOLATILE = re.compile(
@@ -353,14 +359,16 @@ def suggest(
     published: date | None = None,
     now: date | None = None,
     team: Iterable[TeamLabels] = (),
+    text: str = "",
 ) -> Suggestion:
     """Weigh every piece of evidence (see ``WEIGHTS``) and return the winning rate with its reason line.
 
     ``page`` is a ``pagemeta.PageMeta`` (or None), ``meta`` the extractor's/papers' extras (``item_type``,
-    ``publication_types``), ``claims`` the note's claim texts, ``team`` what this channel decided before.
+    ``publication_types``), ``claims`` the note's claim texts, ``team`` what this channel decided before,
+    ``text`` the source's readable text (its opening is read for a report's dateline).
     """
     evidence = gather(kind=kind, url=url, title=title, tags=tags, page=page, meta=meta or {},
-                      claims=list(claims), published=published, now=now, team=team)
+                      claims=list(claims), published=published, now=now, team=team, text=text)
     return decide(evidence)
 
 
@@ -401,12 +409,15 @@ def gather(
     published: date | None,
     now: date | None,
     team: Iterable[TeamLabels],
+    text: str = "",
 ) -> list[Evidence]:
     """Every piece of evidence, strongest kinds first (each detector adds at most one)."""
     host, where = _split_url(url)
     title_l = (title or "").lower()
     found: list[Evidence] = [Evidence(f"team-{t.scope}", t.rate, t.phrase) for t in team]
     found += _scholarly(meta, host, kind)
+    if page is not None and getattr(page, "scholarly", "") and not any(e.kind == "scholarly" for e in found):
+        found.append(Evidence("scholarly", "medium", f"a {page.scholarly} (citation tags)"))
     if page is not None:
         found += _schema(page)
         found += _og(page)
@@ -423,11 +434,16 @@ def gather(
         found.append(Evidence("kind", "medium", "a video"))
     elif kind == "paper" and not any(e.kind == "scholarly" for e in found):
         found.append(Evidence("kind", "medium", "a paper"))
+    day = getattr(page, "published", None) or published
+    cue = report_cue(text, day) if text else None
+    if cue and not any(e.kind in _NOT_A_REPORT or (e.kind in ("schema", "page-kind", "og-type") and e.rate != "fast")
+                       for e in found):
+        found.append(Evidence("report", "fast", cue))
     article = (getattr(page, "og_type", "") or "") == "article"
     if article or any(_about_events(e) for e in found):  # recency matters for reports of events only
-        found += _age(getattr(page, "published", None) or published, now)
+        found += _age(day, now)
     elif not any(e.rate == "fast" for e in found):
-        found += [e for e in _age(getattr(page, "published", None) or published, now) if e.rate == "slow"]
+        found += [e for e in _age(day, now) if e.rate == "slow"]
     found += _claims(claims)
     return found
 
@@ -525,6 +541,9 @@ def _news_url(host: str, where: str) -> list[Evidence]:
     dated = _DATED_PATH.search(where)
     if dated:
         return [Evidence("news-url", "fast", f"a dated news-style URL ({'/'.join(dated.groups())})")]
+    compact = _COMPACT_DATED_PATH.search(where)
+    if compact:
+        return [Evidence("news-url", "fast", f"a dated news-style URL ({'/'.join(compact.groups())})")]
     month = _MONTH_PATH.search(where)
     if month:
         return [Evidence("news-url", "fast", f"a dated URL ({month.group(1)}/{month.group(2)})")]
@@ -583,6 +602,7 @@ def suggest_for_note(
         published=getattr(extracted, "published", None),
         now=now,
         team=team,
+        text="" if getattr(extracted, "kind", "article") != "article" else getattr(extracted, "text", "") or "",
     )
 
 

@@ -22,7 +22,7 @@ from bot.kb.notes import one_line
 
 MAX_HTML_BYTES = 3_000_000  # metadata sits in <head>; a giant page is cut before parsing
 MAX_JSONLD_CHARS = 200_000
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DATE = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})")  # ISO, and citation_*'s 2022/04/25
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,13 @@ class PageMeta:
     modified: date | None = None  # article:modified_time, dateModified
     section: str = ""  # article:section / articleSection
     keywords: tuple[str, ...] = field(default=())  # article:tag, news_keywords, keywords
+    scholarly: str = ""  # what the citation_* (Highwire/Google Scholar) tags say: "journal article in …", …
+    doi: str = ""  # citation_doi / dc.identifier, as "10.…"
 
     @property
     def empty(self) -> bool:
-        return not (self.schema_types or self.og_type or self.published or self.section or self.keywords)
+        return not (self.schema_types or self.og_type or self.published or self.section or self.keywords
+                    or self.scholarly)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON/YAML-friendly dict without empty fields (kept in the note's ``extra``)."""
@@ -61,6 +64,8 @@ class PageMeta:
             modified=_to_date(data.get("modified")),
             section=str(data.get("section") or ""),
             keywords=tuple(str(k) for k in data.get("keywords") or () if k),
+            scholarly=str(data.get("scholarly") or ""),
+            doi=str(data.get("doi") or ""),
         )
 
 
@@ -91,7 +96,8 @@ def page_meta(html: bytes | str) -> PageMeta:
     for itemtype in tree.xpath("//@itemtype")[:20]:
         types.extend(t.rstrip("/").rsplit("/", 1)[-1] for t in str(itemtype).split())
     for name in ("article:published_time", "og:published_time", "datepublished", "date", "dc.date",
-                 "dcterms.created", "citation_publication_date", "sailthru.date", "pubdate"):
+                 "dcterms.created", "citation_publication_date", "citation_date", "citation_online_date",
+                 "sailthru.date", "pubdate"):
         published.extend(metas.get(name, ()))
     for name in ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified"):
         modified.extend(metas.get(name, ()))
@@ -107,7 +113,37 @@ def page_meta(html: bytes | str) -> PageMeta:
         modified=_first_date(modified),
         section=next((s.strip()[:60] for s in sections if isinstance(s, str) and s.strip()), ""),
         keywords=_unique(k for k in keywords if k)[:20],
+        scholarly=_scholarly(metas),
+        doi=_doi(metas),
     )
+
+
+_CITATION_VENUES = (  # (citation_* tag naming the venue, what the page is)
+    ("citation_journal_title", "journal article in"),
+    ("citation_conference_title", "conference paper at"),
+    ("citation_technical_report_institution", "report from"),
+    ("citation_dissertation_institution", "thesis from"),
+)
+
+
+def _scholarly(metas: dict[str, list[str]]) -> str:
+    """A paper's landing page says so in the citation_* tags Google Scholar reads (Highwire Press tags)."""
+    if not metas.get("citation_title"):
+        return ""
+    for tag, what in _CITATION_VENUES:
+        venue = (metas.get(tag) or [""])[0]
+        if venue:
+            return f"{what} {one_line(venue)[:80]}"
+    return "paper"
+
+
+def _doi(metas: dict[str, list[str]]) -> str:
+    for name in ("citation_doi", "dc.identifier", "prism.doi", "bepress_citation_doi"):
+        for value in metas.get(name, ()):
+            found = re.search(r"10\.\d{4,9}/\S+", value)
+            if found:
+                return found.group(0)
+    return ""
 
 
 def _meta_values(tree: Any) -> dict[str, list[str]]:

@@ -141,3 +141,26 @@ def test_product_pages_from_microdata_and_open_graph():
 def test_a_video_with_nothing_else_is_medium_because_it_is_a_video():
     got = suggest(kind="video", url="https://www.youtube.com/watch?v=abc", title="A talk")
     assert (got.rate, got.reason) == ("medium", "a video")
+
+
+def test_paper_landing_page_reads_its_citation_tags_and_scholarly_type():
+    """A real journal landing page (SpringerLink, saved by papis): JSON-LD ScholarlyArticle + citation_* tags."""
+    meta = page_meta(page("paper-springer-identical-particles").html())
+    assert "ScholarlyArticle" in meta.schema_types
+    assert meta.scholarly == "journal article in Il Nuovo Cimento B (1971-1996)"
+    assert meta.doi == "10.1007/BF02727953"
+    note = clip("paper-springer-identical-particles")
+    assert note.decay_rate == "medium"
+    assert note.decay_reason.startswith("a journal article in Il Nuovo Cimento B (1971-1996) (citation tags)")
+    assert note.extra["page_meta"]["scholarly"].startswith("journal article")
+
+
+def test_paper_pages_without_json_ld_are_known_from_citation_tags_alone():
+    working = page_meta(page("paper-nber-ycc-australia").html())  # NBER: citation_* only, slashed dates
+    assert not working.schema_types and working.published == date(2022, 4, 25)
+    assert working.scholarly == "report from National Bureau of Economic Research"
+    talk = page_meta(page("paper-usenix-morphuzz").html())
+    assert talk.scholarly == "conference paper at 31st USENIX Security Symposium (USENIX Security 22)"
+    note = clip("paper-aps-prx-tearing-dynamo")  # a 2022 article, clipped the day after: not news for that
+    assert (note.decay_rate, note.decay_reason) == (
+        "medium", "a journal article in Physical Review X (citation tags)")
