@@ -91,8 +91,12 @@ def capture_url(
     ts: str | None = None,
     now: datetime | None = None,
     options: CaptureOptions | None = None,
+    identity: str | None = None,
 ) -> CaptureResult:
-    """Fetch, extract, summarise and store one link; a link already clipped only gains a mention."""
+    """Fetch, extract, summarise and store one link; a link already clipped only gains a mention.
+
+    ``identity``: the URL a paper's note is keyed by instead of its work's (a re-clipped bioRxiv version shares
+    the DOI of the note it supersedes, so it is keyed by the version's page; ``papers.reclip``)."""
     from bot.kb.links import arxiv_id, canonical_url, youtube_id
 
     options = options or CaptureOptions()
@@ -105,7 +109,8 @@ def capture_url(
         return upgraded or known
     paper = _paper_ref(url, options)
     if paper is not None:
-        return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment)
+        return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment,
+                              identity=identity)
     try:
         read: Callable[[], Any]
         if youtube_id(canonical):
@@ -185,7 +190,7 @@ def _paper_ref(url: str, options: CaptureOptions) -> Any:
 
 def _capture_paper(
     store: Store, ref: Any, url: str, options: CaptureOptions, *, channel: str | None, user: str | None,
-    ts: str | None, moment: datetime,
+    ts: str | None, moment: datetime, identity: str | None = None,
 ) -> CaptureResult:
     """A scholarly link: open metadata and the best open text; an API outage falls back to the page."""
     from bot.capture.papers.apis import ApiUnavailable
@@ -215,6 +220,8 @@ def _capture_paper(
         extracted.meta["metadata_pending"] = f"{ref.kind}:{ref.value}"
         extracted.problem = (f"the scholarly metadata services did not answer ({pending}): clipped the page; "
                              "the metadata is fetched again at the next re-check")
+    if identity:
+        extracted.url = identity
     known = _already_clipped(store, canonical_url(extracted.url))
     if known is not None and known.note is not None:
         store.add_mention(known.note.id, url=url, channel=channel, ts=ts, user=user, at=moment)
