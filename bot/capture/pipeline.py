@@ -6,8 +6,9 @@ Failures never raise: they come back with a readable ``error`` and ``permanent``
 retry?), so the caller can reply in the thread and keep the job for ``deskbot`` to retry.
 
 Extraction, summarising and parsing an uploaded note run in a child forked per capture under a CPU and
-memory budget (``bot.capture.budget``); the fetch (its own deadlines and byte caps) and the store stay
-in the caller's process. A capture over budget fails *permanently*: it would fail the same way again.
+memory budget (``bot.capture.budget``), and so do a YouTube transcript's fetch and parse (the library does
+both at once) and a paper's PubMed Central XML; the fetch of pages (its own deadlines and byte caps) and the
+store stay in the caller's process. A capture over budget fails *permanently*: it would fail the same way again.
 """
 
 from __future__ import annotations
@@ -116,9 +117,11 @@ def capture_url(
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
-            video = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
-                                  proxy=options.youtube_proxy, metadata=options.youtube_meta)
-            read = lambda: video  # noqa: E731 - the transcript is fetched here; summarising is budgeted
+            def read() -> Any:  # fetched, parsed and summarised in the budgeted child: a transcript is input too
+                return extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
+                                     proxy=options.youtube_proxy, metadata=options.youtube_meta)
+
+            what = "the video's transcript: "
         else:
             arxiv = arxiv_id(canonical)
             fetched = _fetch(f"https://arxiv.org/pdf/{arxiv}" if arxiv else url, options)
@@ -132,7 +135,11 @@ def capture_url(
                 extracted.url = shown or extracted.url
                 return extracted
 
-        clipped = _read_within(options, read)
+            what = ""
+        try:
+            clipped = _read_within(options, read)
+        except BudgetExceeded as exc:
+            raise BudgetExceeded(what + exc.reason, exc.usage) from None
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, clipped, options, channel=channel, user=user, ts=ts, moment=moment,
@@ -160,9 +167,10 @@ def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOption
         return None
     if video_id_of(note.url) is None:
         return None
-    try:
-        extracted = extract_video(note.url, api=options.youtube_api, http_client=options.youtube_http,
-                                  proxy=options.youtube_proxy)
+    url = note.url
+    try:  # in the budgeted child, as a first capture's transcript is
+        extracted = within_budget(options, lambda: extract_video(
+            url, api=options.youtube_api, http_client=options.youtube_http, proxy=options.youtube_proxy)).value
     except Exception:  # noqa: BLE001 - the note as it is stays; this was only a second chance
         log.exception("transcript retry of %s failed", note.url)
         return None
@@ -199,7 +207,8 @@ def _capture_paper(
 
     pending = None
     try:
-        extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options))
+        extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options),
+                                  lambda work: within_budget(options, work).value)
     except ApiUnavailable as exc:
         pending = str(exc)
     except (BudgetExceeded, ChildStuck) as exc:  # the open full text was too large or too complex
@@ -348,8 +357,10 @@ def warm_up() -> None:
         if _WARM:
             return
         import pypdf  # noqa: F401 - imported for the children
+        import requests  # noqa: F401 - YouTube transcripts are fetched in the children
+        import youtube_transcript_api  # noqa: F401
 
-        from bot.capture import decay_rules, extract, pagemeta, pdf  # noqa: F401
+        from bot.capture import decay_rules, extract, pagemeta, pdf, video_meta, youtube  # noqa: F401
         from bot.capture.summarize import summarize
         from bot.kb import links, noteformats  # noqa: F401 - uploaded notes are parsed in the child
 
