@@ -61,7 +61,7 @@ MAX_FALLBACK_TEXT = 3000  # the notification text; Slack allows far more, nobody
 
 RATES = ("slow", "medium", "fast")
 SNOOZE_DAYS = 14
-OWN_MARKS = ("📄", "🎬", "🚫", "⚠️", "🆕", "📰")
+OWN_MARKS = ("📄", "🎬", "🚫", "⚠️", "🆕", "📰", "♻️")
 PAPER_FLAGS = {"retracted": "🚫 *paper retracted*", "expression-of-concern": "⚠️ *expression of concern*",
                "superseded": "🆕 *superseded by a newer version*"}
 BADGE_EMOJI = {"fresh": "🟢", "due soon": "🟡", "stale": "🔴", "outdated": "⚪"}
@@ -419,14 +419,18 @@ def capture_reply(
     notices: Sequence[str] = (),
     max_claims: int = 5,
     echoes: Mapping[int, Sequence[Any]] | None = None,
+    offers: Sequence[tuple[int, str]] = (),
 ) -> dict[str, Any]:
     """The thread reply for a fresh clip: title, byline, summary, top claims with their source links,
     tags, decay with its reason, and the note's buttons. ``place_url(note, claim)`` links each claim.
-    ``echoes`` (claim number → ``bot.kb.echoes.Echo``) adds "N claims echo what we already had"."""
+    ``echoes`` (claim number → ``bot.kb.echoes.Echo``) adds "N claims echo what we already had"; ``offers``
+    (finding id, label such as ``v3``) a *Re-clip* button per newer version the capture already knew of."""
     blocks = [note_section(note, freshness)]
     for notice in notices[:3]:
         mark = "" if notice.startswith(OWN_MARKS) else "⚠️ "  # it carries its own mark (📄 text used, 🚫 retracted…)
         blocks.append(context(f"{mark}{plain(notice, 300)}"))
+    for update_id, label in offers[:2]:
+        blocks.append(reclip_actions(note.id, update_id, label))
     if note.summary:
         blocks.append(section(plain(note.summary, 1200), block_id=_block_id("summary", note.id)))
     claims = list(note.claims)[:max_claims]
@@ -451,13 +455,17 @@ def capture_reply(
     return message(f"Clipped: {plain(note.title, 200)}", blocks)
 
 
-def reclip_offer(text: str, note_id: str, update_id: int, label: str, *, block_id: str) -> list[dict[str, Any]]:
-    """A newer version offered (thread announcement, owner's DM): the line, and a *Re-clip* button whose
-    actions block is ``reclip:<finding id>`` (replaced by a status line once clicked)."""
+def reclip_actions(note_id: str, update_id: int, label: str) -> dict[str, Any]:
+    """A *Re-clip v3* button in an actions block ``reclip:<finding id>`` (replaced by a status line once
+    clicked, :func:`mark_reclip`)."""
     value = action_value(note_id, None, u=update_id)
-    return [section(text, block_id=block_id),
-            {"type": "actions", "block_id": f"reclip:{update_id}",
-             "elements": [button(f"Re-clip {label}", RECLIP, value, style="primary")]}]
+    return {"type": "actions", "block_id": f"reclip:{update_id}",
+            "elements": [button(f"Re-clip {label}", RECLIP, value, style="primary")]}
+
+
+def reclip_offer(text: str, note_id: str, update_id: int, label: str, *, block_id: str) -> list[dict[str, Any]]:
+    """A newer version offered (thread announcement, owner's DM): the line and its *Re-clip* button."""
+    return [section(text, block_id=block_id), reclip_actions(note_id, update_id, label)]
 
 
 def mark_reclip(blocks: Iterable[dict[str, Any]], update_id: int, status: str) -> list[dict[str, Any]]:

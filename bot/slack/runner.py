@@ -326,8 +326,13 @@ class Runner:
             fresh = decay.freshness(row.due if row else None, self.now.date())
             from bot.kb.echoes import note_echoes
 
+            offers = []
+            if note.kind == "paper":  # a newer version the capture already knew of ("v3 exists"): its button
+                from bot.capture.papers.reclip import offers as offered
+
+                offers = [(o.id, o.label) for o in offered(self.store, note.id) if not o.reclip_note_id]
             return blocks.capture_reply(note, fresh, place_url=place_url, notices=result.notices,
-                                        echoes=note_echoes(self.store.conn, note.id))
+                                        echoes=note_echoes(self.store.conn, note.id), offers=offers)
         permalink = None
         if first is not None and first.channel and first.ts:
             try:

@@ -121,3 +121,32 @@ def test_a_click_on_a_finding_that_is_gone_is_acknowledged_and_says_so(tmp_path)
     reopened = Store.open(str(tmp_path / "deskbot.db"))
     assert reopened.conn.execute("SELECT count(*) FROM jobs").fetchone()[0] == 0
     reopened.close()
+
+
+def test_a_versioned_link_to_an_older_version_is_answered_with_the_reclip_button(tmp_path):
+    """Posting arXiv's v2 when v3 exists: the clip's own reply says so and offers it; its click clips v3."""
+    with FakeSlackAPI() as fake, serve_scholarly() as scholarly:
+        load_all(scholarly)
+        with paper_bot(fake, scholarly, tmp_path) as running:
+            bot, store = running.bot, running.store
+            event = link_event(f"https://arxiv.org/abs/{ARXIV}v2")
+            assert bot.event(envelope(event)).status == 200
+            [reply] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=20)
+            assert wait_idle(bot.app, 20)
+            message = reply.response["message"]
+            assert f"v3 exists ({ARXIV}v3)" in str(message["blocks"])
+            labels = [e["text"]["text"] for b in message["blocks"] if str(b.get("block_id")).startswith("reclip:")
+                      for e in b["elements"]]
+            assert labels == ["Re-clip v3", "Re-clip the published version"]
+            click = bot.click([button_of(message)], message=message, message_ts=message["ts"])
+            assert click.status == 200 and click.seconds < 3
+            assert wait_idle(bot.app, 30)
+            [update] = fake.wait_for("chat.update", 1, ok_only=True, timeout=10)
+        old = store.get_note(store.conn.execute("SELECT id FROM notes WHERE url = ?",
+                                                (f"https://arxiv.org/abs/{ARXIV}v2",)).fetchone()[0])
+        new = store.get_note(old.extra["superseded_by"])
+        assert new.url == f"https://arxiv.org/abs/{ARXIV}v3" and new.extra["version"] == 3
+        [first, second] = [c.decoded for c in fake.calls("chat.postMessage") if c.ok]
+        assert second["thread_ts"] == event["ts"] and "Re-clipped v3" in str(second["blocks"])
+        assert "Re-clip v3" not in str(update.decoded["blocks"]) and "♻️" in str(update.decoded["blocks"])
+        store.close()
