@@ -11,7 +11,6 @@ another in the owner's DM, or Slack delivering a click twice all make one job; t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.slack import queue
@@ -33,7 +32,7 @@ class Asked:
 
 
 def ask(store: Store, note_id: str | None, update_id: int | None, *, by: str | None, channel: str | None,
-        message_ts: str | None, now: datetime | None = None) -> Asked:
+        message_ts: str | None) -> Asked:
     """Queue the re-clip of finding ``update_id`` of ``note_id``, at most once. The new clip is answered in
     the thread of the note's first posting (else under the clicked message) and owned by the note's owner."""
     from bot.capture.papers.reclip import offer
@@ -52,5 +51,5 @@ def ask(store: Store, note_id: str | None, update_id: int | None, *, by: str | N
     owner = row.owner if row and row.owner else by
     spec = queue.JobSpec(kind=queue.RECLIP, channel=where, ts=ts, thread_ts=ts, user=owner, url=found.url,
                          canonical_url=canonical_url(found.identity or found.url), supersedes=found.note_id)
-    added = queue.enqueue(store, [spec], now=now)
+    added = queue.enqueue(store, [spec])  # queue times are the wall clock's, as for every posted link
     return Asked(QUEUED if added.new else ASKED, found)

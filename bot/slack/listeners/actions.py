@@ -249,7 +249,7 @@ def ask_reclip(deps: Deps, body: dict[str, Any]) -> reclips.Asked:
     container = body.get("container") or {}
     return reclips.ask(deps.store, click.note_id, click.update, by=click.user,
                        channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
-                       message_ts=container.get("message_ts"), now=deps.clock())
+                       message_ts=container.get("message_ts"))
 
 
 def reclip_status(deps: Deps, click: Click) -> str:
