@@ -117,6 +117,8 @@ def capture_url(
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
+            warm_video()
+
             def read() -> Any:  # fetched, parsed and summarised in the budgeted child: a transcript is input too
                 return extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
                                      proxy=options.youtube_proxy, metadata=options.youtube_meta)
@@ -168,6 +170,7 @@ def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOption
     if video_id_of(note.url) is None:
         return None
     url = note.url
+    warm_video()
     try:  # in the budgeted child, as a first capture's transcript is
         extracted = within_budget(options, lambda: extract_video(
             url, api=options.youtube_api, http_client=options.youtube_http, proxy=options.youtube_proxy)).value
@@ -357,10 +360,8 @@ def warm_up() -> None:
         if _WARM:
             return
         import pypdf  # noqa: F401 - imported for the children
-        import requests  # noqa: F401 - YouTube transcripts are fetched in the children
-        import youtube_transcript_api  # noqa: F401
 
-        from bot.capture import decay_rules, extract, pagemeta, pdf, video_meta, youtube  # noqa: F401
+        from bot.capture import decay_rules, extract, pagemeta, pdf  # noqa: F401
         from bot.capture.summarize import summarize
         from bot.kb import links, noteformats  # noqa: F401 - uploaded notes are parsed in the child
 
@@ -370,6 +371,15 @@ def warm_up() -> None:
         except Exception:  # noqa: BLE001 - warming is an optimisation only
             log.debug("could not warm the extractors", exc_info=True)
         _WARM.append(True)
+
+
+def warm_video() -> None:
+    """The transcript library's imports (requests, defusedxml), made here before a video's child is forked, for
+    the reason ``warm_up`` gives; only processes that clip a video pay the ~0.2 s, so bot start-up does not."""
+    with _WARMING:
+        import youtube_transcript_api._transcripts  # noqa: F401 - requests and defusedxml come with it
+
+        from bot.capture import video_meta, youtube  # noqa: F401
 
 
 def _store_capture(
