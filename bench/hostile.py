@@ -3,6 +3,7 @@ their latency while hostile links are in flight.
 
     python bench/hostile.py            # all cases, then 2 × 2 rounds of 12 ordinary links (~3 min on 2 cores)
     python bench/hostile.py --quick    # smaller stream
+    python bench/hostile.py --skip-cases --skip-latency    # only issue 18's papers and transcripts (part 1b)
 
 Part 1, the cases: each runs in a process forked for it (the real pipeline: fetch from a page server on
 127.0.0.1, the capture budget's child, the store), and the kernel reports that process's CPU time and peak
@@ -188,6 +189,76 @@ def case_bench() -> None:
             print(f"{name:52s} {wall:7.2f} {cpu:7.2f} {peak:8.0f}  {within:6s}  {outcome[:150]}", flush=True)
 
 
+# --------------------------------------------------------------------------- part 1b: papers and transcripts
+
+
+def source_bench() -> None:
+    """Issue 18's hostile sources: PubMed Central JATS served by the scholarly stand-in, YouTube transcripts
+    by the saved-YouTube session; each captured through the pipeline (parsed in the budget's child), and the
+    same input parsed in the capture process itself, as before (the same-run baseline)."""
+    from dataclasses import replace
+
+    from bot.capture.papers.apis import PaperAPIs, Throttle
+    from bot.capture.papers.records import pmc_article
+    from tests.capture.test_youtube import session_for
+    from tests.fakes.scholarly import FIXTURES, serve_scholarly
+
+    def video(timedtext: bytes) -> Callable[[Store], str]:
+        options = replace(LOCAL, youtube_http=session_for(timedtext=(200, timedtext)))
+        return lambda store: _said(capture_url(store, "https://www.youtube.com/watch?v=GJLlxj_dtq8", options=options))
+
+    def transcript_parse(timedtext: bytes) -> Callable[[Store], str]:
+        def run(store: Store) -> str:
+            from youtube_transcript_api._transcripts import _TranscriptParser
+
+            snippets = _TranscriptParser().parse(timedtext.decode().replace("&amp;", "&"))
+            return f"parsed: {len(snippets)} captions"
+
+        return run
+
+    def jats_parse(data: bytes) -> Callable[[Store], str]:
+        def run(store: Store) -> str:
+            try:
+                return f"parsed: {len(pmc_article(data)[1])} paragraphs"
+            except ValueError as exc:
+                return f"refused: {exc}"
+
+        return run
+
+    jats = {"8435807": (FIXTURES / "pmc" / "8435807.xml").read_bytes(),
+            "7000001": hostile.nested_paragraphs_jats(20_000), "7000002": hostile.deep_sections_jats(1_500_000),
+            "7000003": hostile.billion_laughs_xml()}
+    names = {"8435807": "baseline: PMC open-access JATS (Biopython's capture)",
+             "7000001": "JATS, 20k nested paragraphs (120 KB)", "7000002": "JATS, 1.5M nested sections (16.5 MB)",
+             "7000003": "JATS, billion laughs (10**9 'lol')"}
+    transcripts = {"baseline: video with its saved transcript": (ROOT / "tests" / "fixtures" / "youtube" /
+                                                                 "transcript.xml").read_bytes(),
+                   "transcript, one caption of 100k unclosed '<a'": hostile.angle_bracket_transcript(100_000),
+                   "transcript, one caption of 200k unclosed '<a'": hostile.angle_bracket_transcript(200_000),
+                   "transcript, 600k captions (30 MB)": hostile.many_captions_transcript(600_000)}
+    print("\nHostile papers and transcripts (issue 18): captured (parsed in the budget's child), and parsed in the "
+          "process itself as before")
+    print(f"{'case':52s} {'wall s':>7s} {'CPU s':>7s} {'peak MB':>8s}  within  outcome")
+    with serve_scholarly() as scholarly, tempfile.TemporaryDirectory() as tmp:
+        scholarly.pmc.update(jats)
+        papers = PaperAPIs(ncbi_url=scholarly.url("ncbi"), allow=LOCAL.allow, throttle=Throttle(sleep=lambda s: None))
+        options = replace(LOCAL, papers=papers)
+        rows: list[tuple[str, Callable[[Store], str]]] = []
+        for number, name in names.items():
+            url = f"https://pmc.ncbi.nlm.nih.gov/articles/PMC{number}/"
+            rows.append((f"18 {name}", lambda store, url=url: _said(capture_url(store, url, options=options))))
+            if number != "8435807":
+                rows.append(("   … parsed in the process (before)", jats_parse(jats[number])))
+        for name, timedtext in transcripts.items():
+            rows.append((f"18 {name}", video(timedtext)))
+            if "100k" in name or "600k" in name:
+                rows.append(("   … parsed in the process (before)", transcript_parse(timedtext)))
+        for name, run in rows:
+            outcome, wall, cpu, peak = measured(run, Path(tmp))
+            within = "yes" if cpu <= BUDGET.cpu_seconds and peak <= BUDGET.memory_bytes / MB else "NO"
+            print(f"{name:52s} {wall:7.2f} {cpu:7.2f} {peak:8.0f}  {within:6s}  {outcome[:150]}", flush=True)
+
+
 # --------------------------------------------------------------------------- part 2: latency
 
 
@@ -265,12 +336,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer ordinary links per round")
     parser.add_argument("--skip-cases", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--skip-sources", action="store_true", help="skip issue 18's papers and transcripts")
     args = parser.parse_args()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     logging.basicConfig(level=logging.ERROR)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not args.skip_cases:
         case_bench()
+    if not args.skip_sources:
+        source_bench()
     if not args.skip_latency:
         latency_bench(rounds=2, per_round=6 if args.quick else 12, interval=0.25)
 

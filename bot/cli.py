@@ -61,6 +61,17 @@ def _open_store(db: str | None) -> Store:
         raise click.ClickException(f"cannot open database {path}: {exc}") from None
 
 
+def _one_note(store: Store, words: str) -> str:
+    """The id of the one note ``words`` (id, prefix, URL, title or words) names; a usage error otherwise."""
+    ids = store.find_note_ids(words)
+    if not ids:
+        raise click.ClickException(f"no note matches {words!r}")
+    if len(ids) > 1:
+        choices = "\n".join(f"  {i}  {store.get_note(i).title}" for i in ids[:10])  # type: ignore[union-attr]
+        raise click.ClickException(f"{words!r} matches {len(ids)} notes; give one id:\n{choices}")
+    return ids[0]
+
+
 def _today(as_of: str | None) -> date:
     if not as_of:
         return utc_now().date()
@@ -277,12 +288,7 @@ def validate_cmd(
     if outdated and claim is None:
         raise click.UsageError("--outdated needs --claim N")
     store = _open_store(db)
-    ids = store.find_note_ids(note)
-    if not ids:
-        raise click.ClickException(f"no note matches {note!r}")
-    if len(ids) > 1:
-        choices = "\n".join(f"  {i}  {store.get_note(i).title}" for i in ids[:10])  # type: ignore[union-attr]
-        raise click.ClickException(f"{note!r} matches {len(ids)} notes; give one id:\n{choices}")
+    ids = [_one_note(store, note)]
     day = _today(on)
     at = datetime.combine(day, utc_now().time().replace(microsecond=0)) if on is None else datetime(
         day.year, day.month, day.day, 12, 0)
@@ -1081,6 +1087,33 @@ def papers_cmd(every: bool, announce: bool | None, db: str | None) -> None:
         done = post_alerts(store, build_client(settings), now)
         click.echo(f"announced: {done.threads} thread replies, {done.dms} DMs"
                    + (f", {done.failed} failed (retried next time)" if done.failed else ""))
+
+
+@cli.command("reclip")
+@click.argument("note_words", metavar="NOTE", nargs=-1, required=True)
+@click.option("--version", "want", metavar="VERSION",
+              help="Which newer version, when several were found (v3, an arXiv id such as 2204.08348v3, or a DOI).")
+@db_option
+def reclip_cmd(note_words: tuple[str, ...], want: str | None, db: str | None) -> None:
+    """Clip the newer version a re-check found for a paper NOTE (as the *Re-clip* button does): a new note,
+    linked to NOTE, whose claims are flagged superseded. Prints the new note as its thread reply would read."""
+    from bot.capture.papers.reclip import NothingToReclip, reclip
+    from bot.capture.pipeline import options_from_settings
+
+    note = " ".join(note_words)
+    store = _open_store(db)
+    ids = [_one_note(store, note)]
+    first = store.first_mention(ids[0])
+    row = store.note_row(ids[0])
+    try:
+        result = reclip(store, ids[0], want=want, options=options_from_settings(_settings_for(db)),
+                        channel=first.channel if first else None, user=row.owner if row else None,
+                        ts=first.ts if first else None)
+    except NothingToReclip as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_capture(result) if result.status != "duplicate" else "\n".join(result.notices))
+    if result.status == "failed":
+        sys.exit(1)
 
 
 @cli.command("clock")

@@ -6,8 +6,9 @@ Failures never raise: they come back with a readable ``error`` and ``permanent``
 retry?), so the caller can reply in the thread and keep the job for ``deskbot`` to retry.
 
 Extraction, summarising and parsing an uploaded note run in a child forked per capture under a CPU and
-memory budget (``bot.capture.budget``); the fetch (its own deadlines and byte caps) and the store stay
-in the caller's process. A capture over budget fails *permanently*: it would fail the same way again.
+memory budget (``bot.capture.budget``), and so do a YouTube transcript's fetch and parse (the library does
+both at once) and a paper's PubMed Central XML; the fetch of pages (its own deadlines and byte caps) and the
+store stay in the caller's process. A capture over budget fails *permanently*: it would fail the same way again.
 """
 
 from __future__ import annotations
@@ -91,8 +92,12 @@ def capture_url(
     ts: str | None = None,
     now: datetime | None = None,
     options: CaptureOptions | None = None,
+    identity: str | None = None,
 ) -> CaptureResult:
-    """Fetch, extract, summarise and store one link; a link already clipped only gains a mention."""
+    """Fetch, extract, summarise and store one link; a link already clipped only gains a mention.
+
+    ``identity``: the URL a paper's note is keyed by instead of its work's (a re-clipped bioRxiv version shares
+    the DOI of the note it supersedes, so it is keyed by the version's page; ``papers.reclip``)."""
     from bot.kb.links import arxiv_id, canonical_url, youtube_id
 
     options = options or CaptureOptions()
@@ -105,15 +110,20 @@ def capture_url(
         return upgraded or known
     paper = _paper_ref(url, options)
     if paper is not None:
-        return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment)
+        return _capture_paper(store, paper, url, options, channel=channel, user=user, ts=ts, moment=moment,
+                              identity=identity)
     try:
         read: Callable[[], Any]
         if youtube_id(canonical):
             from bot.capture.youtube import extract_video
 
-            video = extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
-                                  proxy=options.youtube_proxy, metadata=options.youtube_meta)
-            read = lambda: video  # noqa: E731 - the transcript is fetched here; summarising is budgeted
+            warm_video()
+
+            def read() -> Any:  # fetched, parsed and summarised in the budgeted child: a transcript is input too
+                return extract_video(canonical, api=options.youtube_api, http_client=options.youtube_http,
+                                     proxy=options.youtube_proxy, metadata=options.youtube_meta)
+
+            what = "the video's transcript: "
         else:
             arxiv = arxiv_id(canonical)
             fetched = _fetch(f"https://arxiv.org/pdf/{arxiv}" if arxiv else url, options)
@@ -127,7 +137,11 @@ def capture_url(
                 extracted.url = shown or extracted.url
                 return extracted
 
-        clipped = _read_within(options, read)
+            what = ""
+        try:
+            clipped = _read_within(options, read)
+        except BudgetExceeded as exc:
+            raise BudgetExceeded(what + exc.reason, exc.usage) from None
     except Exception as exc:  # noqa: BLE001 - every failure becomes a readable, recorded result
         return _failure(url, exc)
     return _store_capture(store, clipped, options, channel=channel, user=user, ts=ts, moment=moment,
@@ -155,9 +169,11 @@ def _retry_transcript(store: Store, known: CaptureResult, options: CaptureOption
         return None
     if video_id_of(note.url) is None:
         return None
-    try:
-        extracted = extract_video(note.url, api=options.youtube_api, http_client=options.youtube_http,
-                                  proxy=options.youtube_proxy)
+    url = note.url
+    warm_video()
+    try:  # in the budgeted child, as a first capture's transcript is
+        extracted = within_budget(options, lambda: extract_video(
+            url, api=options.youtube_api, http_client=options.youtube_http, proxy=options.youtube_proxy)).value
     except Exception:  # noqa: BLE001 - the note as it is stays; this was only a second chance
         log.exception("transcript retry of %s failed", note.url)
         return None
@@ -185,7 +201,7 @@ def _paper_ref(url: str, options: CaptureOptions) -> Any:
 
 def _capture_paper(
     store: Store, ref: Any, url: str, options: CaptureOptions, *, channel: str | None, user: str | None,
-    ts: str | None, moment: datetime,
+    ts: str | None, moment: datetime, identity: str | None = None,
 ) -> CaptureResult:
     """A scholarly link: open metadata and the best open text; an API outage falls back to the page."""
     from bot.capture.papers.apis import ApiUnavailable
@@ -194,7 +210,8 @@ def _capture_paper(
 
     pending = None
     try:
-        extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options))
+        extracted = extract_paper(ref, options.papers, lambda target: _fetch_and_extract(target, options),
+                                  lambda work: within_budget(options, work).value)
     except ApiUnavailable as exc:
         pending = str(exc)
     except (BudgetExceeded, ChildStuck) as exc:  # the open full text was too large or too complex
@@ -215,6 +232,8 @@ def _capture_paper(
         extracted.meta["metadata_pending"] = f"{ref.kind}:{ref.value}"
         extracted.problem = (f"the scholarly metadata services did not answer ({pending}): clipped the page; "
                              "the metadata is fetched again at the next re-check")
+    if identity:
+        extracted.url = identity
     known = _already_clipped(store, canonical_url(extracted.url))
     if known is not None and known.note is not None:
         store.add_mention(known.note.id, url=url, channel=channel, ts=ts, user=user, at=moment)
@@ -352,6 +371,15 @@ def warm_up() -> None:
         except Exception:  # noqa: BLE001 - warming is an optimisation only
             log.debug("could not warm the extractors", exc_info=True)
         _WARM.append(True)
+
+
+def warm_video() -> None:
+    """The transcript library's imports (requests, defusedxml), made here before a video's child is forked, for
+    the reason ``warm_up`` gives; only processes that clip a video pay the ~0.2 s, so bot start-up does not."""
+    with _WARMING:
+        import youtube_transcript_api._transcripts  # noqa: F401 - requests and defusedxml come with it
+
+        from bot.capture import video_meta, youtube  # noqa: F401
 
 
 def _store_capture(

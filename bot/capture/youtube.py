@@ -105,6 +105,8 @@ def _reason(exc: Exception) -> str:
         return f"the request to YouTube failed ({one_line(str(getattr(exc, 'reason', '')) or name)})"
     if isinstance(exc, yta.CouldNotRetrieveTranscript):
         return "the transcript could not be retrieved"
+    if type(exc).__module__.startswith("defusedxml"):
+        return "YouTube's transcript declares XML entities, which are not expanded (a billion-laughs shape)"
     if isinstance(exc, requests.RequestException):
         return f"network error while reaching YouTube ({name})"
     return f"unexpected error while reading the transcript ({name})"
@@ -182,6 +184,8 @@ def fetch_transcript(
             is_generated=bool(getattr(fetched, "is_generated", False)),
             details=details,
         )
+    except MemoryError:
+        raise  # over the capture's memory budget: the capture fails and says so (not "no transcript")
     except Exception as exc:
         log.info("no transcript for %s: %s", video_id, type(exc).__name__)
         raise TranscriptUnavailable(_reason(exc), video_id=video_id, details=details) from exc

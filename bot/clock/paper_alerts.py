@@ -5,7 +5,8 @@ Exactly once per place: before each post a finding's state for that place is cla
 (NULL → 'claimed', one writer wins); it becomes 'posted' with the message ts after Slack answers, and goes back
 to NULL when the post fails, so the next run retries it. A crash between claim and post loses that one
 announcement rather than doubling it (as the digest does). Newer and published versions are offered in the
-thread only ("v3 exists — re-clip?"): no DM, no digest.
+thread and in the owner's DM ("v3 exists — re-clip?"), each with a *Re-clip* button (``papers.reclip``); not in
+the digest, which lists what needs attention, not what may be read.
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ def _settle(store: Store, column: str, ts_column: str | None, alert_id: int, sta
             conn.execute(f"UPDATE paper_updates SET {column} = ? WHERE id = ?", (state, alert_id))
 
 
+def _payload(store: Store, alert: Alert, text: str, block_id: str) -> list[dict[str, Any]]:
+    """The announcement's blocks: a newer version comes with its *Re-clip* button."""
+    if alert.kind in (rec.NEW_VERSION, rec.PUBLISHED):
+        from bot.capture.papers.reclip import offer
+
+        found = offer(store, alert.id)
+        if found is not None and not found.reclip_note_id:
+            return bk.reclip_offer(text, alert.note_id, alert.id, found.label, block_id=block_id)
+    return [bk.section(text, block_id=block_id)]
+
+
 @dataclass
 class Announced:
     threads: int = 0
@@ -111,7 +123,7 @@ def announce(store: Store, client: Any, now: datetime) -> Announced:
         try:
             text = alert.headline()
             reply = client.chat_postMessage(channel=alert.channel, thread_ts=alert.ts, text=text,
-                                            blocks=[bk.section(text, block_id=f"paper:{alert.id}")],
+                                            blocks=_payload(store, alert, text, f"paper:{alert.id}"),
                                             unfurl_links=False, unfurl_media=False)
         except Exception:  # noqa: BLE001 - released: the next run tries again
             log.exception("paper alert %s: thread reply failed", alert.id)
@@ -120,17 +132,18 @@ def announce(store: Store, client: Any, now: datetime) -> Announced:
             continue
         _settle(store, "thread_state", "thread_ts", alert.id, POSTED, reply.get("ts"))
         done.threads += 1
-    serious = ",".join(f"'{k}'" for k in rec.SERIOUS)
-    for alert in _alerts(store, f"u.dm_state IS NULL AND u.kind IN ({serious})"):
+    owners = ",".join(f"'{k}'" for k in ANNOUNCED)
+    for alert in _alerts(store, f"u.dm_state IS NULL AND u.kind IN ({owners})"):
         if not is_slack_user(alert.owner):
             _settle(store, "dm_state", None, alert.id, SKIPPED)
             continue
         if not _claim(store, "dm_state", alert.id):
             continue
         try:
-            text = f"A paper you shared changed status. {alert.headline()}"
+            lead = "A paper you shared changed status." if alert.serious else "A paper you shared has a newer version."
+            text = f"{lead} {alert.headline()}"
             reply = client.chat_postMessage(channel=alert.owner, text=text,
-                                            blocks=[bk.section(text, block_id=f"paper-dm:{alert.id}")],
+                                            blocks=_payload(store, alert, text, f"paper-dm:{alert.id}"),
                                             unfurl_links=False, unfurl_media=False)
         except Exception:  # noqa: BLE001
             log.exception("paper alert %s: DM failed", alert.id)

@@ -399,6 +399,23 @@ CREATE TRIGGER echo_verdicts_claims_ad AFTER DELETE ON claims BEGIN
 END""")
 
 
+def _reclips(conn: sqlite3.Connection) -> None:
+    """Re-clipping a paper's newer version (issue 18): the job that re-clips names the note it supersedes; the
+    finding (a ``paper_updates`` row) records the note that answered it; and the claims of a superseded note
+    carry the flag ``superseded`` even after a re-import (unless a retraction's flag is already there). Newer
+    versions found before this upgrade are not DMed to their owners now (they were offered in the thread)."""
+    conn.execute("ALTER TABLE jobs ADD COLUMN supersedes TEXT")
+    conn.execute("ALTER TABLE paper_updates ADD COLUMN reclip_note_id TEXT")
+    # newer versions are now offered in the owner's DM too: not for those found before this upgrade
+    conn.execute("UPDATE paper_updates SET dm_state = 'skipped' WHERE dm_state IS NULL"
+                 " AND kind IN ('new_version', 'published_version')")
+    conn.execute("""
+CREATE TRIGGER claims_superseded_flag AFTER INSERT ON claims
+WHEN EXISTS (SELECT 1 FROM paper_updates WHERE note_id = new.note_id AND reclip_note_id IS NOT NULL) BEGIN
+  UPDATE claims SET flag = 'superseded' WHERE id = new.id AND flag IS NULL;
+END""")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -414,6 +431,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("017_claim_due_dates", _claim_due),
     ("018_notes_owner_claim_due_index", _owner_claim_due),
     ("019_echo_verdicts", _echo_verdicts),
+    ("020_paper_reclips", _reclips),
 ]
 
 

@@ -21,11 +21,14 @@ action_id                      what it does
 ``note_open``                  *Open note*: a URL button to the note's page on ``deskbot web`` when
                                ``DESKBOT_WEB_URL`` is set, else to the source (acknowledged, nothing stored)
 ``share_claims``               *Share in channel*: post a ``/claim`` answer publicly (``q`` = topic)
+``paper_reclip``               *Re-clip v3*: clip a paper's newer version as a new note linked to
+                               this one (``u`` = the finding's id; once per note and version)
 ============================  ==============================================================
 
 * Every action's ``value`` is compact JSON ``{"n": "<note_id>", "c": <claim number or null>}``; extra
   keys: ``q`` (the /claim topic, for re-rendering an ephemeral answer or sharing it), ``k`` (the
-  answer kind: ``claim`` / ``note`` / ``stale``) and, in the decay select's option values, ``r``.
+  answer kind: ``claim`` / ``note`` / ``stale``), ``u`` (a paper finding's id) and, in the decay select's
+  option values, ``r``.
 * A note-bearing section has ``block_id`` ``note:<note_id>``; its buttons live in an actions block with
   ``block_id`` ``actions:<note_id>``. A claim-bearing section has ``block_id`` ``claim:<note_id>:<n>``
   (two claims of one note may share a message; block ids must be unique in it).
@@ -58,14 +61,15 @@ MAX_FALLBACK_TEXT = 3000  # the notification text; Slack allows far more, nobody
 
 RATES = ("slow", "medium", "fast")
 SNOOZE_DAYS = 14
-OWN_MARKS = ("📄", "🎬", "🚫", "⚠️", "🆕", "📰")
-PAPER_FLAGS = {"retracted": "🚫 *paper retracted*", "expression-of-concern": "⚠️ *expression of concern*"}
+OWN_MARKS = ("📄", "🎬", "🚫", "⚠️", "🆕", "📰", "♻️")
+PAPER_FLAGS = {"retracted": "🚫 *paper retracted*", "expression-of-concern": "⚠️ *expression of concern*",
+               "superseded": "🆕 *superseded by a newer version*"}
 BADGE_EMOJI = {"fresh": "🟢", "due soon": "🟡", "stale": "🔴", "outdated": "⚪"}
 QUERY_IN_VALUE = 300  # characters of a topic kept in a button value (well under the 2000 limit)
 
 # Action ids: the one place they are declared (the table in the docstring says what each does).
 VALID, NEEDS_UPDATE, SNOOZE, DECAY, OPEN = "note_valid", "note_needs_update", "note_snooze", "note_decay", "note_open"
-OUTDATED, SHARE = "claim_outdated", "share_claims"
+OUTDATED, SHARE, RECLIP = "claim_outdated", "share_claims", "paper_reclip"
 RECORDED_ACTIONS = (VALID, NEEDS_UPDATE, SNOOZE, OUTDATED)  # and DECAY (a select, or one button per rate)
 DECAY_ACTION = re.compile(rf"^{DECAY}(?:_({'|'.join(RATES)}))?$")
 CLICK_ACTION = re.compile(rf"^(?:{'|'.join(RECORDED_ACTIONS)})$|{DECAY_ACTION.pattern}")
@@ -184,6 +188,9 @@ def parse_value(value: str | None) -> dict[str, Any]:
     for key in ("q", "k", "r"):
         if isinstance(data.get(key), str):
             out[key] = data[key]
+    update = data.get("u")
+    if isinstance(update, int) and not isinstance(update, bool) and update > 0:
+        out["u"] = update
     return out
 
 
@@ -412,14 +419,18 @@ def capture_reply(
     notices: Sequence[str] = (),
     max_claims: int = 5,
     echoes: Mapping[int, Sequence[Any]] | None = None,
+    offers: Sequence[tuple[int, str]] = (),
 ) -> dict[str, Any]:
     """The thread reply for a fresh clip: title, byline, summary, top claims with their source links,
     tags, decay with its reason, and the note's buttons. ``place_url(note, claim)`` links each claim.
-    ``echoes`` (claim number → ``bot.kb.echoes.Echo``) adds "N claims echo what we already had"."""
+    ``echoes`` (claim number → ``bot.kb.echoes.Echo``) adds "N claims echo what we already had"; ``offers``
+    (finding id, label such as ``v3``) a *Re-clip* button per newer version the capture already knew of."""
     blocks = [note_section(note, freshness)]
     for notice in notices[:3]:
         mark = "" if notice.startswith(OWN_MARKS) else "⚠️ "  # it carries its own mark (📄 text used, 🚫 retracted…)
         blocks.append(context(f"{mark}{plain(notice, 300)}"))
+    for update_id, label in offers[:2]:
+        blocks.append(reclip_actions(note.id, update_id, label))
     if note.summary:
         blocks.append(section(plain(note.summary, 1200), block_id=_block_id("summary", note.id)))
     claims = list(note.claims)[:max_claims]
@@ -442,6 +453,25 @@ def capture_reply(
         blocks.append(context(" ".join(f"#{plain(t, 40)}" for t in note.tags[:12])))
     blocks.append(note_actions(note.id, url=note.url, rate=note.decay_rate, buttons=NOTE_BUTTONS))
     return message(f"Clipped: {plain(note.title, 200)}", blocks)
+
+
+def reclip_actions(note_id: str, update_id: int, label: str) -> dict[str, Any]:
+    """A *Re-clip v3* button in an actions block ``reclip:<finding id>`` (replaced by a status line once
+    clicked, :func:`mark_reclip`)."""
+    value = action_value(note_id, None, u=update_id)
+    return {"type": "actions", "block_id": f"reclip:{update_id}",
+            "elements": [button(f"Re-clip {label}", RECLIP, value, style="primary")]}
+
+
+def reclip_offer(text: str, note_id: str, update_id: int, label: str, *, block_id: str) -> list[dict[str, Any]]:
+    """A newer version offered (thread announcement, owner's DM): the line and its *Re-clip* button."""
+    return [section(text, block_id=block_id), reclip_actions(note_id, update_id, label)]
+
+
+def mark_reclip(blocks: Iterable[dict[str, Any]], update_id: int, status: str) -> list[dict[str, Any]]:
+    """The offer's button turned into a context line saying what the click did."""
+    return [context(status, block_id=f"reclip:{update_id}") if b.get("block_id") == f"reclip:{update_id}" else b
+            for b in blocks]
 
 
 def echo_section(note_id: str, echoes: Mapping[int, Sequence[Any]], limit: int = 8) -> dict[str, Any]:

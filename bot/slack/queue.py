@@ -33,10 +33,11 @@ if TYPE_CHECKING:
     from bot.kb.store import Store
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+RECLIP = "reclip"  # a job kind: clip a paper's newer version, linked to the note it supersedes
 
 _COLUMNS = (
     "id, key, kind, url, canonical_url, file_id, channel, ts, thread_ts, user, status, attempts, next_at,"
-    " last_error, permanent, note_id, reply_ts, created_at, updated_at, batch"
+    " last_error, permanent, note_id, reply_ts, created_at, updated_at, batch, supersedes"
 )
 
 
@@ -58,7 +59,7 @@ def _parse(text: str | None) -> datetime | None:
 class JobSpec:
     """A job to enqueue (what the listener knows at ack time)."""
 
-    kind: str  # url | file
+    kind: str  # url | file | reclip
     channel: str
     ts: str
     thread_ts: str
@@ -67,9 +68,12 @@ class JobSpec:
     canonical_url: str | None = None
     file_id: str | None = None
     batch: str | None = None  # the backfill it comes from (clipped quietly); None = posted live
+    supersedes: str | None = None  # reclip: the note whose newer version this job clips
 
     @property
     def key(self) -> str:
+        if self.kind == RECLIP:  # one re-clip per note and version, whoever asks and wherever
+            return f"reclip|{self.supersedes}|{self.canonical_url}"
         return f"{self.channel}|{self.ts}|{self.canonical_url if self.kind == 'url' else 'file:' + str(self.file_id)}"
 
 
@@ -97,6 +101,7 @@ class Job:
     created_at: datetime | None
     updated_at: datetime | None
     batch: str | None = None  # the backfill it comes from: no 👀 and no thread reply; None = posted live
+    supersedes: str | None = None  # reclip: the note whose newer version this job clips
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -105,6 +110,7 @@ def _job(row: Sequence[Any]) -> Job:
         ts=row[7], thread_ts=row[8], user=row[9], status=row[10], attempts=row[11] or 0, next_at=_parse(row[12]),
         last_error=row[13], permanent=bool(row[14]), note_id=row[15], reply_ts=row[16],
         created_at=_parse(row[17]), updated_at=_parse(row[18]), batch=row[19],
+        supersedes=row[20],
     )
 
 
@@ -129,10 +135,10 @@ def enqueue(store: Store, specs: Iterable[JobSpec], *, event_id: str | None = No
         for spec in specs:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO jobs(key, kind, url, canonical_url, file_id, channel, ts, thread_ts, user,"
-                " status, attempts, next_at, permanent, created_at, updated_at, batch)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?,?)",
+                " status, attempts, next_at, permanent, created_at, updated_at, batch, supersedes)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?,?,?)",
                 (spec.key, spec.kind, spec.url, spec.canonical_url, spec.file_id, spec.channel, spec.ts,
-                 spec.thread_ts, spec.user, PENDING, at, at, at, spec.batch),
+                 spec.thread_ts, spec.user, PENDING, at, at, at, spec.batch, spec.supersedes),
             )
             if cur.rowcount:
                 new.append(int(cur.lastrowid or 0))

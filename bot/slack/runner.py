@@ -146,9 +146,12 @@ class Runner:
             return self.transient(job, "internal error while clipping")
 
     def _run(self, job: Job) -> str:
-        if self.react and job.attempts == 1 and job.batch is None:
+        if self.react and job.attempts == 1 and job.batch is None and job.kind != queue.RECLIP:
             self._react(job)
-        result = self._capture_file(job) if job.kind == "file" else self._capture_url(job)
+        if job.kind == queue.RECLIP:
+            result = self._reclip(job)
+        else:
+            result = self._capture_file(job) if job.kind == "file" else self._capture_url(job)
         if result.status == "failed":
             if not result.permanent and job.attempts < self.backoff.attempts:
                 return self.transient(job, result.error or "temporary failure")
@@ -263,6 +266,17 @@ class Runner:
         return capture_url(self.store, job.url or "", channel=job.channel, user=job.user, ts=job.ts,
                            now=self._clipped_at(job), options=self.capture_options)
 
+    def _reclip(self, job: Job) -> CaptureResult:
+        """A paper's newer version, asked for with the *Re-clip* button (``bot.capture.papers.reclip``)."""
+        from bot.capture.papers.reclip import NothingToReclip, reclip
+        from bot.capture.pipeline import CaptureResult
+
+        try:
+            return reclip(self.store, job.supersedes or "", want=job.url, options=self.capture_options, now=self.now,
+                          channel=job.channel, user=job.user, ts=job.ts)
+        except NothingToReclip as exc:
+            return CaptureResult("failed", url=job.url, error=str(exc), permanent=True)
+
     def _capture_file(self, job: Job) -> CaptureResult:
         from bot.capture.pipeline import CaptureResult, capture_upload
 
@@ -312,8 +326,13 @@ class Runner:
             fresh = decay.freshness(row.due if row else None, self.now.date())
             from bot.kb.echoes import note_echoes
 
+            offers = []
+            if note.kind == "paper":  # a newer version the capture already knew of ("v3 exists"): its button
+                from bot.capture.papers.reclip import offers as offered
+
+                offers = [(o.id, o.label) for o in offered(self.store, note.id) if not o.reclip_note_id]
             return blocks.capture_reply(note, fresh, place_url=place_url, notices=result.notices,
-                                        echoes=note_echoes(self.store.conn, note.id))
+                                        echoes=note_echoes(self.store.conn, note.id), offers=offers)
         permalink = None
         if first is not None and first.channel and first.ts:
             try:

@@ -263,7 +263,13 @@ def test_medrxiv_preprint_with_versions_and_published_version(store, apis):
     assert extra["version"] == 1 and extra["DOI"] == "10.1101/2020.09.09.20191205"
     assert result.note.url == "https://doi.org/10.1101/2020.09.09.20191205"
     assert any("v2 exists" in n for n in result.notices)
-    assert any("10.1371/journal.pone.0033693" in n for n in result.notices)
+    assert any("10.1038/s41467-021-21444-5" in n for n in result.notices)  # Nature Communications, 2021
+    # read from medRxiv's own answer (a real capture): 22 authors "Family, G. I." joined by "; ", its licence code
+    assert result.note.title == "Evolution of immunity to SARS-CoV-2"
+    assert result.note.author == "A. K. Wheatley et al." and len(extra["creators"]) == 22
+    assert extra["creators"][-1] == {"creatorType": "author", "lastName": "Kent", "firstName": "S. J."}
+    assert extra["rights"] == "no reuse licence (medRxiv: cc_no)"
+    assert extra["abstractNote"].startswith("The durability of infection-induced SARS-CoV-2 immunity")
 
 
 # --------------------------------------------------------------------------- bad input and bad days
@@ -525,3 +531,15 @@ def test_still_valid_on_a_note_closes_its_echo_reviews(tmp_path):
     store.validate("b1", by="U0ANN", at=datetime(2026, 12, 2, 9, 0))
     assert open_reviews(store) == []
     store.close()
+
+
+def test_medrxiv_no_posts_found_in_either_shape_is_no_such_preprint():
+    """The API's "not found" is HTTP 200 with a status message, with an empty ``collection`` or none at all."""
+    from bot.capture.papers.records import biorxiv_details, preprint_licence
+
+    for answer in ({"messages": [{"status": "no posts found"}], "collection": []},
+                   {"messages": [{"status": "no posts found"}]}):
+        with pytest.raises(LookupError):
+            biorxiv_details(answer)
+    assert preprint_licence("cc_by_nc_nd", "bioRxiv") == "CC BY-NC-ND"
+    assert preprint_licence("NA", "bioRxiv") is None and preprint_licence("cc_weird", "x") == "cc_weird"

@@ -48,7 +48,7 @@ def no_sockets(monkeypatch):
 class SavedYouTube(BaseAdapter):
     """Answers the three kinds of request the library makes from saved files; records every URL."""
 
-    def __init__(self, routes: dict[str, tuple[int, str]]):
+    def __init__(self, routes: dict[str, tuple[int, str | bytes]]):
         super().__init__()
         self.routes = routes
         self.seen: list[str] = []
@@ -58,8 +58,11 @@ class SavedYouTube(BaseAdapter):
         matches = [route for pattern, route in self.routes.items() if re.search(pattern, request.url)]
         if not matches:
             raise AssertionError(f"unexpected request (tests never use the network): {request.url}")
-        status, name = matches[0]
-        body = (FIXTURES / name).read_bytes() if name else b""
+        status, name = matches[0]  # a file of tests/fixtures/youtube, or the bytes to answer (hostile answers)
+        if isinstance(name, bytes):
+            body, name = name, ".xml"
+        else:
+            body = (FIXTURES / name).read_bytes() if name else b""
         response = requests.Response()
         response.status_code = status
         response._content = body
@@ -74,7 +77,7 @@ class SavedYouTube(BaseAdapter):
         pass
 
 
-Route = tuple[int, str] | str
+Route = tuple[int, str | bytes] | str
 
 
 def session_for(
@@ -82,7 +85,7 @@ def session_for(
 ) -> requests.Session:
     """A session whose every request is answered from fixtures (a str route means status 200)."""
 
-    def route(value: Route) -> tuple[int, str]:
+    def route(value: Route) -> tuple[int, str | bytes]:
         return (200, value) if isinstance(value, str) else value
 
     adapter = SavedYouTube(

@@ -10,53 +10,26 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.capture.fetch import Allowlist
 from bot.capture.papers.apis import PaperAPIs, Throttle
-from bot.capture.pipeline import CaptureOptions
 from bot.clock.runs import ClockDeps, check_papers, run_digest
 from bot.kb.store import Store
-from bot.slack.app import create_app
-from tests.fakes.bolt_server import serve_bolt
 from tests.fakes.scholarly import load_all, serve_scholarly
 from tests.fakes.signing import DEFAULT_CHANNEL_ID, DEFAULT_USER_ID
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.listeners.harness import (
-    FAST_BACKOFF,
-    NOW,
-    HttpBot,
-    WatchedBell,
-    envelope,
-    link_event,
-    settings_for,
-    wait_idle,
-)
+from tests.slack.listeners.harness import NOW, envelope, link_event, no_sleep, paper_bot, wait_idle
 
 MONDAY_0900 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a week after the clip: the weekly sweep includes it
-
-
-def no_sleep(seconds: float) -> None:
-    """Pacing is asserted elsewhere; here the stand-ins answer at once."""
 
 
 def test_a_clipped_paper_later_retracted_is_announced_in_thread_dm_and_digest_once(tmp_path):
     with FakeSlackAPI() as fake, serve_scholarly() as scholarly:
         load_all(scholarly)
         scholarly.as_of = date(2009, 1, 1)  # when it was clipped, Crossref knew no notice yet
-        settings = settings_for(fake, tmp_path / "deskbot.db", digest_channel="C0DIGEST",
-                                contact_email="desk@example.org", **scholarly.settings())
-        papers = PaperAPIs.from_settings(settings, allow=Allowlist.from_env("127.0.0.1"))
-        papers.throttle = Throttle(sleep=no_sleep)
-        store = Store.open(str(tmp_path / "deskbot.db"))
-        app = create_app(settings, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF, bell=WatchedBell(),
-                         capture_options=CaptureOptions(allow=Allowlist.from_env("127.0.0.1"), papers=papers))
-        app.worker.start()
-        try:
-            with serve_bolt(app) as base:
-                bot = HttpBot(app, fake, store, base)
-                event = link_event("https://doi.org/10.5555/12345678")
-                assert bot.event(envelope(event)).status == 200
-                [reply] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=20)
-                assert wait_idle(app, 10)
-        finally:
-            app.worker.stop()
+        with paper_bot(fake, scholarly, tmp_path, digest_channel="C0DIGEST") as running:
+            event = link_event("https://doi.org/10.5555/12345678")
+            assert running.bot.event(envelope(event)).status == 200
+            [reply] = fake.wait_for("chat.postMessage", 1, ok_only=True, timeout=20)
+            assert wait_idle(running.bot.app, 10)
+        store, settings, papers = running.store, running.settings, running.papers
         assert reply.decoded["thread_ts"] == event["ts"]
         assert "Silly String Theory" in reply.decoded["text"] and "RETRACTED" not in str(reply.decoded["blocks"])
 
@@ -110,7 +83,7 @@ def test_a_failed_thread_reply_is_retried_by_the_next_run_and_posted_once(store,
         assert all("Expression of concern (2026-01-02, notice 10.1/eoc)" in p["text"] for p in ok)
 
 
-def test_the_sweep_offers_a_newer_arxiv_version_and_a_journal_version_in_the_thread_only(store):
+def test_the_sweep_offers_a_newer_arxiv_version_and_a_journal_version_in_the_thread_and_dm_with_buttons(store):
     from bot.capture.papers.status import check
     from bot.clock.paper_alerts import announce
     from bot.kb.notes import Note
@@ -127,9 +100,13 @@ def test_the_sweep_offers_a_newer_arxiv_version_and_a_journal_version_in_the_thr
         assert {(f.update.kind, f.update.ref) for f in found.found} == {
             ("new_version", "2204.08348v3"), ("published_version", "10.1145/3533767.3534401")}
         done = announce(store, fake.client(), NOW)
-        assert (done.threads, done.dms) == (2, 0)  # offered in the thread; no DM for a new version
-        texts = " | ".join(c.decoded["text"] for c in fake.calls("chat.postMessage") if c.ok)
-        assert all(c.decoded["thread_ts"] == "7.7" for c in fake.calls("chat.postMessage"))
+        assert (done.threads, done.dms) == (2, 2)  # offered in the thread and to the owner
+        posts = [c.decoded for c in fake.calls("chat.postMessage") if c.ok]
+        texts = " | ".join(p["text"] for p in posts)
+        assert sorted(p.get("thread_ts") or p["channel"] for p in posts) == ["7.7", "7.7", "U0OWNER", "U0OWNER"]
+        buttons = [e for p in posts for b in p["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert sorted(b["text"]["text"] for b in buttons) == ["Re-clip the published version"] * 2 + ["Re-clip v3"] * 2
+        assert {b["action_id"] for b in buttons} == {"paper_reclip"}
         assert "2204.08348v3 exists — re-clip it" in texts
         assert "was published: <https://doi.org/10.1145/3533767.3534401|10.1145/3533767.3534401>" in texts
         assert check(store, None, papers, NOW, skip_recent=False).found == []
@@ -188,7 +165,6 @@ def test_alerts_claimed_by_a_digest_whose_post_was_lost_are_shown_by_its_retry(t
     from bot.capture.papers.status import record
     from bot.clock.paper_alerts import digest_alerts, mark_in_digest
     from bot.kb.notes import Claim, Note
-    from bot.kb.store import Store
 
     store = Store.open(str(tmp_path / "kb.db"))
     store.upsert_note(Note(id="p1", title="A paper", kind="paper", claims=[Claim("A finding about tides.")]))
@@ -209,7 +185,6 @@ def test_a_retracted_paper_says_so_wherever_the_note_is_listed(tmp_path):
     from bot.clock import digest as dg
     from bot.kb import decay
     from bot.kb.notes import Claim, Note
-    from bot.kb.store import Store
     from bot.slack import blocks
 
     store = Store.open(str(tmp_path / "kb.db"))

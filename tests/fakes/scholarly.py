@@ -4,6 +4,8 @@ They answer with the captured responses in ``tests/fixtures/scholarly`` (see its
 a work asked for by id is served from its saved answer, a batch is the saved answers of the ids asked for in
 the API's own list envelope. ``as_of`` answers as Crossref would have on that date (notices dated later are
 not yet there), so a test can clip a work and have it retracted later without inventing a response.
+``arxiv_latest`` answers as arXiv did before a paper's later versions were posted (``{"2204.08348": 2}``: the
+saved v3 entry with its id and links naming v2), so a test can clip v2 and have the re-check find v3.
 ``fail`` forces statuses per API (``[429, 200]``: one rate-limit answer, then normal), with ``Retry-After``.
 """
 
@@ -55,6 +57,7 @@ class Scholarly:
     fail: dict[str, list[int]] = field(default_factory=dict)  # api -> statuses to answer first
     retry_after: str = "1"
     as_of: date | None = None
+    arxiv_latest: dict[str, int] = field(default_factory=dict)  # arXiv id -> the version it answers as latest
     requests: list[tuple[str, str, dict[str, list[str]], dict[str, str]]] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -86,6 +89,12 @@ class Scholarly:
                 return date(*(list(parts) + [1, 1])[:3]) <= self.as_of  # type: ignore[operator]
             message["updated-by"] = [u for u in message.get("updated-by") or [] if known(u)]
         return message
+
+    def _arxiv_entry(self, arxiv_id: str) -> str:
+        entry = self.arxiv[arxiv_id]
+        if arxiv_id in self.arxiv_latest:  # the entry's id and abs/pdf links as they read at that version
+            entry = re.sub(rf"({re.escape(arxiv_id)})v\d+\b", rf"\g<1>v{self.arxiv_latest[arxiv_id]}", entry)
+        return entry
 
     def answer(self, api: str, path: str, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
         if api == "crossref":
@@ -126,7 +135,7 @@ class Scholarly:
             ids = [i for i in (query.get("id_list") or [""])[0].split(",") if i]
             if any(not re.fullmatch(r"\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7}", i) for i in ids):
                 return 400, "application/atom+xml", (FIXTURES / "arxiv" / "malformed-id-400.atom.xml").read_bytes()
-            entries = "".join(self.arxiv[i] for i in ids if i in self.arxiv)
+            entries = "".join(self._arxiv_entry(i) for i in ids if i in self.arxiv)
             feed = ('<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"'
                     ' xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">'
                     f"<title>arXiv Query</title>{entries}</feed>")

@@ -28,6 +28,23 @@ TEXT_LABELS = {
 }
 
 TextFetcher = Callable[[str], Any]  # URL → Extracted (the pipeline's fetch + extract)
+Within = Callable[[Callable[[], Any]], Any]  # runs a parse under the capture budget, returns its value
+
+
+def budgeted(work: Callable[[], Any]) -> Any:
+    """``work()`` in a child under the default capture budget (callers outside a capture: the re-check)."""
+    from bot.capture.budget import Budget, run_within
+
+    return run_within(Budget(), work).value
+
+
+def pmc_text(data: bytes, within: Within | None = None) -> tuple[rec.Paper, list[str]]:
+    """PubMed Central's JATS XML read in a child under the capture budget, as a page or a PDF is: a full text
+    is large and untrusted (nested paragraphs cost the square of their depth, a deep tree gigabytes)."""
+    try:
+        return (within or budgeted)(lambda: rec.pmc_article(data))
+    except BudgetExceeded as exc:
+        raise BudgetExceeded(f"PubMed Central's XML: {exc.reason}", exc.usage) from None
 
 
 class PaperError(Exception):
@@ -46,8 +63,9 @@ class Described:
     pmc_paragraphs: list[str] | None = None
 
 
-def describe(ref: PaperRef, apis: PaperAPIs) -> Described:
-    """The work's metadata from the API that owns the identifier (then PubMed for PMC ids)."""
+def describe(ref: PaperRef, apis: PaperAPIs, within: Within | None = None) -> Described:
+    """The work's metadata from the API that owns the identifier (then PubMed for PMC ids); ``within`` runs
+    the PMC full text's parse under the capture's budget (default: its own child, ``budgeted``)."""
     if ref.invalid:
         raise PaperError(ref.invalid)
     if ref.kind == ARXIV:
@@ -65,7 +83,7 @@ def describe(ref: PaperRef, apis: PaperAPIs) -> Described:
         return Described(found[ref.value])
     if ref.kind == PMCID:
         number = ref.value.removeprefix("PMC")
-        paper, paragraphs = rec.pmc_article(apis.get_xml("ncbi", apis.ncbi_url_for("efetch", db="pmc", id=number)))
+        paper, paragraphs = pmc_text(apis.get_xml("ncbi", apis.ncbi_url_for("efetch", db="pmc", id=number)), within)
         if paper.pmid:
             try:
                 pubmed = rec.pubmed_articles(apis.get_xml("ncbi", apis.ncbi_url_for(
@@ -79,7 +97,7 @@ def describe(ref: PaperRef, apis: PaperAPIs) -> Described:
         return Described(paper, paragraphs)
     doi = ref.value
     if doi.lower().startswith("10.48550/arxiv."):
-        return describe(PaperRef(ARXIV, doi.split(".", 2)[2]), apis)
+        return describe(PaperRef(ARXIV, doi.split(".", 2)[2]), apis, within)
     if doi.startswith("10.1101/"):
         for server in ("biorxiv", "medrxiv"):
             try:
@@ -101,7 +119,7 @@ def _preprint(doi: str, server: str, apis: PaperAPIs) -> rec.Paper:
         raise NotFound(f"{server} has no preprint {doi}") from exc
 
 
-def extract_paper(ref: PaperRef, apis: PaperAPIs, fetch_text: TextFetcher) -> Any:
+def extract_paper(ref: PaperRef, apis: PaperAPIs, fetch_text: TextFetcher, within: Within | None = None) -> Any:
     """Metadata and the best open text of one work as an ``Extracted`` (kind ``paper``).
 
     Raises ``PaperError`` for answers the user must hear (bad or unknown identifier) and ``ApiUnavailable``
@@ -109,7 +127,7 @@ def extract_paper(ref: PaperRef, apis: PaperAPIs, fetch_text: TextFetcher) -> An
     """
     from bot.capture.extract import Extracted
 
-    described = describe(ref, apis)
+    described = describe(ref, apis, within)
     paper = described.paper
     if ref.version and paper.version and ref.version < paper.version:  # the link named an older version
         ident = f"{paper.arxiv_id or paper.doi}v{paper.version}"
@@ -117,8 +135,8 @@ def extract_paper(ref: PaperRef, apis: PaperAPIs, fetch_text: TextFetcher) -> An
         paper.version = ref.version
     if ref.kind == PMID and paper.pmcid and described.pmc_paragraphs is None:
         try:
-            _, paragraphs = rec.pmc_article(apis.get_xml("ncbi", apis.ncbi_url_for(
-                "efetch", db="pmc", id=paper.pmcid.removeprefix("PMC"))))
+            _, paragraphs = pmc_text(apis.get_xml("ncbi", apis.ncbi_url_for(
+                "efetch", db="pmc", id=paper.pmcid.removeprefix("PMC"))), within)
             described.pmc_paragraphs = paragraphs
         except (ApiError, ValueError, LookupError) as exc:
             log.info("no PMC text for %s: %s", paper.pmcid, exc)
@@ -223,4 +241,6 @@ def lookup_error_reply(exc: Exception) -> tuple[str, bool]:
         return str(exc), True
     if isinstance(exc, ApiUnavailable):
         return str(exc), False
+    if isinstance(exc, ValueError):  # an answer that cannot be parsed (billion laughs…): the same next time
+        return str(exc), True
     return f"could not read the paper's metadata ({type(exc).__name__})", False

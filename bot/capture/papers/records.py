@@ -357,6 +357,21 @@ def arxiv_entries(data: bytes) -> dict[str, Paper]:
 
 # --------------------------------------------------------------------------- bioRxiv / medRxiv
 
+# The licence codes bioRxiv and medRxiv answer with, as a person reads them ("cc_no": no CC licence, all rights
+# reserved by the authors; "cc_by_nc_nd": CC BY-NC-ND, the version the preprint names).
+_PREPRINT_LICENCES = {"cc_by": "CC BY", "cc_by_nc": "CC BY-NC", "cc_by_nd": "CC BY-ND", "cc_by_nc_nd": "CC BY-NC-ND",
+                      "cc0": "CC0", "cc0_ng": "CC0"}
+
+
+def preprint_licence(code: str, server: str) -> str | None:
+    """``cc_by_nc_nd`` → ``CC BY-NC-ND``; ``cc_no`` → says there is none; an unknown code is kept as it came."""
+    code = code.strip()
+    if not code or code.upper() == "NA":
+        return None
+    if code.lower() == "cc_no":
+        return f"no reuse licence ({server or 'preprint server'}: cc_no)"
+    return _PREPRINT_LICENCES.get(code.lower(), code)
+
 
 def biorxiv_details(payload: dict[str, Any]) -> Paper:
     """``/details/{server}/{doi}``: every version of the preprint; the newest one describes it."""
@@ -383,7 +398,7 @@ def biorxiv_details(payload: dict[str, Any]) -> Paper:
         doi=latest.get("doi"),
         version=int(latest["version"]) if str(latest.get("version", "")).isdigit() else None,
         abstract=one_line(str(latest.get("abstract") or "")),
-        license=str(latest.get("license") or "") or None,
+        license=preprint_licence(str(latest.get("license") or ""), server),
         item_type="preprint",
         updates=updates,
         source=server.lower() or "biorxiv",

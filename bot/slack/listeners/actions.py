@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.slack import blocks, queue
+from bot.slack import blocks, queue, reclips
 from bot.slack.post_once import webhook
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Click:
     kind: str | None  # claim | note | stale | home: which answer to rebuild after the click
     query: str | None
     rate: str | None
+    update: int | None = None  # a paper finding (the Re-clip button)
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Click:
@@ -59,7 +60,7 @@ class Click:
             action_id = blocks.DECAY
         return cls(action_id=action_id, user=(body.get("user") or {}).get("id"), note_id=value.get("n"),
                    claim=value.get("c"), kind=value.get("k"), query=value.get("q"),
-                   rate=rate if rate in blocks.RATES else None)
+                   rate=rate if rate in blocks.RATES else None, update=value.get("u"))
 
 
 def record(deps: Deps, click: Click) -> bool:
@@ -219,6 +220,66 @@ def register(app: App, deps: Deps) -> None:
                 log.warning("Slack refused the shared /claim answer (HTTP %s)", answer.status_code)
 
     app.action(blocks.SHARE)(ack=acknowledge_share, lazy=[share_claims])
+
+    def acknowledge_reclip(ack: Ack, body: dict[str, Any]) -> None:
+        """Before the ack: queue the re-clip (one job per note and version; the work is the job's)."""
+        try:
+            asked = ask_reclip(deps, body)
+            if asked.status == reclips.QUEUED:
+                deps.worker.wake()
+        except Exception:  # noqa: BLE001 - the lazy step tells the user; Slack still gets its ack
+            log.exception("queueing a re-clip failed")
+        ack()
+
+    def show_reclip(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """After the ack: the offer's button becomes a line saying what happens (read again: never writes)."""
+        click = Click.parse(body)
+        try:
+            update_surface_reclip(deps, body, click, client, respond)
+        except Exception:  # noqa: BLE001 - never a stack trace to a user
+            log.exception("updating the message after a re-clip click failed")
+            respond(replace_original=False, response_type="ephemeral",
+                    text="⚠️ Your click was recorded, but the message could not be updated.")
+
+    app.action(blocks.RECLIP)(ack=acknowledge_reclip, lazy=[show_reclip])
+
+
+def ask_reclip(deps: Deps, body: dict[str, Any]) -> reclips.Asked:
+    click = Click.parse(body)
+    container = body.get("container") or {}
+    return reclips.ask(deps.store, click.note_id, click.update, by=click.user,
+                       channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                       message_ts=container.get("message_ts"))
+
+
+def reclip_status(deps: Deps, click: Click) -> str:
+    """The line that replaces the *Re-clip* button, from what the store holds now."""
+    from bot.capture.papers.reclip import offer
+
+    found = offer(deps.store, click.update) if click.update else None
+    if found is None or found.note_id != click.note_id:
+        return "⚠️ this version can no longer be re-clipped (the note or the finding is gone)"
+    if found.reclip_note_id:
+        row = deps.store.note_row(found.reclip_note_id)
+        title = blocks.link(row.url, row.title, 150) if row else found.reclip_note_id
+        return f"♻️ {blocks.esc(found.label)} re-clipped: {title}"
+    who = blocks.mention(click.user) if click.user else "someone"
+    return (f"♻️ Re-clipping {blocks.esc(found.label)} (asked by {who} on {deps.today().isoformat()}): "
+            "the new note is posted in the paper's thread")
+
+
+def update_surface_reclip(deps: Deps, body: dict[str, Any], click: Click, client: WebClient,
+                          respond: Respond) -> None:
+    status = reclip_status(deps, click)
+    original = body.get("message")
+    container = body.get("container") or {}
+    if original and not container.get("is_ephemeral") and click.update:
+        client.chat_update(channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                           ts=container.get("message_ts") or original.get("ts"),
+                           text=original.get("text") or "deskbot",
+                           blocks=blocks.mark_reclip(original.get("blocks") or [], click.update, status))
+        return
+    respond(replace_original=False, response_type="ephemeral", text=status)
 
 
 def describe(deps: Deps, click: Click) -> str | None:

@@ -271,6 +271,42 @@ def running_bot(fake: FakeSlackAPI, tmp_path: Path, *, capture_options: CaptureO
         store.close()
 
 
+def no_sleep(seconds: float) -> None:
+    """Scholarly API pacing is asserted in tests/capture; here the stand-ins answer at once."""
+
+
+@dataclass
+class PaperBot:
+    """The bot with scholarly APIs pointed at the stand-ins (``paper_bot``); ``store`` outlives it."""
+
+    bot: HttpBot
+    settings: Settings
+    papers: Any  # PaperAPIs
+    store: Store
+
+
+@contextmanager
+def paper_bot(fake: FakeSlackAPI, scholarly: Any, tmp_path: Path, **settings: Any) -> Iterator[PaperBot]:
+    """create_app + worker + Bolt on loopback, papers read from ``scholarly`` (``tests.fakes.scholarly``);
+    the worker stops on exit, the store stays open for the test to read (and close)."""
+    from bot.capture.papers.apis import PaperAPIs, Throttle
+    from tests.fakes.bolt_server import serve_bolt
+
+    chosen = settings_for(fake, tmp_path / "deskbot.db", contact_email="desk@example.org", **scholarly.settings(),
+                          **settings)
+    papers = PaperAPIs.from_settings(chosen, allow=Allowlist.from_env("127.0.0.1"))
+    papers.throttle = Throttle(sleep=no_sleep)
+    store = Store.open(str(tmp_path / "deskbot.db"))
+    app = create_app(chosen, store, None, clock=lambda: NOW, backoff=FAST_BACKOFF, bell=WatchedBell(),
+                     capture_options=CaptureOptions(allow=Allowlist.from_env("127.0.0.1"), papers=papers))
+    app.worker.start()
+    try:
+        with serve_bolt(app) as base:
+            yield PaperBot(HttpBot(app, fake, store, base), chosen, papers, store)
+    finally:
+        app.worker.stop()
+
+
 # --------------------------------------------------------------------------- Socket Mode
 
 
