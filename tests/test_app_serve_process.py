@@ -109,7 +109,7 @@ def test_kill_9_mid_ingest_then_restart_loses_nothing_and_doubles_nothing(tmp_pa
             for event in events:
                 ack = bot.event(envelope(event))
                 assert ack.status == 200 and ack.seconds < 3
-            site.wait_hits(4)  # the 4 workers are blocked fetching: 4 jobs running, 2 pending
+            site.wait_hits(4, timeout=60)  # patience, not a speed claim: the 4 workers are blocked fetching: 4 jobs running, 2 pending
             first.proc.send_signal(signal.SIGKILL)
             assert first.proc.wait(10) == -signal.SIGKILL
         assert not [c for c in fake.calls("chat.postMessage") if c.ok]
