@@ -580,23 +580,26 @@ def _drop_non_content(tree: Any) -> None:
     in :func:`_main_text`), so the text is the same; on a forum thread (schema.org
     ``DiscussionForumPosting``) the "comments" are the posts and stay, as trafilatura keeps them.
     """
-    doomed: list[Any] = []
-    forum = False
-    for element in tree.iter(*_NOT_CONTENT_TAGS):
-        if element.tag == "script" and element.get("type") == _JSON_LD:
-            forum = forum or bool(_FORUM_POST.search(element.text or ""))
-        else:
-            doomed.append(element)
-    if not forum:
-        doomed.extend(element for element in tree.iter(*_COMMENT_BOXES) if _is_comment_box(element))
-    for element in doomed:
-        parent = element.getparent()
-        if parent is None:
-            continue
-        if element.tail:
-            element.drop_tree()  # keeps the tail text
-        else:
-            parent.remove(element)
+    scripts = [e for e in tree.iter("script") if e.get("type") == _JSON_LD]
+    if not any(_FORUM_POST.search(script.text or "") for script in scripts):
+        gone: set[Any] = set()
+        for box in [e for e in tree.iter(*_COMMENT_BOXES) if _is_comment_box(e)]:
+            if gone.isdisjoint(box.iterancestors()):  # a reply inside a thread already gone stays with it
+                gone.add(box)
+                _remove(box)
+    for element in [e for e in tree.iter(*_NOT_CONTENT_TAGS) if e.tag != "script" or e.get("type") != _JSON_LD]:
+        _remove(element)
+
+
+def _remove(element: Any) -> None:
+    """Take an element out of the tree, keeping its tail text (the words after it)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        element.drop_tree()
+    else:
+        parent.remove(element)
 
 
 def _is_comment_box(element: Any) -> bool:
