@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.capture.extract import Extracted, extract_article, extract_text_file  # noqa: E402
+from bot.capture.extract import Extracted, extract_article, extract_text_file, plain_text  # noqa: E402
 from bot.capture.summarize import ExtractiveSummarizer  # noqa: E402
 from bot.capture.youtube import Transcript, video_extracted  # noqa: E402
 from bot.kb.notes import one_line  # noqa: E402
@@ -333,12 +333,17 @@ def titles_and_sentences(
             got["bare_title"] += (bare_meta.title if bare_meta else None) == title
         if sentences:
             got["with_known"] += 1
-            found = known_share(extracted.text, sentences) == 1.0
+            found = known_share(clip_text(extracted.text), sentences) == 1.0
             got["known"] += found
             if not found:
                 got["missed_known"].append(name)
             got["bare_known"] += known_share(trafilatura.extract(data, url=url) or "", sentences) == 1.0
     return got
+
+
+def clip_text(markdown: str) -> str:
+    """The clip as a reader sees it: markdown rendered (emphasis marks and escapes gone), then the raw text."""
+    return f"{plain_text(markdown)}\n{markdown}"
 
 
 def timings(corpus: list[Any], summarizer: ExtractiveSummarizer, rounds: int) -> tuple[Any, Any]:

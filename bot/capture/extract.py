@@ -609,6 +609,58 @@ def _is_comment_box(element: Any) -> bool:
     return bool(klass and _COMMENT_CLASS.search(klass))
 
 
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote details dialog dd div dl dt fieldset figcaption figure footer form h1 h2"
+    " h3 h4 h5 h6 header hgroup hr li main nav ol p pre section table ul".split()
+)
+_MIXED_CONTAINERS = ("div", "section", "article", "main", "td", "blockquote")
+
+
+def _wrap_loose_text(tree: Any) -> None:
+    """Give prose that sits loose between blocks its own paragraph, as a browser's anonymous block does.
+
+    ``<div><div class=img>…</div> He was … when the <em>Miami New Times</em> reported …</div>``: trafilatura
+    cuts such loose text at every inline element and trims the pieces, so the sentence came out as "when
+    the¶*Miami New Times*reported". Wrapped in ``<p>`` (split at the block children) it is one paragraph.
+    Only containers that mix block children with loose text are touched.
+    """
+    for container in list(tree.iter(*_MIXED_CONTAINERS)):
+        children = list(container)
+        if not any(child.tag in _BLOCK_TAGS for child in children):
+            continue
+        if not ((container.text or "").strip() or any((child.tail or "").strip() for child in children)):
+            continue
+        rebuilt: list[Any] = []
+        paragraph: Any = None
+
+        def add_text(text: str | None) -> None:
+            nonlocal paragraph
+            if not text or (paragraph is None and not text.strip()):
+                return
+            if paragraph is None:
+                paragraph = container.makeelement("p", {})
+                rebuilt.append(paragraph)
+            if len(paragraph):
+                paragraph[-1].tail = (paragraph[-1].tail or "") + text
+            else:
+                paragraph.text = (paragraph.text or "") + text
+
+        add_text(container.text)
+        container.text = None
+        for child in children:
+            tail, child.tail = child.tail, None
+            if child.tag in _BLOCK_TAGS:
+                paragraph = None
+                rebuilt.append(child)
+            else:
+                if paragraph is None:
+                    paragraph = container.makeelement("p", {})
+                    rebuilt.append(paragraph)
+                paragraph.append(child)
+            add_text(tail)
+        container[:] = rebuilt
+
+
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)[ \t]+(?=[,.](?:\s|$))")
 
 
@@ -665,6 +717,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
         return Extracted(url=url, title=url, little_text=True, problem="not an HTML page")
     _drop_non_content(tree)
     _unwrap_layout_tables(tree)
+    _wrap_loose_text(tree)
     # htmldate's "extensive" search reads copyright lines and footers as dates; trust only markup.
     date_params = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
     try:
