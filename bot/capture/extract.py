@@ -610,8 +610,11 @@ def _is_comment_box(element: Any) -> bool:
 
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote details dialog dd div dl dt fieldset figcaption figure footer form h1 h2"
-    " h3 h4 h5 h6 header hgroup hr li main nav ol p pre section table ul".split()
+    {
+        "address", "article", "aside", "blockquote", "details", "dialog", "dd", "div", "dl", "dt", "fieldset",
+        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr",
+        "li", "main", "nav", "ol", "p", "pre", "section", "table", "ul",
+    }
 )
 _MIXED_CONTAINERS = ("div", "section", "article", "main", "td", "blockquote")
 
@@ -630,25 +633,19 @@ def _wrap_loose_text(tree: Any) -> None:
             continue
         if not ((container.text or "").strip() or any((child.tail or "").strip() for child in children)):
             continue
-        rebuilt: list[Any] = []
-        paragraph: Any = None
+        container[:] = _anonymous_paragraphs(container, children)
 
-        def add_text(text: str | None) -> None:
-            nonlocal paragraph
-            if not text or (paragraph is None and not text.strip()):
-                return
-            if paragraph is None:
-                paragraph = container.makeelement("p", {})
-                rebuilt.append(paragraph)
-            if len(paragraph):
-                paragraph[-1].tail = (paragraph[-1].tail or "") + text
-            else:
-                paragraph.text = (paragraph.text or "") + text
 
-        add_text(container.text)
-        container.text = None
-        for child in children:
-            tail, child.tail = child.tail, None
+def _anonymous_paragraphs(container: Any, children: list[Any]) -> list[Any]:
+    """The container's new children: its blocks as they are, each run of loose text and inline tags a ``<p>``."""
+    rebuilt: list[Any] = []
+    paragraph: Any = None
+    for child in [None, *children]:  # None: the container's own leading text
+        tail = container.text if child is None else child.tail
+        if child is None:
+            container.text = None
+        else:
+            child.tail = None
             if child.tag in _BLOCK_TAGS:
                 paragraph = None
                 rebuilt.append(child)
@@ -657,8 +654,16 @@ def _wrap_loose_text(tree: Any) -> None:
                     paragraph = container.makeelement("p", {})
                     rebuilt.append(paragraph)
                 paragraph.append(child)
-            add_text(tail)
-        container[:] = rebuilt
+        if not tail or (paragraph is None and not tail.strip()):
+            continue
+        if paragraph is None:
+            paragraph = container.makeelement("p", {})
+            rebuilt.append(paragraph)
+        if len(paragraph):
+            paragraph[-1].tail = (paragraph[-1].tail or "") + tail
+        else:
+            paragraph.text = (paragraph.text or "") + tail
+    return rebuilt
 
 
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w)[ \t]+(?=[,.](?:\s|$))")

@@ -1,11 +1,13 @@
-"""The one early pass that drops scripts, styles, icons and reader comments before trafilatura and the
-metadata pass (``extract._drop_non_content``): same text, less work, and no metadata read from comments."""
+"""The passes over the parsed page before trafilatura: scripts, styles, icons and reader comments dropped once
+(``extract._drop_non_content``: same text, less work, no metadata read from comments) and loose prose
+between blocks given its own paragraph (``extract._wrap_loose_text``)."""
 
 from __future__ import annotations
 
 import json
 
-from bot.capture.extract import extract_article
+from bot.capture.extract import extract_article, plain_text
+from bot.kb.notes import one_line
 from tests.fixtures.decay_pages.corpus import page
 
 _POSTS = [
@@ -55,3 +57,13 @@ def test_icons_and_scripts_go_but_the_words_after_them_stay():
     assert sentence in extracted.text
     assert "Repairs start in May." in extracted.text
     assert "track()" not in extracted.text and "color:red" not in extracted.text
+
+
+def test_loose_prose_between_blocks_stays_one_sentence():
+    """sott.net: the text after an image block runs loose in its div; trafilatura cut it at the <em>."""
+    sott = page("sott-adelson-court-files")
+    text = plain_text(extract_article(sott.html(), sott.url).text)
+    assert (
+        "He was the subject of minor controversy in 1996 when the Miami New Times reported that the city of"
+        " Miami had hired him as sergeant-in-arms"
+    ) in one_line(text)
