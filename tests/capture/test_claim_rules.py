@@ -16,6 +16,7 @@ from bot.capture import claim_rules
 from bot.capture.extract import extract_article, extract_text_file, iter_blocks, sentences, split_sentences
 from bot.capture.summarize import ExtractiveSummarizer, source_sentences
 from bot.kb.render import text_fragment
+from tests.fixtures.decay_pages.corpus import page as decay_page
 from tests.fixtures.pages.corpus import load_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,3 +227,13 @@ def test_section_labels_on_a_saved_docs_page_are_its_headings_without_permalink_
     labels = [c.label for c in ExtractiveSummarizer().summarize(extracted).claims if c.label]
     assert labels and "How the delay is computed" in labels
     assert not any(label.endswith(("¶", "#")) for label in labels)
+
+
+def test_first_comma_counts_off_what_the_sentence_before_announced():
+    """Wikipedia's t-SNE article (saved real page): "The t-SNE algorithm comprises two main stages. First, …"."""
+    tsne = decay_page("wikipedia-tsne")
+    text = extract_article(tsne.html(), tsne.url).text
+    assert claim_rules.leans_on_previous(sentence_starting(sentences(text), "First, t-SNE constructs"))
+    assert not claim_rules.leans_on_previous("First Minister Nicola Sturgeon said the vote would go ahead.")
+    claims = ExtractiveSummarizer().summarize(extract_article(tsne.html(), tsne.url)).claims
+    assert not any(claim.text.startswith("First,") for claim in claims)
