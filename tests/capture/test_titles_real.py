@@ -25,6 +25,11 @@ from tests.fixtures.decay_pages.corpus import page
         ("boingboing-millennials", "Hating Millennials - the prejudice you're allowed to boast about"),
         # a full-width colon without a space before it belongs to the headline ("動画：…")
         ("afpbb-nigeria-attack", "動画：ナイジェリアで少女らによる自爆攻撃、ロケット弾も撃ち込まれ31人死亡"),
+        # <title> "git-commit(1)", <h1> "git-commit(1) Manual Page": the label after the name is not the title
+        ("git-commit", "git-commit(1)"),
+        # Sphinx numbers the chapters of a numbered toctree: <h1> "3. Data model¶"; the reST source says "Data model"
+        ("py-reference-datamodel", "Data model"),
+        ("py-tutorial-floatingpoint", "Floating Point Arithmetic: Issues and Limitations"),
     ],
 )
 def test_the_headline_without_what_the_markup_adds(name: str, title: str) -> None:
