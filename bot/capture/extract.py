@@ -707,13 +707,14 @@ def _page_text_weight(tree: Any) -> int:
 def extract_article(html: bytes | str, url: str, *, content_type_charset: str | None = None) -> Extracted:
     """Title, author, date, site and main text (markdown prose, link words without their URLs) of a web page.
 
-    Pages with almost no prose (paywall, JS shell) come back with ``little_text=True`` and whatever
-    metadata exists, never with invented text.
+    ``meta`` holds the description and what the page says about itself (``page_meta``: schema.org, Open
+    Graph), read from the same parsed tree: a page is parsed once. Pages with almost no prose (paywall, JS
+    shell) come back with ``little_text=True`` and whatever metadata exists, never with invented text.
     """
     import trafilatura
     from trafilatura.utils import load_html
 
-    from bot.capture.pagemeta import page_titles, pick_title
+    from bot.capture.pagemeta import page_titles, pick_title, tree_meta
 
     text_html = _XML_DECL.sub("", decode_bytes(html, content_type_charset), count=1)
     caps.check_markup(text_html)  # a tag with thousands of attributes is quadratic in lxml: refused first
@@ -736,6 +737,10 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
     h1 = _first_h1(tree)
     title = pick_title(page_titles(tree)) or _clean_title(meta.title or h1 or "", h1, site) or url
     author = one_line(meta.author or "") or None
+    extras: dict[str, Any] = {"description": meta.description} if meta.description else {}
+    evidence = tree_meta(tree)  # schema.org / Open Graph, for the decay suggestion: from this one parse
+    if not evidence.empty:
+        extras["page_meta"] = evidence.as_dict()
     return Extracted(
         url=url,
         title=title,
@@ -745,7 +750,7 @@ def extract_article(html: bytes | str, url: str, *, content_type_charset: str | 
         published=_parse_date(meta.date),
         text=markdown,
         little_text=little,
-        meta={"description": meta.description} if meta.description else {},
+        meta=extras,
     )
 
 

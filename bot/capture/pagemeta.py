@@ -76,6 +76,11 @@ def page_meta(html: bytes | str) -> PageMeta:
         tree = lxml_html.fromstring(html)
     except (etree.ParserError, ValueError, TypeError):
         return PageMeta()
+    return tree_meta(tree)
+
+
+def tree_meta(tree: Any) -> PageMeta:
+    """``page_meta`` of a page already parsed (extraction reads it from its own tree: one parse per page)."""
     metas = _meta_values(tree)
     types: list[str] = []
     published: list[Any] = []

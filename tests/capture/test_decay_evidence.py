@@ -141,3 +141,12 @@ def test_product_pages_from_microdata_and_open_graph():
 def test_a_video_with_nothing_else_is_medium_because_it_is_a_video():
     got = suggest(kind="video", url="https://www.youtube.com/watch?v=abc", title="A talk")
     assert (got.rate, got.reason) == ("medium", "a video")
+
+
+def test_the_evidence_comes_from_the_extraction_s_own_parse_decoded_as_the_page_is():
+    """NDR's keywords are UTF-8; read from the extraction's decoded tree they are words, not mojibake."""
+    saved = page("ndr-coronavirus-update-16")
+    evidence = PageMeta.from_dict(extract_bytes(saved.html(), saved.url, "text/html").meta.get("page_meta"))
+    assert "Charité" in evidence.keywords and "Ältere Menschen" in evidence.keywords
+    news = page("cnn-thanksgiving-weather")
+    assert extract_bytes(news.html(), news.url, "text/html").meta["page_meta"] == page_meta(news.html()).as_dict()
