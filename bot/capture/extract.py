@@ -584,8 +584,9 @@ def _drop_non_content(tree: Any) -> None:
     if not any(_FORUM_POST.search(script.text or "") for script in scripts):
         gone: set[Any] = set()
         for box in [e for e in tree.iter(*_COMMENT_BOXES) if _is_comment_box(e)]:
-            if gone.isdisjoint(box.iterancestors()):  # a reply inside a thread already gone stays with it
-                gone.add(box)
+            inside = not gone.isdisjoint(box.iterancestors())  # a reply in a thread already gone stays with it
+            gone.add(box)  # marked either way: the walk up from a reply nested below it stops here
+            if not inside:
                 _remove(box)
     for element in [e for e in tree.iter(*_NOT_CONTENT_TAGS) if e.tag != "script" or e.get("type") != _JSON_LD]:
         _remove(element)
