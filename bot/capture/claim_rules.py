@@ -60,6 +60,8 @@ def leans_on_previous(sentence: str) -> bool:
     first = match.group(1).lower()
     if first in LEANING_WORDS:
         return True
+    if first in ("first", "firstly") and sentence[match.end(1) : match.end(1) + 1] == ",":
+        return True  # "First, t-SNE constructs …" counts off stages named before; "First Minister" does not
     if first not in _PHRASE_STARTS:
         return False
     head = sentence[match.start(1) : match.start(1) + 24].lower()

@@ -81,6 +81,11 @@ def page_meta(html: bytes | str) -> PageMeta:
         tree = lxml_html.fromstring(html)
     except (etree.ParserError, ValueError, TypeError):
         return PageMeta()
+    return tree_meta(tree)
+
+
+def tree_meta(tree: Any) -> PageMeta:
+    """``page_meta`` of a page already parsed (extraction reads it from its own tree: one parse per page)."""
     metas = _meta_values(tree)
     types: list[str] = []
     published: list[Any] = []
@@ -270,8 +275,10 @@ def page_titles(tree: Any) -> dict[str, str]:
     return found
 
 
-_SEPARATORS = re.compile(r"\s+[|\-—–·:]{1,2}\s+|｜|\s+::\s+")
-_SITE_TAG = re.compile(r"\s*[\[(][^\[\]()]{1,40}[\])]\s*$")
+# " | ", " - ", " :: ", breadcrumb arrows (" » Local » Noticias"), a full-width bar, and a full-width colon
+# after a space ("… ：日本経済新聞"; without the space "動画：…" is part of a Japanese headline).
+_SEPARATORS = re.compile(r"\s+[|\-—–·:»›]{1,2}\s+|｜|\s+::\s+|\s+：\s*")
+_SITE_TAG = re.compile(r"\s*[\[(（][^\[\]()（）]{1,40}[\])）]\s*$")  # "[LWN.net]", "（写真＝ロイター）"
 _PREFERENCE = ("h1", "og", "jsonld", "title")  # on a tie, the page's visible headline first
 
 
@@ -293,7 +300,19 @@ def _variants(text: str) -> list[str]:
                 if (i, j) != (0, len(parts)):
                     joined = parts[i] + "".join(s + p for s, p in zip(seps[i : j - 1], parts[i + 1 : j], strict=True))
                     out.append(joined.strip())
-    return [v.rstrip(" ¶#") for v in out if v.strip()]
+    untagged_parts = [_SITE_TAG.sub("", v) for v in out[1:]]  # "成否 （写真＝ロイター）" of "… ：日本経済新聞"
+    return [v.rstrip(" ¶#") for v in [*out, *untagged_parts] if v.strip()]
+
+
+def _leads(headline: str, text: str) -> bool:
+    """``text`` is the headline with a byline, credit or label after a space, shorter than the headline.
+
+    "… の成否 編集委員 中沢克二" (an editor's byline in the ``<h1>``), "git-commit(1) Manual Page".
+    """
+    return 2 * len(headline) >= len(text) and text.startswith(headline + " ")
+
+
+_CHAPTER = re.compile(r"^\d{1,3}(?:\.\d{1,3})*\.\s+(?=[^\W\d_])")  # "3. Data model", "4.2. Sorting"
 
 
 def pick_title(titles: dict[str, str]) -> str | None:
@@ -313,8 +332,12 @@ def pick_title(titles: dict[str, str]) -> str | None:
             key = _key(variant)
             if not key:
                 continue
-            support = sum(key in ks for ks in keys.values())
+            support = sum(key in ks or _leads(variant, text) for ks, text in zip(keys.values(), titles.values(),
+                                                                                    strict=True))  # fmt: skip
             candidate = (support, len(key), -rank, variant)
             if support >= 2 and (best is None or candidate[:3] > best[:3]):
                 best = candidate
-    return best[3] if best else None
+    if best is None:
+        return None
+    # A chapter number a documentation build put before every heading is not part of the title.
+    return _CHAPTER.sub("", best[3]) or best[3]

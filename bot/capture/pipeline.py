@@ -287,13 +287,8 @@ def extract_bytes(data: bytes, url: str, content_type: str, charset: str | None 
 
         return extract_text_file(data, url, content_type_charset=charset)
     from bot.capture.extract import extract_article
-    from bot.capture.pagemeta import page_meta
 
-    extracted = extract_article(data, url, content_type_charset=charset)
-    found = page_meta(data)  # schema.org / Open Graph evidence for the decay suggestion (kept in extra)
-    if not found.empty:
-        extracted.meta["page_meta"] = found.as_dict()
-    return extracted
+    return extract_article(data, url, content_type_charset=charset)  # its meta holds the page's schema.org/OG
 
 
 def _failure(url: str, exc: Exception) -> CaptureResult:

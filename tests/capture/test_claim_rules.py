@@ -16,6 +16,7 @@ from bot.capture import claim_rules
 from bot.capture.extract import extract_article, extract_text_file, iter_blocks, sentences, split_sentences
 from bot.capture.summarize import ExtractiveSummarizer, source_sentences
 from bot.kb.render import text_fragment
+from tests.fixtures.decay_pages.corpus import page as decay_page
 from tests.fixtures.pages.corpus import load_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -367,3 +368,13 @@ def test_a_saved_essays_opening_anecdote_gives_no_claim():
     story = next(b.text for b in iter_blocks(extracted.text) if b.text.startswith(opening))
     claims = [c.text for c in ExtractiveSummarizer().summarize(extracted).claims]
     assert claims and not [c for c in claims if any(part in story for part in split_sentences(c))]
+
+
+def test_first_comma_counts_off_what_the_sentence_before_announced():
+    """Wikipedia's t-SNE article (saved real page): "The t-SNE algorithm comprises two main stages. First, …"."""
+    tsne = decay_page("wikipedia-tsne")
+    text = extract_article(tsne.html(), tsne.url).text
+    assert claim_rules.leans_on_previous(sentence_starting(sentences(text), "First, t-SNE constructs"))
+    assert not claim_rules.leans_on_previous("First Minister Nicola Sturgeon said the vote would go ahead.")
+    claims = ExtractiveSummarizer().summarize(extract_article(tsne.html(), tsne.url)).claims
+    assert not any(claim.text.startswith("First,") for claim in claims)

@@ -164,3 +164,12 @@ def test_paper_pages_without_json_ld_are_known_from_citation_tags_alone():
     note = clip("paper-aps-prx-tearing-dynamo")  # a 2022 article, clipped the day after: not news for that
     assert (note.decay_rate, note.decay_reason) == (
         "medium", "a journal article in Physical Review X (citation tags)")
+
+
+def test_the_evidence_comes_from_the_extraction_s_own_parse_decoded_as_the_page_is():
+    """NDR's keywords are UTF-8; read from the extraction's decoded tree they are words, not mojibake."""
+    saved = page("ndr-coronavirus-update-16")
+    evidence = PageMeta.from_dict(extract_bytes(saved.html(), saved.url, "text/html").meta.get("page_meta"))
+    assert "Charité" in evidence.keywords and "Ältere Menschen" in evidence.keywords
+    news = page("cnn-thanksgiving-weather")
+    assert extract_bytes(news.html(), news.url, "text/html").meta["page_meta"] == page_meta(news.html()).as_dict()
