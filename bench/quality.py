@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.capture.budget import BudgetExceeded  # noqa: E402
 from bot.capture.extract import Extracted, extract_article, extract_text_file, plain_text  # noqa: E402
 from bot.capture.summarize import ExtractiveSummarizer  # noqa: E402
 from bot.capture.youtube import Transcript, video_extracted  # noqa: E402
@@ -317,10 +318,15 @@ def main() -> None:
 
 
 def real_page_claims(summarizer: ExtractiveSummarizer) -> dict[str, list[str]]:
-    """The claims deskbot writes for every saved real page of ``tests/fixtures/decay_pages``."""
+    """The claims deskbot writes for every saved real page of ``tests/fixtures/decay_pages`` (a page the
+    capture's hostile-input caps refuse makes no claims: it is counted, not linted)."""
     out = {}
     for labelled in labelled_pages():
-        extracted = extract_article(labelled.html(), labelled.url)
+        try:
+            extracted = extract_article(labelled.html(), labelled.url)
+        except BudgetExceeded as refused:
+            print(f"   (refused by the capture caps: {labelled.name}: {refused})")
+            continue
         out[labelled.name] = [c.text for c in summarizer.summarize(extracted).claims]
     return out
 

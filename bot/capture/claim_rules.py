@@ -46,6 +46,8 @@ _LEANING_PHRASES = (
 _FIRST_WORD = re.compile(r"[\W_]*([^\W\d_]+)")  # "It's" → "It"
 
 
+_FIRST_STEP = re.compile(r",|\s+(?:we|I|they|you|he|she)\b")  # after "First": a step of a list, not a name
+
 _PHRASE_STARTS = frozenset(phrase.split()[0] for phrase in _LEANING_PHRASES)
 
 
@@ -60,8 +62,9 @@ def leans_on_previous(sentence: str) -> bool:
     first = match.group(1).lower()
     if first in LEANING_WORDS:
         return True
-    if first in ("first", "firstly") and sentence[match.end(1) : match.end(1) + 1] == ",":
-        return True  # "First, t-SNE constructs …" counts off stages named before; "First Minister" does not
+    if first in ("first", "firstly") and _FIRST_STEP.match(sentence[match.end(1) :]):
+        return True  # "First, t-SNE constructs …" / "First we calculated …" count off steps named before;
+        # "First Minister" does not
     if first not in _PHRASE_STARTS:
         return False
     head = sentence[match.start(1) : match.start(1) + 24].lower()

@@ -378,3 +378,14 @@ def test_first_comma_counts_off_what_the_sentence_before_announced():
     assert not claim_rules.leans_on_previous("First Minister Nicola Sturgeon said the vote would go ahead.")
     claims = ExtractiveSummarizer().summarize(extract_article(tsne.html(), tsne.url)).claims
     assert not any(claim.text.startswith("First,") for claim in claims)
+
+
+def test_first_we_is_a_step_of_a_method_announced_before():
+    """PeerJ's reef-fish paper (saved real page): a methods paragraph counts its steps without a comma."""
+    paper = decay_page("paper-peerj-reef-fish-scuba")
+    extracted = extract_article(paper.html(), paper.url)
+    step = sentence_starting(sentences(extracted.text), "First we calculated the difference in total fish")
+    assert claim_rules.leans_on_previous(step)
+    assert not claim_rules.leans_on_previous("First Nations communities were consulted on the route.")
+    claims = ExtractiveSummarizer().summarize(extracted).claims
+    assert not any(claim.text.startswith("First we") for claim in claims)
