@@ -335,6 +335,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
         pending.append((cid, note_id, scored))
     strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
                          for sc, o, other_note, ok in scored)
+    strong |= _linked_works(conn, works)
     seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
         links = choose(scored, {other for mine, other in strong if mine == note_id})
@@ -349,6 +350,24 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
                 borderline.append(Borderline(cid, other, note_id, sc, other in chosen, texts[cid], cache[other][2]))
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
     return written
+
+
+def _linked_works(conn: sqlite3.Connection, works: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Notes already tied to a new note through its work: the other notes its summary or source clip
+    echoes (a clip stored after its summary is about what the summary is about; ``relink`` sees this by
+    keying claims by work)."""
+    ties: set[tuple[str, str]] = set()
+    for note_id, group in works.items():
+        others = [n for n in group if n != note_id]
+        if not others:
+            continue
+        rows = conn.execute(
+            "SELECT DISTINCT b.note_id FROM claims a JOIN echoes e ON e.claim_id = a.id"
+            f" JOIN claims b ON b.id = e.other_id WHERE a.note_id IN ({','.join('?' * len(others))})",
+            others,
+        )
+        ties |= {(note_id, other) for (other,) in rows if other not in group}
+    return ties
 
 
 def store_links(conn: sqlite3.Connection, claim_id: int, links: list[tuple[float, int]], method: str) -> int:
