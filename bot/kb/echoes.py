@@ -6,8 +6,10 @@ new note costs, not what the base costs, so candidates come from the FTS index (
 the new claim's rarest terms, best bm25 first) and only those few are scored by ``claimterms.score``.
 ``relink`` rebuilds everything in one pass in memory (rare-term pairs as keys, never all pairs).
 
-Rules: a claim never echoes a claim of its own note or of its same-work note (a summary and the clip it
-summarises); at most ``MAX_LINKS`` echoes per claim, best first; a claim that would echo claims of more
+Rules: a pair links on its own only when it is sure (close, and neither side adds a clause of its own:
+``claimterms.assertion``); a looser one (one claim stating more) only between notes already tied by echoes
+(``strong_ties``). A claim never echoes a claim of its own note or of its same-work note (a summary and the
+clip it summarises); at most ``MAX_LINKS`` echoes per claim, best first; a claim that would echo claims of more
 than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and echoes nothing.
 """
 
