@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bot.kb.claimterms import analyze, idf, plain_stems, score, tfidf_cosine  # noqa: E402
-from bot.kb.echoes import BORDER, STRONG, THRESHOLD  # noqa: E402
+from bot.kb.claimterms import analyze, assertion, idf, plain_stems, score, tfidf_cosine  # noqa: E402
+from bot.kb.echoes import BORDER, STRONG, SURE, THRESHOLD, strong_ties, sure  # noqa: E402
 
 PAIRS = ROOT / "tests" / "fixtures" / "echoes" / "pairs.tsv"
 
@@ -70,14 +70,14 @@ def _note_of(source: str, row: int) -> str:
     return source.split(" claim ")[0].split(" sentence ")[0] if source.startswith("seed") else f"row{row}"
 
 
-def decide(pairs: list[dict[str, str]], scores: list[float]) -> list[float]:
-    """Our rule as the store applies it: a pair scoring from STRONG up is an echo; from THRESHOLD up
-    only when the two notes share a strong pair. Returns the effective score (0 when rejected)."""
+def decide(pairs: list[dict[str, str]], scores: list[float], sures: list[bool]) -> list[bool]:
+    """Our rule as the store applies it (``echoes.choose``): a sure pair is an echo; a pair from THRESHOLD
+    up only when the two notes are tied (``echoes.strong_ties``)."""
     notes = [(_note_of(p.get("source_a", ""), i), _note_of(p.get("source_b", ""), -i - 1))
              for i, p in enumerate(pairs)]
-    strong = {frozenset(n) for n, s in zip(notes, scores, strict=True) if s >= STRONG}
-    return [s if s >= STRONG or frozenset(n) in strong else min(s, THRESHOLD - 1e-9)
-            for n, s in zip(notes, scores, strict=True)]
+    rows = enumerate(zip(notes, scores, sures, strict=True))
+    ties = strong_ties((i, -i - 1, a, b, s, ok) for i, ((a, b), s, ok) in rows)
+    return [ok or (s >= THRESHOLD and n in ties) for n, s, ok in zip(notes, scores, sures, strict=True)]
 
 
 def quality(pairs: list[dict[str, str]], title: str) -> None:
@@ -85,32 +85,36 @@ def quality(pairs: list[dict[str, str]], title: str) -> None:
     texts = [p["a"] for p in pairs] + [p["b"] for p in pairs]
     ours_w = _weights(texts, lambda t: analyze(t).terms)
     base_w = _weights(texts, plain_stems)
-    raw = [score(analyze(p["a"]), analyze(p["b"]), ours_w) for p in pairs]
-    ours = decide(pairs, raw)
+    analysed = [(analyze(p["a"]), analyze(p["b"])) for p in pairs]
+    raw = [score(a, b, ours_w) for a, b in analysed]
+    linked = decide(pairs, raw, [sure(a, b, ours_w, s) for (a, b), s in zip(analysed, raw, strict=True)])
+    # one number to rank by for the "at precision ≥" lines: the assertion score of pairs scoring from STRONG up
+    ours = [assertion(a, b, ours_w) if s >= STRONG else 0.0 for (a, b), s in zip(analysed, raw, strict=True)]
     base = [tfidf_cosine(plain_stems(p["a"]), plain_stems(p["b"]), base_w) for p in pairs]
-    p, r, tp, fp = prf(labels, [s >= THRESHOLD for s in ours])
+    p, r, tp, fp = prf(labels, linked)
     br, bp, bt = best_recall_at(labels, base, p)
     claims = len(set(texts))
     print(f"\n{title}: {len(pairs)} pairs ({sum(labels)} echoes), {claims} distinct claims")
-    print(f"  deskbot echoes ({STRONG}, or {THRESHOLD} beside a strong one) precision {p:.2f}  recall {r:.2f}"
+    print(f"  deskbot echoes ({STRONG} and assertion {SURE}, or {THRESHOLD} between tied notes)"
+          f" precision {p:.2f}  recall {r:.2f}"
           f"  ({tp} found, {fp} wrong; {100 * fp / claims:.1f} wrong links per 100 claims)")
     print(f"  baseline TF-IDF cosine at precision ≥ {p:.2f}: recall {br:.2f} (precision {bp:.2f},"
           f" threshold {bt:.2f})")
     band = [BORDER[0] <= s < BORDER[1] for s in raw]
-    oracle = [bool(y) if b else s >= THRESHOLD for y, b, s in zip(labels, band, ours, strict=True)]
+    oracle = [bool(y) if b else k for y, b, k in zip(labels, band, linked, strict=True)]
     op, orr, _, ofp = prf(labels, oracle)
     print(f"  upper bound of model confirmation: {sum(band)} pairs score {BORDER[0]}–{BORDER[1]} (the band a model is"
           f" asked about); were each judged right: precision {op:.2f} recall {orr:.2f} ({ofp} wrong)")
     for level in (0.9, 0.8):
         our_r, our_p, our_t = best_recall_at(labels, ours, level)
         base_r, base_p, base_t = best_recall_at(labels, base, level)
-        print(f"  at precision ≥ {level:.1f}: deskbot recall {our_r:.2f} (threshold {our_t:.2f}) ·"
+        print(f"  at precision ≥ {level:.1f}: deskbot assertion score recall {our_r:.2f} (threshold {our_t:.2f}) ·"
               f" TF-IDF cosine recall {base_r:.2f} (threshold {base_t:.2f})")
     kinds = sorted({q["kind"] for q in pairs})
     for kind in kinds:
         idx = [i for i, q in enumerate(pairs) if q["kind"] == kind]
         ys = [labels[i] for i in idx]
-        ok = sum(1 for i in idx if (ours[i] >= THRESHOLD) == bool(labels[i]))
+        ok = sum(1 for i in idx if linked[i] == bool(labels[i]))
         bok = sum(1 for i in idx if (base[i] >= bt) == bool(labels[i]))
         print(f"    {kind:22s} {len(idx):4d} pairs ({sum(ys):3d} echoes): ours right on {ok:4d}, baseline {bok:4d}")
 

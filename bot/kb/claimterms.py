@@ -21,6 +21,7 @@ from bot.kb.terms import porter_stem as stem
 
 MIN_TERMS = 3  # a claim of fewer content terms never echoes (one-word claims, headings)
 MIN_SHARED = 3  # two claims sharing fewer content terms are not one assertion, however rare those are
+ADDED_CLAUSE = 0.7  # ``assertion``: share of an added run of new terms taken off (tuned on dev pairs: decisions.md)
 NEG_SCOPE = 1  # a negation governs the content term right after it ("not imminent", "cannot learn")
 
 # Function words only: unlike the summarizer's list, numbers, comparatives and negations stay meaningful.
@@ -32,7 +33,7 @@ _FUNCTION_TEXT = """
     quite rather really said same say says shall she should since so some such than that the their them
     then there these they this those through thus to too until upon us very via was we were what
     when where whether which while who whom whose why will with would yet you your etc also e g ie eg
-    make makes made making one ones thing things way ways lot lots kind sort
+    make makes made making one ones thing things way ways lot lots kind sort percent pct
 """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 NEGATIONS = frozenset({"not", "never", "neither", "nor", "cannot"})
@@ -62,6 +63,9 @@ _SYNONYM_GROUPS = """
     need require requires needed required necessary
     show reveal demonstrate indicate suggest
     publish release
+    warn caution
+    largest biggest
+    difficult hard
     help assist
     begin start commence
     end finish
@@ -311,6 +315,55 @@ def score(a: Terms, b: Terms, weight: Callable[[str], float]) -> float:
         wa, wb, ws = wa + bonus, wb + bonus, ws + bonus
     small, large = (wa, wb) if wa <= wb else (wb, wa)
     return round(0.8 * ws / small + 0.2 * ws / large, 4)
+
+
+def assertion(a: Terms, b: Terms, weight: Callable[[str], float]) -> float:
+    """How surely two claims make the same assertion, not one of them plus a fact of its own: the weighted
+    share of the *larger* claim's terms and numbers the smaller has, less ``ADDED_CLAUSE`` of the weight of
+    the longest run of the larger's terms the smaller lacks (an added clause: "…developed in the Gulf on Sunday *and
+    could have hurricane-force winds*"). ``score`` forgives what one side adds, rightly between a summary and
+    its source; between two unrelated notes an added clause is a different statement. Terms that differ
+    only in their ending ("vandalise"/"vandalize", "Ghozi"/"Al-Ghozi" joined) count as shared. A number
+    weighs as much as an average term of the two claims; 0 when ``score`` would veto the pair."""
+    if len(a.terms) < MIN_TERMS or len(b.terms) < MIN_TERMS or conflict(a, b):
+        return 0.0
+    b = _near(a, b)
+    shared = a.terms & b.terms
+    if len(shared) < MIN_SHARED:
+        return 0.0
+    unit = (sum(weight(t) for t in a.terms) + sum(weight(t) for t in b.terms)) / (len(a.terms) + len(b.terms))
+    wa = sum(weight(t) for t in a.terms) + unit * len(a.numbers)
+    wb = sum(weight(t) for t in b.terms) + unit * len(b.numbers)
+    ws = sum(weight(t) for t in shared) + unit * len(a.numbers & b.numbers)
+    small, large = (a, b) if wa <= wb else (b, a)
+    run = best = 0.0
+    for term in large.order:
+        run = 0.0 if term in small.terms else run + weight(term)
+        best = max(best, run)
+    return round((ws - ADDED_CLAUSE * best) / max(wa, wb), 4)
+
+
+def _near(a: Terms, b: Terms) -> Terms:
+    """``b`` with each term ``a`` lacks renamed to a term of ``a`` it differs from only in its ending (one a
+    prefix of the other, ≥ 4 letters, or the same first 5 letters)."""
+    mine = [t for t in a.terms - b.terms if t not in DIRECTIONS]
+    if not mine:
+        return b
+    renamed: dict[str, str] = {}
+    for y in b.terms - a.terms:
+        if y in DIRECTIONS:
+            continue
+        for x in mine:
+            k = min(len(x), len(y))
+            if x not in renamed.values() and ((k >= 4 and (x.startswith(y) or y.startswith(x)))
+                                              or (k >= 5 and x[:5] == y[:5])):
+                renamed[y] = x
+                break
+    if not renamed:
+        return b
+    return Terms(terms=frozenset(renamed.get(t, t) for t in b.terms), surface=b.surface, numbers=b.numbers,
+                 negated=b.negated, directions=b.directions, np_negated=b.np_negated, has_np=b.has_np,
+                 order=tuple(renamed.get(t, t) for t in b.order))
 
 
 def tfidf_cosine(a: Iterable[str], b: Iterable[str], weight: Callable[[str], float]) -> float:

@@ -6,8 +6,10 @@ new note costs, not what the base costs, so candidates come from the FTS index (
 the new claim's rarest terms, best bm25 first) and only those few are scored by ``claimterms.score``.
 ``relink`` rebuilds everything in one pass in memory (rare-term pairs as keys, never all pairs).
 
-Rules: a claim never echoes a claim of its own note or of its same-work note (a summary and the clip it
-summarises); at most ``MAX_LINKS`` echoes per claim, best first; a claim that would echo claims of more
+Rules: a pair links on its own only when it is sure (close, and neither side adds a clause of its own:
+``claimterms.assertion``); a looser one (one claim stating more) only between notes already tied by echoes
+(``strong_ties``). A claim never echoes a claim of its own note or of its same-work note (a summary and the
+clip it summarises); at most ``MAX_LINKS`` echoes per claim, best first; a claim that would echo claims of more
 than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and echoes nothing.
 """
 
@@ -22,14 +24,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, idf, score, surfaces
+from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, assertion, idf, score, surfaces
 from bot.kb.notes import Claim
 
 if TYPE_CHECKING:
     from bot.kb.notes import Note
 
 THRESHOLD = 0.33  # an echo when the two notes also share a strong one (tests/fixtures/echoes, bench/echoes.py)
-STRONG = 0.5  # an echo on its own: between unrelated news stories 0.33-0.5 is mostly one topic, not one claim
+STRONG = 0.5  # an echo on its own only if also SURE: between unrelated news stories 0.33-0.5 is mostly one topic
+SURE = 0.54  # claimterms.assertion from which a STRONG pair is the same statement, not one plus an added clause
 MAX_LINKS = 5
 STORM_NOTES = 8
 PARALLEL_PAIRS = 20_000  # relink scores in worker processes past this many candidate pairs
@@ -258,16 +261,39 @@ def _claim_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int,
     return rows
 
 
-def choose(scored: list[tuple[float, int, str]], strong_notes: set[str]) -> list[tuple[float, int]]:
-    """Links of one claim from its (score, other claim, other note): a score from ``STRONG`` up, or from
-    ``THRESHOLD`` up when the two notes share a strong echo elsewhere (they are about the same thing,
-    so a looser paraphrase is far likelier the same claim than between two unrelated notes). None when
-    it echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
-    good = sorted((s for s in scored if s[0] >= STRONG or (s[0] >= THRESHOLD and s[2] in strong_notes)),
-                  reverse=True)
-    if len({note for _, _, note in good}) > STORM_NOTES:
+def sure(a: Terms, b: Terms, weight: Callable[[str], float], s: float) -> bool:
+    """A pair scoring ``s`` is an echo on its own: from ``STRONG`` up and surely the same statement (no
+    clause of its own on the larger side, ``claimterms.assertion``)."""
+    return s >= STRONG and assertion(a, b, weight) >= SURE
+
+
+def strong_ties(pairs: Iterable[tuple[int, int, str, str, float, bool]]) -> set[tuple[str, str]]:
+    """Note pairs (both orders) about the same work or event, from their scored claim pairs (claim, other,
+    note, other note, score, sure): one sure pair, or two claim pairs from ``STRONG`` up (a summary and
+    the video of one essay; a lone close pair with an added clause is not enough: two news sentences,
+    one with a fact of its own)."""
+    strong: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+    ties: set[tuple[str, str]] = set()
+    for a, b, note, other_note, s, is_sure in pairs:
+        if is_sure:
+            ties |= {(note, other_note), (other_note, note)}
+        elif s >= STRONG:
+            strong[(note, other_note) if note <= other_note else (other_note, note)].add((min(a, b), max(a, b)))
+    for (x, y), found in strong.items():
+        if len(found) >= 2:
+            ties |= {(x, y), (y, x)}
+    return ties
+
+
+def choose(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) -> list[tuple[float, int]]:
+    """Links of one claim from its (score, other claim, other note, sure): a sure pair, or a score from
+    ``THRESHOLD`` up when the two notes are tied (``strong_ties``: they are about the same thing, so a
+    looser paraphrase — or one claim stating more — is far likelier the same claim than between two
+    unrelated notes). None when it echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
+    good = sorted((s for s in scored if s[3] or (s[0] >= THRESHOLD and s[2] in strong_notes)), reverse=True)
+    if len({item[2] for item in good}) > STORM_NOTES:
         return []
-    return [(s, other) for s, other, _ in good[:MAX_LINKS]]
+    return [(item[0], item[1]) for item in good[:MAX_LINKS]]
 
 
 def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list[Borderline] | None = None) -> int:
@@ -290,7 +316,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
     written = 0
     cache: dict[int, tuple[str, Terms, str]] = {}
-    pending: list[tuple[int, str, list[tuple[float, int, str]]]] = []
+    pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []
     texts = {cid: text for cid, _, _, text in own}
     for cid, note_id, _, _ in own:
         terms = analysed[cid]
@@ -303,13 +329,15 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
         weights.learn(conn, {t: w for _, _, a, _ in rows for t, w in asked(a).items()}, fresh=False)
         for other, other_note, other_terms, text in rows:
             cache[other] = (other_note, other_terms, text)
-        scored = [
-            (score(terms, cache[o][1], weights), o, cache[o][0])
-            for o in found
-            if o in cache and cache[o][0] not in works[note_id]
-        ]
+        scored = []
+        for o in found:
+            if o in cache and cache[o][0] not in works[note_id]:
+                sc = score(terms, cache[o][1], weights)
+                scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
         pending.append((cid, note_id, scored))
-    strong = {(note_id, other_note) for _, note_id, scored in pending for sc, _, other_note in scored if sc >= STRONG}
+    strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
+                         for sc, o, other_note, ok in scored)
+    strong |= _linked_works(conn, works)
     seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
         links = choose(scored, {other for mine, other in strong if mine == note_id})
@@ -317,13 +345,31 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
         if borderline is None:
             continue
         chosen = {other for _, other in links}
-        for sc, other, _ in scored:
+        for sc, other, _, _ in scored:
             pair = (min(cid, other), max(cid, other))
             if BORDER[0] <= sc < BORDER[1] and pair not in seen:
                 seen.add(pair)
                 borderline.append(Borderline(cid, other, note_id, sc, other in chosen, texts[cid], cache[other][2]))
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
     return written
+
+
+def _linked_works(conn: sqlite3.Connection, works: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Notes already tied to a new note through its work: the other notes its summary or source clip
+    echoes (a clip stored after its summary is about what the summary is about; ``relink`` sees this by
+    keying claims by work)."""
+    ties: set[tuple[str, str]] = set()
+    for note_id, group in works.items():
+        others = [n for n in group if n != note_id]
+        if not others:
+            continue
+        rows = conn.execute(
+            "SELECT DISTINCT b.note_id FROM claims a JOIN echoes e ON e.claim_id = a.id"
+            f" JOIN claims b ON b.id = e.other_id WHERE a.note_id IN ({','.join('?' * len(others))})",
+            others,
+        )
+        ties |= {(note_id, other) for (other,) in rows if other not in group}
+    return ties
 
 
 def store_links(conn: sqlite3.Connection, claim_id: int, links: list[tuple[float, int]], method: str) -> int:
@@ -446,7 +492,7 @@ def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
 _RELINK_WORK: list[dict[str, str]] = [{}]
 
 
-def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str]]:
+def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool]]:
     """Pass 3 of relink for a slice of candidate pairs, in a worker process."""
     weights = _RELINK_WEIGHTS
     assert weights is not None
@@ -458,8 +504,8 @@ def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights: Weights,
-                work: dict[str, str]) -> list[tuple[int, int, float, str, str]]:
-    """Score candidate pairs: (a, b, score, work of a, work of b) for those from ``THRESHOLD`` up."""
+                work: dict[str, str]) -> list[tuple[int, int, float, str, str, bool]]:
+    """Score candidate pairs: (a, b, score, work of a, work of b, sure) for those from ``THRESHOLD`` up."""
     involved = sorted({c for pair in pairs for c in pair})
     claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text))
               for cid, note_id, text in _claim_rows(conn, involved)}
@@ -472,7 +518,7 @@ def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights:
             continue
         s = score(ta, tb, weights)
         if s >= THRESHOLD:
-            out.append((a, b, s, wa, wb))
+            out.append((a, b, s, wa, wb, sure(ta, tb, weights, s)))
     return out
 
 
@@ -560,7 +606,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     parallel = workers if len(ordered) > PARALLEL_PAIRS or processes is not None else 1
     share = -(-len(ordered) // max(parallel, 1)) if ordered else 1
     slices = [ordered[i : i + share] for i in range(0, len(ordered), share)]
-    found: list[tuple[int, int, float, str, str]] = []
+    found: list[tuple[int, int, float, str, str, bool]] = []
     if path and len(slices) > 1:
         _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
         try:
@@ -573,17 +619,15 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
         for piece in slices:
             found += _score_rows(conn, piece, weights, work)
     del ordered, slices
-    scored: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
+    scored: dict[int, list[tuple[float, int, str, bool]]] = defaultdict(list)
     claims_work: dict[int, str] = {}
-    for a, b, s, wa, wb in found:
-        scored[a].append((s, b, wb))
-        scored[b].append((s, a, wa))
+    for a, b, s, wa, wb, ok in found:
+        scored[a].append((s, b, wb, ok))
+        scored[b].append((s, a, wa, ok))
         claims_work[a], claims_work[b] = wa, wb
     strong: dict[str, set[str]] = defaultdict(set)
-    for a, items in scored.items():
-        for s, _, other_work in items:
-            if s >= STRONG:
-                strong[claims_work[a]].add(other_work)
+    for mine, other in strong_ties((a, b, wa, wb, s, ok) for a, b, s, wa, wb, ok in found):
+        strong[mine].add(other)
     chosen = {a: {b: s for s, b in choose(items, strong[claims_work[a]])} for a, items in scored.items()}
     judged = set(conn.execute("SELECT claim_id, other_id FROM echo_verdicts").fetchall())  # a model decided these
     rows = [(a, b, s, METHOD) for a, links in chosen.items() for b, s in links.items()
