@@ -25,9 +25,9 @@ _CREDITS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\((?:AP|AFP|dpa|Reuters|APA|SDA|KNA|epd|OTS|UPI|ANSA|EFE|Xinhua|Bloomberg)\)"
         r"|(?<![\w-])dpa(?:/\w+)?(?![\w-])|\bavec (?:l')?AFP\b|\bmit Material (?:von|der|aus) \w+")),
     ("a newsroom's credit line", re.compile(
-        r"\bcontributed (?:reporting )?to this (?:report|story|article)\b|\b(?:Additional )?[Rr]eporting by [A-Z]"
-        r"|\bEditing by [A-Z]|\bWriting by [A-Z]|\b[Ss]taff (?:writer|reporter)\b"
-        r"|\bAssociated Press (?:writer|reporter)\b|\(AP Photo")),
+        r"\bcontributed (?:reporting )?to this (?:report|story|article)\b"
+        r"|\b(?:(?:Additional )?[Rr]eporting|Editing|Writing) by [A-Z][\w.'-]+(?: [A-Z][\w.'-]+)?"
+        r"|\b[Ss]taff (?:[Ww]riter|[Rr]eporter)\b|\bAssociated Press (?:writer|reporter)\b|\(AP Photo")),
 )
 
 
