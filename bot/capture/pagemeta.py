@@ -45,7 +45,7 @@ class PageMeta:
     @property
     def empty(self) -> bool:
         return not (self.schema_types or self.og_type or self.published or self.section or self.keywords
-                    or self.scholarly)
+                    or self.scholarly or self.credit)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON/YAML-friendly dict without empty fields (kept in the note's ``extra``)."""

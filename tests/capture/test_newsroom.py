@@ -33,6 +33,7 @@ def test_a_report_names_its_newsroom_in_its_text(name, credit):
 @pytest.mark.parametrize(("name", "credit"), [
     ("gne-ifeng-host-apology", "an editor's credit ('责任编辑：')"),  # under the article, outside the extract
     ("sz-flixtrain", "a wire agency's credit ('dpa')"),  # the photo credit beside the article
+    ("gne-cmse-docking-briefing", "an editor's credit ('责任编辑：')"),  # a page with no other metadata at all
 ])
 def test_a_credit_outside_the_extracted_article_is_read_from_the_page(name, credit):
     saved, extracted = captured(name)
