@@ -30,7 +30,6 @@ goose-extractor, newspaper 0.0.9.8, readability-lxml, breadability, date_guesser
 the npm packages @mozilla/readability, @postlight/parser, @extractus/article-extractor, read-art,
 article-parser (synthetic pages only), html-metadata (synthetic)); the news half is German and French.
 """
-import gzip
 import re
 import sys
 from pathlib import Path
@@ -236,22 +235,9 @@ def rows(htmldate: Path, trafilatura: Path, debs: Path):
 
 
 def main(htmldate: str, trafilatura: str, debs: str) -> None:
-    import csv
-    folder = Path(__file__).resolve().parent.parent / "tests/fixtures/decay_pages"
-    with (folder / "labels.tsv").open(encoding="utf-8", newline="") as handle:
-        header, *kept = [r for r in csv.reader(handle, delimiter="\t") if r]
-    kept = [r for r in kept if r[4] != "heldout3"]
-    taken = {r[0] for r in kept}
-    added = []
-    for name, raw, url, rate, cat, url_from, source, lic, why in rows(Path(htmldate), Path(trafilatura), Path(debs)):
-        assert name not in taken, name
-        taken.add(name)
-        (folder / f"{name}.html.gz").write_bytes(gzip.compress(raw, 9, mtime=0))
-        added.append([name, url, rate, cat, "heldout3", url_from, source, lic, why])
-    lines = ["\t".join(r) for r in [header, *kept, *added]]
-    (folder / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(len(added), "pages in heldout3")
+    from build_decay_heldout2 import append_split  # run as a script: bench/ is on the path
 
+    append_split("heldout3", rows(Path(htmldate), Path(trafilatura), Path(debs)))
 
 if __name__ == "__main__":
     main(*sys.argv[1:4])
