@@ -1,6 +1,6 @@
 """Decay-suggestion quality on the labelled corpus, beside today's rules in the same run.
 
-    python bench/decay_quality.py            # all 308 pages: extract, summarise, suggest; ~2-3 min
+    python bench/decay_quality.py            # all 437 pages: extract, summarise, suggest; ~2-3 min
     python bench/decay_quality.py --split heldout --misses
     python bench/decay_quality.py --split heldout2      # the second held-out set
     python bench/decay_quality.py --split heldout3      # the blind third held-out set
