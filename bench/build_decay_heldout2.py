@@ -195,23 +195,29 @@ def rows(gne: Path, papis: Path, debs: Path):
         yield name, raw, site + upstream, rate, cat, "upstream", src + base + file, lic, why
 
 
-def main(gne: str, papis: str, debs: str) -> None:
+def append_split(split: str, pages) -> None:
+    """Write each page (gzipped) into the corpus folder and its label row into labels.tsv, replacing the rows
+    of ``split`` an earlier run wrote. ``pages`` yields (name, raw, url, rate, category, url_from, source,
+    licence, why). Shared by the held-out builders."""
     folder = Path(__file__).resolve().parent.parent / "tests/fixtures/decay_pages"
     with (folder / "labels.tsv").open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t")
         header, *kept = [r for r in reader if r]
-    kept = [r for r in kept if r[4] != "heldout2"]
+    kept = [r for r in kept if r[4] != split]
     taken = {r[0] for r in kept}
     added = []
-    for name, raw, url, rate, cat, url_from, source, lic, why in rows(Path(gne), Path(papis), Path(debs)):
+    for name, raw, url, rate, cat, url_from, source, lic, why in pages:
         assert name not in taken, name
         taken.add(name)
         (folder / f"{name}.html.gz").write_bytes(gzip.compress(raw, 9, mtime=0))
-        added.append([name, url, rate, cat, "heldout2", url_from, source, lic, why])
+        added.append([name, url, rate, cat, split, url_from, source, lic, why])
     lines = ["\t".join(r) for r in [header, *kept, *added]]
     (folder / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(len(added), "pages in heldout2")
+    print(len(added), "pages in", split)
 
+
+def main(gne: str, papis: str, debs: str) -> None:
+    append_split("heldout2", rows(Path(gne), Path(papis), Path(debs)))
 
 if __name__ == "__main__":
     main(*sys.argv[1:4])

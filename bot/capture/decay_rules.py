@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.capture.dateline import report_cue
+from bot.capture.newsroom import newsroom_credit
 from bot.kb.notes import normalize_tag
 
 DEFAULT_RATE = "medium"
@@ -233,6 +234,7 @@ WEIGHTS: dict[str, float] = {
     "kind": 1.0,  # a paper or video with nothing more specific
     "version": 0.5,  # a version number in the URL or title (docs for 3.11)
     "report": 1.5,  # the text dates its event to the days before publication, or carries a wire dateline
+    "newsroom": 1.5,  # credit lines only news carries: 责任编辑, 原标题, 记者 X, (dpa), Reporting by … Editing by
     "section": 1.0,  # article:section / articleSection (Politics → fast, Opinion → slow)
     "age": 1.0,  # published within 14 days of the clip → fast; 3+ years before → slow
     "claims": 1.0,  # most claims carry prices, versions, rankings, "currently" → fast; definitions → slow
@@ -289,7 +291,7 @@ _COMPACT_DATED_PATH = re.compile(
 _MONTH_PATH = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\w-]*[\d-]")
 _NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci)"
                         r"(?:/|_|\b)")  # "news" in the languages of our users' sources
-_EVENT_KINDS = {"schema", "news-url", "section", "rules", "team-site", "team-tag", "report"}  # about events
+_EVENT_KINDS = {"schema", "news-url", "section", "rules", "team-site", "team-tag", "report", "newsroom"}  # about events
 _NOT_A_REPORT = {"scholarly", "docs", "kind"}  # a paper, a manual or a video that names a date is not a report
 _DOCS_REASON = "documentation changes with each release"
 _VERSION = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?)(?![\w.])")
@@ -436,9 +438,11 @@ def gather(
         found.append(Evidence("kind", "medium", "a paper"))
     day = getattr(page, "published", None) or published
     cue = report_cue(text, day) if text else None
-    if cue and not any(e.kind in _NOT_A_REPORT or (e.kind in ("schema", "page-kind", "og-type") and e.rate != "fast")
-                       for e in found):
-        found.append(Evidence("report", "fast", cue))
+    credit = (newsroom_credit(text) if text else None) or getattr(page, "credit", "") or None
+    if (cue or credit) and not any(e.kind in _NOT_A_REPORT or (e.kind in ("schema", "page-kind", "og-type")
+                                                                and e.rate != "fast") for e in found):
+        found += [Evidence("report", "fast", cue)] if cue else []
+        found += [Evidence("newsroom", "fast", credit)] if credit else []
     article = (getattr(page, "og_type", "") or "") == "article"
     if article or any(_about_events(e) for e in found):  # recency matters for reports of events only
         found += _age(day, now)

@@ -18,10 +18,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.capture.newsroom import newsroom_credit
 from bot.kb.notes import one_line
 
 MAX_HTML_BYTES = 3_000_000  # metadata sits in <head>; a giant page is cut before parsing
 MAX_JSONLD_CHARS = 200_000
+MAX_VISIBLE_CHARS = 150_000  # enough for a long report's closing credit line
+_INVISIBLE = {"script", "style", "noscript", "head", "title", "template"}
 _DATE = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})")  # ISO, and citation_*'s 2022/04/25
 
 
@@ -37,11 +40,12 @@ class PageMeta:
     keywords: tuple[str, ...] = field(default=())  # article:tag, news_keywords, keywords
     scholarly: str = ""  # what the citation_* (Highwire/Google Scholar) tags say: "journal article in …", …
     doi: str = ""  # citation_doi / dc.identifier, as "10.…"
+    credit: str = ""  # a newsroom credit anywhere in the visible page ("an editor's credit ('责任编辑：')")
 
     @property
     def empty(self) -> bool:
         return not (self.schema_types or self.og_type or self.published or self.section or self.keywords
-                    or self.scholarly)
+                    or self.scholarly or self.credit)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON/YAML-friendly dict without empty fields (kept in the note's ``extra``)."""
@@ -66,6 +70,7 @@ class PageMeta:
             keywords=tuple(str(k) for k in data.get("keywords") or () if k),
             scholarly=str(data.get("scholarly") or ""),
             doi=str(data.get("doi") or ""),
+            credit=str(data.get("credit") or ""),
         )
 
 
@@ -120,7 +125,25 @@ def tree_meta(tree: Any) -> PageMeta:
         keywords=_unique(k for k in keywords if k)[:20],
         scholarly=_scholarly(metas),
         doi=_doi(metas),
+        credit=newsroom_credit(_visible_text(tree)) or "",
     )
+
+
+def _visible_text(tree: Any) -> str:
+    """The page's readable text, furniture included (credits often sit outside the extracted article); read
+    lazily and cut at ``MAX_VISIBLE_CHARS`` so a 4 MB changelog costs no more than a news page."""
+    parts: list[str] = []
+    size = 0
+    for element in tree.iter():
+        if element.tag not in _INVISIBLE and isinstance(element.text, str):
+            parts.append(element.text)
+            size += len(element.text)
+        if isinstance(element.tail, str):
+            parts.append(element.tail)
+            size += len(element.tail)
+        if size > MAX_VISIBLE_CHARS:
+            break
+    return "\n".join(parts)
 
 
 _CITATION_VENUES = (  # (citation_* tag naming the venue, what the page is)
