@@ -230,6 +230,7 @@ WEIGHTS: dict[str, float] = {
     "og-type": 2.0,  # Open Graph og:type (video.*, product, book)
     "docs": 2.0,  # documentation host or path (docs.*, /docs/, readthedocs)
     "news-url": 2.0,  # a dated path (/2014/06/26/) or a news section (/news/, news.*)
+    "blog": 1.5,  # a dated permalink on a blog platform with no news evidence: says when, not that it is news
     "rules": 1.5,  # today's rule table (domains, tags incl. the page's keywords, title words)
     "kind": 1.0,  # a paper or video with nothing more specific
     "version": 0.5,  # a version number in the URL or title (docs for 3.11)
@@ -291,6 +292,11 @@ _COMPACT_DATED_PATH = re.compile(
 _MONTH_PATH = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\w-]*[\d-]")
 _NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci)"
                         r"(?:/|_|\b)")  # "news" in the languages of our users' sources
+_BLOG_HOSTS = ("blogspot.com", "wordpress.com", "medium.com", "substack.com", "tumblr.com", "typepad.com",
+               "ghost.io", "blogger.com", "livejournal.com", "over-blog.com", "hatenablog.com", "wixsite.com")
+_BLOG_URL = re.compile(r"^blogs?\.|\.blog/|/blogs?/")  # blog.python.org, stackoverflow.blog, /blog/…
+_BLOG_SCHEMA = {"BlogPosting", "Blog"}
+_NEWS_KINDS = {"section", "rules", "newsroom", "report", "team-site", "team-tag"}  # fast from these = news
 _EVENT_KINDS = {"schema", "news-url", "section", "rules", "team-site", "team-tag", "report", "newsroom"}  # about events
 _NOT_A_REPORT = {"scholarly", "docs", "kind"}  # a paper, a manual or a video that names a date is not a report
 _DOCS_REASON = "documentation changes with each release"
@@ -426,7 +432,7 @@ def gather(
         found += _section(page)
     found += _page_kind(where, title_l)
     found += _docs(host, where, title_l)
-    found += _news_url(host, where)
+    news_url = _news_url(host, where)
     keywords = list(getattr(page, "keywords", ()) or ())
     rate, reason = suggest_decay(kind, url, [*tags, *keywords[:8]], title)
     docs_seen = any(e.kind == "docs" for e in found)
@@ -439,6 +445,7 @@ def gather(
     day = getattr(page, "published", None) or published
     cue = report_cue(text, day) if text else None
     credit = (newsroom_credit(text) if text else None) or getattr(page, "credit", "") or None
+    found += _blog_permalink(news_url, host, where, page, found, bool(cue or credit))
     if (cue or credit) and not any(e.kind in _NOT_A_REPORT or (e.kind in ("schema", "page-kind", "og-type")
                                                                 and e.rate != "fast") for e in found):
         found += [Evidence("report", "fast", cue)] if cue else []
@@ -554,6 +561,40 @@ def _news_url(host: str, where: str) -> list[Evidence]:
     if host.startswith("news.") or _NEWS_PATH.search(where):
         return [Evidence("news-url", "fast", "a URL in a news section")]
     return []
+
+
+def _blog_permalink(news_url: list[Evidence], host: str, where: str, page: Any, found: Sequence[Evidence],
+                    news_text: bool) -> list[Evidence]:
+    """A dated URL says when a page was published, not that it is news: blog engines date every permalink.
+
+    On a page that shows a blog platform (generator tag or asset paths, a blog host, BlogPosting) and no news
+    evidence at all (no NewsArticle type, news section, news host or path, news rule, newsroom credit or
+    report dateline), the dated path counts as a blog post (medium) instead of a news URL (fast).
+    """
+    dated = [e for e in news_url if e.phrase.startswith(("a dated news-style URL", "a dated URL"))]
+    if not dated:
+        return news_url
+    news = news_text or host.startswith("news.") or bool(_NEWS_PATH.search(where)) or any(
+        e.rate == "fast" and (e.kind in _NEWS_KINDS or _about_events(e)) for e in found)
+    marker = _blog_marker(host, where, page)
+    if news or not marker:
+        return news_url
+    date_text = dated[0].phrase.rpartition("(")[2].rstrip(")")
+    return [Evidence("blog", "medium", f"a blog post ({marker}; its URL dated {date_text} says when, not news)")]
+
+
+def _blog_marker(host: str, where: str, page: Any) -> str:
+    platform = getattr(page, "platform", "") or ""
+    if platform:
+        return platform
+    blog_host = next((h for h in _BLOG_HOSTS if host == h or host.endswith("." + h)), None)
+    if blog_host:
+        return blog_host
+    if _BLOG_URL.search(where):
+        return "a blog address"
+    if _BLOG_SCHEMA & {str(t).removeprefix("schema:") for t in getattr(page, "schema_types", ()) or ()}:
+        return "schema.org BlogPosting"
+    return ""
 
 
 def _age(published: date | None, now: date | None) -> list[Evidence]:

@@ -41,11 +41,12 @@ class PageMeta:
     scholarly: str = ""  # what the citation_* (Highwire/Google Scholar) tags say: "journal article in …", …
     doi: str = ""  # citation_doi / dc.identifier, as "10.…"
     credit: str = ""  # a newsroom credit anywhere in the visible page ("an editor's credit ('责任编辑：')")
+    platform: str = ""  # the blog platform the page was made with ("WordPress", "Blogger", "Ghost", …)
 
     @property
     def empty(self) -> bool:
         return not (self.schema_types or self.og_type or self.published or self.section or self.keywords
-                    or self.scholarly or self.credit)
+                    or self.scholarly or self.credit or self.platform)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON/YAML-friendly dict without empty fields (kept in the note's ``extra``)."""
@@ -71,6 +72,7 @@ class PageMeta:
             scholarly=str(data.get("scholarly") or ""),
             doi=str(data.get("doi") or ""),
             credit=str(data.get("credit") or ""),
+            platform=str(data.get("platform") or ""),
         )
 
 
@@ -126,7 +128,39 @@ def tree_meta(tree: Any) -> PageMeta:
         scholarly=_scholarly(metas),
         doi=_doi(metas),
         credit=newsroom_credit(_visible_text(tree)) or "",
+        platform=_platform(tree, metas),
     )
+
+
+_GENERATORS = (  # generator <meta> prefix (lowercase) → platform; blog engines only, not general CMSs
+    ("wordpress", "WordPress"), ("amp for wp", "WordPress"), ("blogger", "Blogger"), ("ghost", "Ghost"),
+    ("medium", "Medium"), ("substack", "Substack"), ("tumblr", "Tumblr"), ("typepad", "TypePad"),
+    ("movable type", "Movable Type"), ("jekyll", "Jekyll"), ("hugo", "Hugo"), ("hexo", "Hexo"),
+    ("pelican", "Pelican"), ("dotclear", "Dotclear"), ("serendipity", "Serendipity"), ("blogengine", "BlogEngine"),
+)
+_PLATFORM_ASSETS = (  # a path or host the platform serves its pages' assets from
+    ("/wp-content/", "WordPress"), ("/wp-includes/", "WordPress"), ("blogger.com/static", "Blogger"),
+    ("substackcdn.com", "Substack"), ("cdn-static-1.medium.com", "Medium"), ("medium.com/_/", "Medium"),
+)
+
+
+def _platform(tree: Any, metas: dict[str, list[str]]) -> str:
+    """The blog engine the page was made with, from its generator tag or the style sheets and scripts only it
+    serves (not images: a news page may show another site's picture from ``…/wp-content/``).
+
+    Evidence of *how* a page was published, not *what* it is: news sites run WordPress too, so the decay
+    scorer reads it only beside a dated permalink and only where no news evidence speaks (``decay_rules``).
+    """
+    for value in metas.get("generator", ()):
+        lowered = value.strip().lower()
+        for prefix, name in _GENERATORS:
+            if lowered.startswith(prefix):
+                return name
+    for url in tree.xpath("//link[@rel='stylesheet']/@href | //script/@src")[:200]:
+        for marker, name in _PLATFORM_ASSETS:
+            if marker in str(url):
+                return name
+    return ""
 
 
 def _visible_text(tree: Any) -> str:
