@@ -584,6 +584,7 @@ def _blog_permalink(news_url: list[Evidence], host: str, where: str, page: Any, 
 
 
 def _blog_marker(host: str, where: str, page: Any) -> str:
+    """What shows the page is a blog's ("WordPress", "blogspot.com", "a blog address"), or "" when nothing does."""
     platform = getattr(page, "platform", "") or ""
     if platform:
         return platform
@@ -592,9 +593,8 @@ def _blog_marker(host: str, where: str, page: Any) -> str:
         return blog_host
     if _BLOG_URL.search(where):
         return "a blog address"
-    if _BLOG_SCHEMA & {str(t).removeprefix("schema:") for t in getattr(page, "schema_types", ()) or ()}:
-        return "schema.org BlogPosting"
-    return ""
+    types = [str(t).removeprefix("schema:") for t in getattr(page, "schema_types", ()) or ()]
+    return next((f"schema.org {t}" for t in types if t in _BLOG_SCHEMA), "")
 
 
 def _age(published: date | None, now: date | None) -> list[Evidence]:
