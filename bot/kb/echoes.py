@@ -366,7 +366,9 @@ def choose(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) -
 def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list[Borderline] | None = None) -> int:
     """Find and store the echoes of freshly stored notes' claims (inside the caller's transaction).
 
-    Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each. Links an
+    Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each — or, for a
+    batch of ``BATCH_CLAIMS`` or more (an import), one read per key group of the batch (``_Postings``),
+    the same candidates for fewer statements; each candidate is read and analysed once. Links an
     export carried (``also_in``) are restored as method ``vault``. Returns the links written. Pairs
     scored within ``BORDER`` are added to ``borderline`` when a list is given (for ``judge``).
     """
@@ -414,9 +416,12 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
                          for sc, o, other_note, ok in scored)
     strong |= _linked_works(conn, works)
+    tied: dict[str, set[str]] = defaultdict(set)
+    for mine, other in strong:
+        tied[mine].add(other)
     seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
-        links = choose(scored, {other for mine, other in strong if mine == note_id})
+        links = choose(scored, tied.get(note_id, set()))
         written += store_links(conn, cid, links, METHOD)
         if borderline is None:
             continue
