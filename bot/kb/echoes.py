@@ -15,6 +15,7 @@ than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and ec
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sqlite3
 import time
@@ -40,6 +41,7 @@ STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is bo
 PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
 RELINK_PREFIX = 8  # relink: two claims are candidates when a pair of their 8 rarest terms is in both
 CANDIDATES = 30  # best bm25 candidates scored per claim
+BATCH_CLAIMS = 50  # a batch with this many claims reads each key group's claims once (``_Postings``)
 DF_CAP = 2_000  # a term in more claims than this is never a candidate key
 PAIR_CHANCE = 0.01  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
 PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
@@ -223,12 +225,19 @@ def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, se
 # --------------------------------------------------------------------------- incremental
 
 
+def _group(terms: Terms, term: str) -> str:
+    """The FTS words asked for one term of a claim (its synonym group, else the word the claim has)."""
+    return _group_of(term, terms.surface.get(term, term))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _group_of(term: str, seen: str) -> str:
+    return "(" + " OR ".join(f'"{w}"' for w in surfaces(term, seen) if '"' not in w) + ")"
+
+
 def _fts_pairs(terms: Terms, pairs: Iterable[tuple[str, str]]) -> str | None:
     pairs = sorted(pairs)
-    groups = {}
-    for term in {t for pair in pairs for t in pair}:
-        words = surfaces(term, terms.surface.get(term, term))
-        groups[term] = "(" + " OR ".join(f'"{w}"' for w in words if '"' not in w) + ")"
+    groups = {term: _group(terms, term) for term in {t for pair in pairs for t in pair}}
     ors = [f"({groups[a]} AND {groups[b]})" for a, b in pairs]
     return f"text : ({' OR '.join(ors)})" if ors else None
 
@@ -242,12 +251,70 @@ def _candidates(conn: sqlite3.Connection, terms: Terms, pairs: set[tuple[str, st
             "SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? LIMIT ?", (query, CANDIDATES + 1))]
         if len(found) <= CANDIDATES:
             return found
-        return [r[0] for r in conn.execute(
-            "SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? ORDER BY bm25(claims_fts, 1.0, 0.0, 0.0) LIMIT ?",
-            (query, CANDIDATES),
-        )]
+        return _ranked(conn, query)
     except sqlite3.OperationalError:  # a word the FTS parser cannot take: no candidates, never an error
         return []
+
+
+def _ranked(conn: sqlite3.Connection, query: str) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT rowid FROM claims_fts WHERE claims_fts MATCH ? ORDER BY bm25(claims_fts, 1.0, 0.0, 0.0) LIMIT ?",
+        (query, CANDIDATES),
+    )]
+
+
+class _Postings:
+    """The claims holding each term group of a batch's keys, read once per batch (``BATCH_CLAIMS``).
+
+    A batch of notes (an import) asks about the same rare terms again and again; one read of each
+    group's claims, shared by every claim of the batch that keys on it, replaces one FTS query per claim.
+    The answer is the same set: a claim matches ``(A AND B) OR (C AND D)`` exactly when it is in
+    (claims of A ∩ claims of B) ∪ (claims of C ∩ claims of D), and an FTS query without ORDER BY returns
+    rowids ascending. A group with more than ``DF_CAP`` claims (a count learned when it was rarer) or one
+    the FTS parser cannot take is not kept: its claims take the one-query path. Memory: at most
+    ``DF_CAP`` ids per group of this batch."""
+
+    def __init__(self, conn: sqlite3.Connection, groups: Iterable[str]) -> None:
+        self.conn = conn
+        self.claims: dict[str, frozenset[int] | None] = {}  # None: too many claims, or not a valid query
+        todo = sorted(set(groups))
+        for start in range(0, len(todo), 200):
+            self._read(todo[start : start + 200])
+
+    def _read(self, chunk: list[str]) -> None:
+        sql = " UNION ALL ".join(f"SELECT {k}, rowid FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?"
+                                 f" LIMIT {DF_CAP + 1})" for k in range(len(chunk)))
+        try:
+            rows = self.conn.execute(sql, ["text : " + g for g in chunk]).fetchall()
+        except sqlite3.OperationalError:  # one group the parser cannot take spoils the statement: ask each
+            if len(chunk) > 1:
+                for group in chunk:
+                    self._read([group])
+            else:
+                self.claims[chunk[0]] = None
+            return
+        found: list[list[int]] = [[] for _ in chunk]
+        for k, rowid in rows:
+            found[k].append(rowid)
+        for group, ids in zip(chunk, found, strict=True):
+            self.claims[group] = frozenset(ids) if len(ids) <= DF_CAP else None
+
+    def candidates(self, terms: Terms, pairs: set[tuple[str, str]], groups: dict[str, str]) -> list[int]:
+        """What ``_candidates`` returns for these pairs (``groups``: each of their terms' ``_group``)."""
+        if not pairs:
+            return []
+        claims = self.claims
+        matched: set[int] = set()
+        for a, b in pairs:
+            in_a, in_b = claims.get(groups[a]), claims.get(groups[b])
+            if in_a is None or in_b is None:
+                return _candidates(self.conn, terms, pairs)
+            matched |= in_a & in_b
+        if len(matched) <= CANDIDATES:
+            return sorted(matched)
+        query = _fts_pairs(terms, pairs)
+        assert query is not None
+        return _ranked(self.conn, query)
 
 
 def _claim_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> list[tuple[int, str, str]]:
@@ -299,7 +366,9 @@ def choose(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) -
 def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list[Borderline] | None = None) -> int:
     """Find and store the echoes of freshly stored notes' claims (inside the caller's transaction).
 
-    Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each. Links an
+    Work is per claim of these notes: one FTS query and up to ``CANDIDATES`` scorings each — or, for a
+    batch of ``BATCH_CLAIMS`` or more (an import), one read per key group of the batch (``_Postings``),
+    the same candidates for fewer statements; each candidate is read and analysed once. Links an
     export carried (``also_in``) are restored as method ``vault``. Returns the links written. Pairs
     scored within ``BORDER`` are added to ``borderline`` when a list is given (for ``judge``).
     """
@@ -315,20 +384,29 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     analysed = {cid: analyze(text) for cid, _, _, text in own}
     weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
     written = 0
-    cache: dict[int, tuple[str, Terms, str]] = {}
-    pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []
     texts = {cid: text for cid, _, _, text in own}
+    keyed = {cid: keys(terms, weights) for cid, terms in analysed.items() if len(terms.terms) >= MIN_TERMS}
+    found_of: dict[int, list[int]] = {}
+    if len(keyed) >= BATCH_CLAIMS:
+        groups = {cid: {t: _group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
+        postings = _Postings(conn, (g for of in groups.values() for g in of.values()))
+        for cid, mine in keyed.items():
+            found_of[cid] = [c for c in postings.candidates(analysed[cid], mine, groups[cid]) if c != cid]
+    else:
+        for cid, mine in keyed.items():
+            found_of[cid] = [c for c in _candidates(conn, analysed[cid], mine) if c != cid]
+    # every candidate read and analysed once, and the counts of all their terms learned in one go (the
+    # index does not change while a batch is linked, so neither do the counts or the scores)
+    wanted = sorted({c for found in found_of.values() for c in found})
+    rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, wanted)]
+    weights.learn(conn, {t: w for _, _, a, _ in rows for t, w in asked(a).items()}, fresh=False)
+    cache: dict[int, tuple[str, Terms, str]] = {other: (n, a, text) for other, n, a, text in rows}
+    del rows
+    pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []
     for cid, note_id, _, _ in own:
-        terms = analysed[cid]
-        if len(terms.terms) < MIN_TERMS:
+        if cid not in keyed:
             continue
-        mine = keys(terms, weights)
-        found = [c for c in _candidates(conn, terms, mine) if c != cid]
-        fresh = [c for c in found if c not in cache]
-        rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, fresh)]
-        weights.learn(conn, {t: w for _, _, a, _ in rows for t, w in asked(a).items()}, fresh=False)
-        for other, other_note, other_terms, text in rows:
-            cache[other] = (other_note, other_terms, text)
+        terms, found = analysed[cid], found_of[cid]
         scored = []
         for o in found:
             if o in cache and cache[o][0] not in works[note_id]:
@@ -338,9 +416,12 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
                          for sc, o, other_note, ok in scored)
     strong |= _linked_works(conn, works)
+    tied: dict[str, set[str]] = defaultdict(set)
+    for mine, other in strong:
+        tied[mine].add(other)
     seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
-        links = choose(scored, {other for mine, other in strong if mine == note_id})
+        links = choose(scored, tied.get(note_id, set()))
         written += store_links(conn, cid, links, METHOD)
         if borderline is None:
             continue

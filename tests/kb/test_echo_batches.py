@@ -1,0 +1,82 @@
+"""A batch of notes (an import) reads each key group's claims once instead of one FTS query per claim: the
+candidates and the links must be exactly those of the one-query-per-claim path."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from bot.kb import echoes
+from bot.kb.importer import import_paths
+from bot.kb.notes import Claim, Note
+from bot.kb.store import Store
+
+PAIRS = Path(__file__).resolve().parents[1] / "fixtures" / "echoes" / "pairs.tsv"
+
+
+def _notes() -> list[Note]:
+    """Both sides of every labelled pair, 7 claims a note (echoes, near-misses and same-topic claims)."""
+    with PAIRS.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    notes = []
+    for side in ("a", "b"):
+        texts = [r[side] for r in rows]
+        for n in range(0, len(texts), 7):
+            notes.append(Note(id=f"{side}{n:04d}", title=f"Pairs {side} {n}", url=f"https://example.org/{side}/{n}",
+                              claims=[Claim(text=t) for t in texts[n : n + 7]]))
+    return notes
+
+
+def _links(store: Store) -> set[tuple[str, int, str, int, float, str]]:
+    return {tuple(r) for r in store.conn.execute(
+        "SELECT a.note_id, a.position, b.note_id, b.position, round(e.score, 9), e.method FROM echoes e"
+        " JOIN claims a ON a.id = e.claim_id JOIN claims b ON b.id = e.other_id")}
+
+
+def _import(path: Path, seeds_dir: Path) -> Store:
+    store = Store.open(str(path))
+    assert import_paths(store, [seeds_dir]).failed == []
+    store.upsert_notes([(note, None) for note in _notes()])
+    return store
+
+
+def test_a_batch_links_exactly_what_one_query_per_claim_links(tmp_path, seeds_dir, monkeypatch):
+    made: list[echoes._Postings] = []
+
+    class Counted(echoes._Postings):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(echoes, "_Postings", Counted)
+    batched = _import(tmp_path / "batched.db", seeds_dir)
+    assert made, "the batch did not take the batched path"
+    monkeypatch.setattr(echoes, "BATCH_CLAIMS", 10**9)  # every claim asks the index on its own
+    one_by_one = _import(tmp_path / "queries.db", seeds_dir)
+    links = _links(batched)
+    assert len(links) >= 40
+    assert links == _links(one_by_one)
+
+
+@pytest.mark.parametrize("cap", [echoes.DF_CAP, 3])
+def test_batch_candidates_are_the_fts_query_candidates(store, seeds_dir, monkeypatch, cap):
+    # cap 3: most groups hold more claims than are kept, so those claims fall back to their own query
+    assert import_paths(store, [seeds_dir]).failed == []
+    store.upsert_notes([(note, None) for note in _notes()])
+    monkeypatch.setattr(echoes, "DF_CAP", cap)
+    conn = store.conn
+    rows = conn.execute(f"SELECT c.id, {echoes.CLAIM_TEXT} FROM claims c").fetchall()
+    analysed = {cid: echoes.analyze(text) for cid, text in rows}
+    weights = echoes.Weights.load(conn, {t: w for a in analysed.values() for t, w in echoes.asked(a).items()})
+    keyed = {cid: echoes.keys(a, weights) for cid, a in analysed.items()}
+    groups = {cid: {t: echoes._group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
+    postings = echoes._Postings(conn, (g for of in groups.values() for g in of.values()))
+    assert (None in postings.claims.values()) == (cap == 3)
+    found = 0
+    for cid, pairs in keyed.items():
+        mine = postings.candidates(analysed[cid], pairs, groups[cid])
+        assert mine == echoes._candidates(conn, analysed[cid], pairs), cid
+        found += len(mine) > 1
+    assert found >= 100
