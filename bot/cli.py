@@ -493,7 +493,7 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
     """Show /claim rlvr, the stale list, a clip of a bundled page and the digest, on a scratch database.
 
     The seed notes are also imported into your database; the sample clip is not."""
-    from bot.kb.answers import claim_lookup, count_due, due_list
+    from bot.kb.answers import claim_search, count_due, due_list
     from bot.kb.importer import import_paths
 
     folder = Path(seeds) if seeds else (REPO_SEEDS if REPO_SEEDS.is_dir() else Path("seeds"))
@@ -510,7 +510,8 @@ def demo_cmd(db: str | None, as_of: str | None, seeds: str | None) -> None:
         click.echo(f"error: {path}: {problem}", err=True)
     click.echo("")
     click.echo("== /claim rlvr")
-    click.echo(format_claims("rlvr", claim_lookup(store, "rlvr", today, limit=8)))
+    found = claim_search(store, "rlvr", today, limit=8)  # what `deskbot claim rlvr` says, alias included
+    click.echo(format_claims("rlvr", found.answers, found.expanded))
     click.echo("")
     click.echo("== stale list (deskbot stale)")
     click.echo(format_stale(today, due_list(store, today), count_due(store, today)))
