@@ -264,9 +264,9 @@ def main() -> None:
         claims = [c.text for c in summarizer.summarize(extracted).claims]
         page_claims += claims
         judged_claims += [] if page.name == HUGE_NAME else claims
+    print("\n3. lint of the claims: leaning (connective/pronoun first) / unbalanced quotes / brackets / captions")
     real = real_page_claims(summarizer)
     real_claims = [claim for claims in real.values() for claim in claims]
-    print("\n3. lint of the claims: leaning (connective/pronoun first) / unbalanced quotes / brackets / captions")
     for name, claims in (("saved pages", page_claims), (f"{len(real)} real pages", real_claims),
                          ("seed 001 clip", seed_claims), ("BBC stories", bbc_claims)):  # fmt: skip
         c = lint_counts(claims)
