@@ -17,7 +17,6 @@ the store through ``echo_judge_from_env``, so nothing heavy is imported unless a
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,35 +83,9 @@ class LLMEchoJudge:
             return None
 
     def _ask(self, claim: str, other: str) -> bool:
-        import llm
+        from bot.capture.llm_library import ask_model
 
-        from bot.capture.llm import LLMError
-
-        try:
-            model = llm.get_model(self.model)
-        except llm.UnknownModelError:
-            raise LLMError(f"no llm plugin serves the model {self.model!r}") from None
-        kwargs: dict[str, Any] = {"system": SYSTEM_PROMPT}
-        if getattr(model, "supports_schema", False):
-            kwargs["schema"] = SCHEMA
-        answer: dict[str, Any] = {}
-
-        def call() -> None:
-            try:
-                answer["text"] = model.prompt(prompt_for(claim, other), **kwargs).text()
-            except Exception as exc:  # noqa: BLE001 - reported by type below, never raised in the thread
-                answer["error"] = exc
-
-        worker = threading.Thread(target=call, name=f"echo-{self.model}", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if worker.is_alive():
-            raise LLMError(f"timeout after {self.timeout:g} s")
-        if "error" in answer:
-            if isinstance(answer["error"], llm.NeedsKeyException):
-                raise LLMError("the model needs a key (llm keys set …, or its environment variable)")
-            raise LLMError(f"the model failed ({type(answer['error']).__name__})")
-        return parse_verdict(answer.get("text") or "")
+        return parse_verdict(ask_model(self.model, SYSTEM_PROMPT, SCHEMA, prompt_for(claim, other), self.timeout))
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:

@@ -42,31 +42,38 @@ class LLMLibrarySummarizer(_LLMSummarizer):
         return f"{type(self).__name__}(model={self.model!r})"
 
     def _summarize(self, extracted: Extracted) -> Summary:
-        import llm
+        text = ask_model(self.model, SYSTEM_PROMPT, SCHEMA, user_prompt(extracted), self.timeout)
+        return summary_from_payload(parse_json_text(text), extracted, self.method)
 
+
+def ask_model(model_id: str, system: str, schema: dict[str, Any], prompt: str, timeout: float) -> str:
+    """One prompt to ``llm.get_model(model_id)`` (by JSON schema when the model supports schemas), its answer's
+    text; every failure is an ``LLMError`` naming its kind only (a plugin's message may quote a key)."""
+    import llm
+
+    try:
+        model = llm.get_model(model_id)
+    except llm.UnknownModelError:
+        raise LLMError(f"no llm plugin serves the model {model_id!r} (llm install a plugin)") from None
+    kwargs: dict[str, Any] = {"system": system}
+    if getattr(model, "supports_schema", False):
+        kwargs["schema"] = schema
+    answer: dict[str, Any] = {}
+
+    def call() -> None:
         try:
-            model = llm.get_model(self.model)
-        except llm.UnknownModelError:
-            raise LLMError(f"no llm plugin serves the model {self.model!r} (llm install a plugin)") from None
-        kwargs: dict[str, Any] = {"system": SYSTEM_PROMPT}
-        if getattr(model, "supports_schema", False):
-            kwargs["schema"] = SCHEMA
-        answer: dict[str, Any] = {}
+            answer["text"] = model.prompt(prompt, **kwargs).text()
+        except Exception as exc:  # noqa: BLE001 - reported below as the reason, never raised in the thread
+            answer["error"] = exc
 
-        def call() -> None:
-            try:
-                answer["text"] = model.prompt(user_prompt(extracted), **kwargs).text()
-            except Exception as exc:  # noqa: BLE001 - reported below as the reason, never raised in the thread
-                answer["error"] = exc
-
-        worker = threading.Thread(target=call, name=f"llm-{self.model}", daemon=True)
-        worker.start()
-        worker.join(self.timeout)
-        if worker.is_alive():
-            raise LLMError(f"timeout after {self.timeout:g} s")
-        if "error" in answer:
-            error = answer["error"]
-            if isinstance(error, llm.NeedsKeyException):
-                raise LLMError(f"the model {self.model!r} needs a key (llm keys set …, or its environment variable)")
-            raise LLMError(f"the model failed ({type(error).__name__})")
-        return summary_from_payload(parse_json_text(answer.get("text") or ""), extracted, self.method)
+    worker = threading.Thread(target=call, name=f"llm-{model_id}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise LLMError(f"timeout after {timeout:g} s")
+    if "error" in answer:
+        error = answer["error"]
+        if isinstance(error, llm.NeedsKeyException):
+            raise LLMError(f"the model {model_id!r} needs a key (llm keys set …, or its environment variable)")
+        raise LLMError(f"the model failed ({type(error).__name__})")
+    return answer.get("text") or ""
