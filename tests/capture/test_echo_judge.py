@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
 
-import llm
 import pytest
 from click.testing import CliRunner
 
@@ -22,50 +20,19 @@ from bot.config import ConfigError
 from bot.kb import echoes
 from bot.kb.importer import import_paths
 from bot.kb.store import Store
+from tests.fakes.llm_models import ScriptedModel, serve
 
 SUMMARY = "20d2ec800f95fb01"  # seed 000
 VIDEO = "904f2657af3b42e6"  # seed 004
 METHOD = "llm:deskbot-echo-judge"
 FAKE_KEY = "sk-test-0123456789abcdefghijklmnop"
 
-
-class VerdictModel(llm.Model):
-    model_id = "deskbot-echo-judge"
-    supports_schema = True
-
-    def __init__(self) -> None:
-        self.answer = json.dumps({"same": True})
-        self.error: Exception | None = None
-        self.release: threading.Event | None = None
-        self.prompts: list[Any] = []
-
-    def execute(self, prompt, stream, response, conversation):
-        self.prompts.append(prompt)
-        if self.release is not None:
-            self.release.wait(30)
-        if self.error is not None:
-            raise self.error
-        yield self.answer
-
-
-MODEL = VerdictModel()
-
-
-class Plugin:
-    @llm.hookimpl
-    def register_models(self, register):
-        register(MODEL)
+MODEL = ScriptedModel("deskbot-echo-judge", json.dumps({"same": True}))
 
 
 @pytest.fixture(autouse=True)
 def model(monkeypatch, tmp_path):
-    monkeypatch.setenv("LLM_USER_PATH", str(tmp_path / "llm"))  # llm's aliases and keys files: a fresh folder
-    if llm.pm.get_plugin("deskbot-echo-test-plugin") is None:
-        llm.pm.register(Plugin(), name="deskbot-echo-test-plugin")
-    MODEL.__init__()
-    yield MODEL
-    if MODEL.release is not None:
-        MODEL.release.set()
+    yield from serve(MODEL, monkeypatch, tmp_path / "llm")  # llm's aliases and keys files: a fresh folder
 
 
 def _import(tmp_path, seeds_dir, name: str, judge: LLMEchoJudge | None) -> Store:
@@ -166,7 +133,8 @@ def test_a_model_that_does_not_answer_in_time_or_answers_nonsense_leaves_the_off
     store = _import(tmp_path, seeds_dir, "slow", LLMEchoJudge("deskbot-echo-judge", timeout=0.3))
     assert _links(store) == offline
     store.close()
-    model.__init__()
+    model.release.set()  # the timed-out call may finish now: its answer is no longer waited for
+    model.reset()
     model.answer = "I'd rather not say."
     store = _import(tmp_path, seeds_dir, "nonsense", LLMEchoJudge("deskbot-echo-judge"))
     assert _links(store) == offline and len(model.prompts) == 1

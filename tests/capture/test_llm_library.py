@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
 
 import llm
 import pytest
@@ -18,48 +17,18 @@ from bot.capture.extract import extract_article
 from bot.capture.llm_library import LLMLibrarySummarizer
 from bot.capture.summarizers import summarizer_from_settings
 from bot.config import ConfigError
+from tests.fakes.llm_models import ScriptedModel, serve
 from tests.fixtures.pages.corpus import load_page
 
 FAKE_KEY = "sk-test-0123456789abcdefghijklmnop"
 
 
-class ScriptedModel(llm.Model):
-    model_id = "deskbot-scripted"
-    supports_schema = True
-
-    def __init__(self) -> None:
-        self.answer = ""
-        self.error: Exception | None = None
-        self.release: threading.Event | None = None
-        self.prompts: list[Any] = []
-
-    def execute(self, prompt, stream, response, conversation):
-        self.prompts.append(prompt)
-        if self.release is not None:
-            self.release.wait(30)
-        if self.error is not None:
-            raise self.error
-        yield self.answer
-
-
-MODEL = ScriptedModel()
-
-
-class Plugin:
-    @llm.hookimpl
-    def register_models(self, register):
-        register(MODEL)
+MODEL = ScriptedModel("deskbot-scripted", "")
 
 
 @pytest.fixture(autouse=True)
 def plugin(monkeypatch, tmp_path):
-    monkeypatch.setenv("LLM_USER_PATH", str(tmp_path))  # llm's aliases and keys files: a fresh folder
-    if llm.pm.get_plugin("deskbot-test-plugin") is None:
-        llm.pm.register(Plugin(), name="deskbot-test-plugin")
-    MODEL.__init__()
-    yield MODEL
-    if MODEL.release is not None:
-        MODEL.release.set()
+    yield from serve(MODEL, monkeypatch, tmp_path)  # llm's aliases and keys files: a fresh folder
 
 
 @pytest.fixture(scope="module")
