@@ -572,7 +572,7 @@ _FORUM_POST = re.compile(r"DiscussionForumPosting")
 
 
 def _drop_non_content(tree: Any) -> None:
-    """Remove scripts (JSON-LD kept: it carries metadata), styles, inline SVG and reader comments, once.
+    """Remove scripts (JSON-LD and bare ``src`` ones kept: metadata), styles, inline SVG and reader comments, once.
 
     trafilatura drops all of them too, but it does so after copying the whole tree (twice) and after
     the metadata pass has scanned it, with XPath regexes over every element: on a 3 MB page with 2,200
@@ -588,8 +588,16 @@ def _drop_non_content(tree: Any) -> None:
             gone.add(box)  # marked either way: the walk up from a reply nested below it stops here
             if not inside:
                 _remove(box)
-    for element in [e for e in tree.iter(*_NOT_CONTENT_TAGS) if e.tag != "script" or e.get("type") != _JSON_LD]:
+    for element in [e for e in tree.iter(*_NOT_CONTENT_TAGS) if not _kept_script(e)]:
         _remove(element)
+
+
+def _kept_script(element: Any) -> bool:
+    """JSON-LD (metadata), and a script that only names its source: no code to walk, and the address says
+    which engine made the page (``pagemeta``'s platform reads ``…/wp-includes/…`` from this same tree)."""
+    if element.tag != "script":
+        return False
+    return element.get("type") == _JSON_LD or (bool(element.get("src")) and not (element.text or "").strip())
 
 
 def _remove(element: Any) -> None:

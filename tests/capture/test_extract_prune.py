@@ -67,3 +67,14 @@ def test_loose_prose_between_blocks_stays_one_sentence():
         "He was the subject of minor controversy in 1996 when the Miami New Times reported that the city of"
         " Miami had hired him as sergeant-in-arms"
     ) in one_line(text)
+
+
+def test_a_script_that_only_names_its_source_stays_for_the_page_evidence():
+    """A WordPress blog known only by its ``/wp-includes/`` scripts (a real saved page): the capture's own
+    evidence names the platform, as a fresh parse of the page does."""
+    from bot.capture.pagemeta import page_meta
+
+    saved = page("hd-hobbywerkstatt-roomba-wall")
+    assert page_meta(saved.html()).platform == "WordPress"
+    extracted = extract_article(saved.html(), saved.url)
+    assert extracted.meta["page_meta"]["platform"] == "WordPress"
