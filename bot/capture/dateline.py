@@ -37,12 +37,14 @@ _DATES: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = (
     (re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"), (1, 2, 3)),  # 2019年9月6日, 9月6日
     (re.compile(r"(?:(\d{4})\s*년\s*)?(\d{1,2})\s*월\s*(\d{1,2})\s*일"), (1, 2, 3)),  # 9월 6일
     (re.compile(r"(?<!\d)((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"), (1, 2, 3)),  # 2019-09-06
+    (re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})(?![\d.]\d)"), (3, 2, 1)),  # 18.01.2018
     (re.compile(rf"\b{_MONTH_WORD}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+((?:19|20)\d{{2}}))?", re.I),
      (3, 1, 2)),  # Sept. 6, September 6, 2019
     (re.compile(rf"\b(\d{{1,2}})\.?\s+{_MONTH_WORD}\b\.?(?:\s+((?:19|20)\d{{2}}))?", re.I), (3, 2, 1)),  # 6 Sept
 )
 _BYLINE_BEFORE = re.compile(r"(publi\w*|updated?|posted|modified|last modified|发布\w*|更新\w*|时间|日期|来源|"
-                            r"veröffentlicht|aktualisiert|mis à jour|publicado|actualizado|date)\W{0,4}$", re.I)
+                            r"veröffentlicht|aktualisiert|stand|datum|mis à jour|publicado|actualizado|date)"
+                            r"\W{0,4}$", re.I)
 _CLOCK_AFTER = re.compile(r"^\W{0,3}(?:(?:at|um|à|a las)\s+)?\d{1,2}[:：h]\d{2}", re.I)  # "… 2020 at 08:45 AM"
 _WIRE = re.compile(r"\((?:reuters|ap|afp|dpa|upi|xinhua|bloomberg)\)\s*[-—–]|\b(?:reuters|associated press|"
                    r"agence france-presse)\b\s*[-—–]|新华社\S{0,12}电|中新网\S{0,12}电|本报讯|记者\S{0,10}报道"
@@ -55,6 +57,7 @@ _RELATIVE_DAY = re.compile(
     r"|\b(?:am|vom|seit) (?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)\b|\bgestern\b"
     r"|\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) (?:dernier|soir|matin)\b"
     r"|\b(?:el|este) (?:lunes|martes|miércoles|jueves|viernes|sábado|domingo)\b|\bayer\b"
+    r"|\bthis week\b|\bdiese woche\b|\bcette semaine\b|\besta semana\b"
     r"|昨天|昨日|周[一二三四五六日]|星期[一二三四五六日天]|어제", re.I)
 
 

@@ -290,8 +290,10 @@ _COMPACT_DATED_PATH = re.compile(
     r"/((?:19|20)\d{2})(?:_|/)?(0[1-9]|1[0-2])(?:_|)?([0-2]\d|3[01])(?:/|_|\d{6,}|$)")
 # /2019/01/80642, /202311/17/WS6…, /2020-01/zugverkehr-…
 _MONTH_PATH = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\w-]*[\d-]")
-_NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci)"
-                        r"(?:/|_|\b)")  # "news" in the languages of our users' sources
+# "news" (and a press office's news) in the languages of our users' sources
+_NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci"
+                        r"|aktuell|aktuelles|neuigkeiten|meldungen|pressemitteilungen|pressemitteilung"
+                        r"|press-releases?|pressreleases?|communiques?|actus?)(?:/|_|\b)")
 _BLOG_HOSTS = ("blogspot.com", "wordpress.com", "medium.com", "substack.com", "tumblr.com", "typepad.com",
                "ghost.io", "blogger.com", "livejournal.com", "over-blog.com", "hatenablog.com", "wixsite.com")
 _BLOG_URL = re.compile(r"^blogs?\.|\.blog/|/blogs?/")  # blog.python.org, stackoverflow.blog, /blog/…

@@ -90,3 +90,31 @@ def test_compact_dated_urls_of_chinese_news_sites_are_news_urls(url, shape):
 def test_a_blog_byline_with_its_posting_time_is_not_a_report():
     text, published = opening("szorc-mercurial-python3")  # "January 13, 2020 at 08:45 AM | categories: …"
     assert report_cue(text, published) is None
+
+
+def test_a_european_numeric_date_in_the_lead_dates_a_german_report():
+    text, published = opening("hd-transgen-swine-fever")  # "**(18.01.2018) Deutschlands Landwirte zittern …"
+    assert published == date(2018, 1, 18)
+    assert report_cue(text, published) == "a news report (dated 18.01.2018)"
+
+
+def test_a_council_report_that_says_this_week_is_a_report():
+    text, published = opening("tc-cdu-erfurt-waldorfschule")  # "Ein positives Signal gab es diese Woche …"
+    assert report_cue(text, published) == "a news report (says 'diese Woche')"
+
+
+@pytest.mark.parametrize(("lead", "published"), [
+    ("Am 18.01.2016 trat das Gesetz in Kraft", date(2018, 1, 18)),  # two years before: history
+    ("Stand: 18.01.2018 Das Handbuch beschreibt", date(2018, 1, 18)),  # "as of": the page's own timestamp
+])
+def test_european_dates_far_from_publication_or_standing_alone_are_not_reports(lead, published):
+    assert report_cue(lead, published) is None
+
+
+@pytest.mark.parametrize("url", ["https://www.transgen.de/aktuell/2687.schweinepest.html",
+                                 "https://www.bmj.de/pressemitteilungen/2019/neu.html",
+                                 "https://example.org/press-releases/2024-new-ceo"])
+def test_news_and_press_sections_in_other_languages_are_news_urls(url):
+    got = suggest(kind="article", url=url, title="Eine Meldung", text="Ein Text.", published=None,
+                  now=date(2024, 1, 2))
+    assert got.rate == "fast" and "a URL in a news section" in got.reason
