@@ -3,7 +3,8 @@
     python bench/decay_quality.py            # all 437 pages: extract, summarise, suggest; ~2-3 min
     python bench/decay_quality.py --split heldout --misses
     python bench/decay_quality.py --split heldout2      # the second held-out set
-    python bench/decay_quality.py --split heldout3      # the blind third held-out set
+    python bench/decay_quality.py --split heldout3      # the third held-out set
+    python bench/decay_quality.py --split heldout4      # the fourth, blind until its first run
 
 Each saved page (tests/fixtures/decay_pages, labels by hand with reasons) goes through the real capture steps
 (``extract_bytes`` → extractive summary → suggestion). The page is clipped as if on the day after its own
@@ -18,7 +19,9 @@ fixtures, paper landing pages from papis 0.16.1's, C/C++, PostgreSQL, R, Apache 
 Debian's doc packages; bench/build_decay_heldout2.py), was chosen by a fixed rule, labelled by reading, and
 committed before the suggester first ran on it (docs/decisions.md says which figure is the blind one). The third,
 heldout3 (129 pages: German and French news, blogs and sites from htmldate 1.4.0's test cache and the unused part
-of trafilatura 0.8.2's, bash and CMake manuals; bench/build_decay_heldout3.py), was made the same way.
+of trafilatura 0.8.2's, bash and CMake manuals; bench/build_decay_heldout3.py), was made the same way; so was the
+fourth, heldout4 (news pages from mozilla/readability's and trafilatura's test pages as the search index holds
+them, never in a package, and Vim's reference manual; bench/build_decay_heldout4.py).
 """
 
 from __future__ import annotations
@@ -97,7 +100,8 @@ def heldout(name: str, rows: list[tuple[object, str, bool]], split: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("all", "dev", "heldout", "heldout2", "heldout3"), default="all")
+    splits = ("all", "dev", "heldout", "heldout2", "heldout3", "heldout4")
+    parser.add_argument("--split", choices=splits, default="all")
     parser.add_argument("--misses", action="store_true", help="list the pages the new scorer gets wrong")
     args = parser.parse_args()
     today = todays_rules()
@@ -135,7 +139,7 @@ def main() -> None:
     meta_ms.sort()
     print(f"page metadata parse (pagemeta.page_meta, incl. gunzip): median {statistics.median(meta_ms):.1f} ms,"
           f" max {meta_ms[-1]:.1f} ms per page")
-    for split in ("heldout", "heldout2", "heldout3"):
+    for split in ("heldout", "heldout2", "heldout3", "heldout4"):
         print(heldout("today's rules (fb2bae4)", theirs, split))
         print(heldout("evidence scorer (this branch)", ours, split))
     if args.misses:
