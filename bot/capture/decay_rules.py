@@ -236,6 +236,7 @@ WEIGHTS: dict[str, float] = {
     "version": 0.5,  # a version number in the URL or title (docs for 3.11)
     "report": 1.5,  # the text dates its event to the days before publication, or carries a wire dateline
     "newsroom": 1.5,  # credit lines only news carries: 责任编辑, 原标题, 记者 X, (dpa), Reporting by … Editing by
+    "opinion": 3.0,  # an opinion section in the URL (/opinion/, /meinung/): over a news site's NewsArticle markup
     "section": 1.0,  # article:section / articleSection (Politics → fast, Opinion → slow)
     "age": 1.0,  # published within 14 days of the clip → fast; 3+ years before → slow
     "claims": 1.0,  # most claims carry prices, versions, rankings, "currently" → fast; definitions → slow
@@ -294,6 +295,9 @@ _MONTH_PATH = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])/(?:\d{1,2}/)?[\
 _NEWS_PATH = re.compile(r"/(?:news|newsticker|nachrichten|actualites|actualite|noticias|notizie|nieuws|wiadomosci"
                         r"|aktuell|aktuelles|neuigkeiten|meldungen|pressemitteilungen|pressemitteilung"
                         r"|press-releases?|pressreleases?|communiques?|actus?)(?:/|_|\b)")
+# an opinion section, also inside a news section (/news/opinion/, /comment/opinion/); not "column" or "commentary",
+# which news sites also use for reporting columns
+_OPINION_PATH = re.compile(r"/(opinions?|meinung|kommentare?|tribunes?|op-?ed|editorials?)(?:/|$)")
 _BLOG_HOSTS = ("blogspot.com", "wordpress.com", "medium.com", "substack.com", "tumblr.com", "typepad.com",
                "ghost.io", "blogger.com", "livejournal.com", "over-blog.com", "hatenablog.com", "wixsite.com")
 _BLOG_URL = re.compile(r"^blogs?\.|\.blog/|/blogs?/")  # blog.python.org, stackoverflow.blog, /blog/…
@@ -435,6 +439,11 @@ def gather(
     found += _page_kind(where, title_l)
     found += _docs(host, where, title_l)
     news_url = _news_url(host, where)
+    opinion = _OPINION_PATH.search(where)
+    if opinion:  # an opinion piece on a news site: its news markup and address say where it is, not what it is
+        news_url = []
+        found = [e for e in found if not (e.rate == "fast" and e.kind in ("schema", "section"))]
+        found.append(Evidence("opinion", "medium", f"an opinion piece (its URL is in /{opinion.group(1)}/)"))
     keywords = list(getattr(page, "keywords", ()) or ())
     rate, reason = suggest_decay(kind, url, [*tags, *keywords[:8]], title)
     docs_seen = any(e.kind == "docs" for e in found)

@@ -173,3 +173,16 @@ def test_the_evidence_comes_from_the_extraction_s_own_parse_decoded_as_the_page_
     assert "Charité" in evidence.keywords and "Ältere Menschen" in evidence.keywords
     news = page("cnn-thanksgiving-weather")
     assert extract_bytes(news.html(), news.url, "text/html").meta["page_meta"] == page_meta(news.html()).as_dict()
+
+
+@pytest.mark.parametrize(("name", "section"), [("scmp-tsai-playbook", "opinion"), ("rd-herald-sun-1", "opinion")])
+def test_an_opinion_column_on_a_news_site_is_medium_despite_its_news_markup(name, section):
+    """scmp marks its columns NewsArticle under /comment/opinion/; the Herald Sun files them under /news/opinion/."""
+    note = clip(name)
+    assert (note.decay_rate, note.decay_reason) == ("medium", f"an opinion piece (its URL is in /{section}/)")
+
+
+def test_a_reporting_column_under_commentary_stays_news():
+    got = suggest(kind="article", url="https://news.example/commentary/news/story?id=1", title="Coach resigns",
+                  page=PageMeta(schema_types=("NewsArticle",), published=date(2024, 1, 1)), now=date(2024, 1, 2))
+    assert got.rate == "fast"
