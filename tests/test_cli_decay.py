@@ -44,3 +44,10 @@ def test_validate_with_an_unknown_rate_says_so_and_changes_nothing(run, tmp_path
     assert result.exit_code == 2 and "unknown decay_rate 'soonish'" in result.output
     assert seed_rate(tmp_path / "kb.db")[0] == "slow"
     assert "0 decay labels (none yet)" in run("decay-stats").output
+
+
+def test_the_dry_run_digest_shows_each_notes_evidence_line_as_slack_does(run):
+    run("demo")
+    run("validate", SEED, "--decay", "fast", "--by", "ann", "--on", "2026-09-01")
+    text = run("digest", "--dry-run", "--as-of", "2026-12-01").output
+    assert "decay fast (30 days) — set by ann on 2026-09-01" in text

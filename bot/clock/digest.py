@@ -443,7 +443,8 @@ BUTTONS_TEXT = "[Still valid] [Needs update] [Snooze 14 days] [Change decay ▾]
 def _text_item(item: Item, table: Mapping[str, int] | None, lines: list[str]) -> None:
     r = item.row
     lines.append(f"* {r.title} — {item.freshness.badge} ({_overdue(item)})")
-    lines.append(f"    owner {item.owner or '—'} · decay {_rate(table, r.decay_rate)} · {_validated(item)}")
+    reason = f" — {bk.plain(r.decay_reason, 200)}" if r.decay_reason else ""  # as the Slack digest shows it
+    lines.append(f"    owner {item.owner or '—'} · decay {_rate(table, r.decay_rate)}{reason} · {_validated(item)}")
     lines.append(f"    {_check(item)} · id {r.id}")
     if paper := [f.replace("-", " ") for f in r.flags if f in bk.PAPER_FLAGS]:
         lines.append(f"    paper {' · '.join(paper)}")
