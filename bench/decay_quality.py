@@ -1,6 +1,6 @@
 """Decay-suggestion quality on the labelled corpus, beside today's rules in the same run.
 
-    python bench/decay_quality.py            # all 437 pages: extract, summarise, suggest; ~2-3 min
+    python bench/decay_quality.py            # all 455 pages: extract, summarise, suggest; ~1-2 min
     python bench/decay_quality.py --split heldout --misses
     python bench/decay_quality.py --split heldout2      # the second held-out set
     python bench/decay_quality.py --split heldout3      # the third held-out set
@@ -128,7 +128,8 @@ def main() -> None:
         published = PageMeta.from_dict(extracted.meta.get("page_meta")).published or extracted.published
         clipped = published + timedelta(days=1) if published else FALLBACK_DAY
         new = decay_rules.suggest_for_note(extracted, page.url, tags, claims, now=clipped)
-        ours.append((page, new.rate, new.reason == decay_rules.NO_EVIDENCE))
+        defaulted = new.reason == decay_rules.NO_EVIDENCE or new.reason.startswith(decay_rules.TOO_WEAK)
+        ours.append((page, new.rate, defaulted))
         old_rate, old_reason = today.suggest_decay(extracted.kind, page.url, tags, extracted.title)
         theirs.append((page, old_rate, old_reason == today.DEFAULT_REASON))
         if new.rate != page.rate:

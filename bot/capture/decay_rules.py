@@ -245,6 +245,7 @@ WEIGHTS: dict[str, float] = {
 RATES = ("slow", "medium", "fast")
 MIN_WEIGHT = 1.5  # one weak hint alone (a date, the claims' wording, a section name) does not leave medium
 NO_EVIDENCE = "no evidence either way; medium is the default"
+TOO_WEAK = "medium is the default: too little evidence to move it"  # "… (published 12 years ago)"
 
 _SCHEMA_RATES: dict[str, tuple[str, str]] = {
     **{t: ("fast", "a news article") for t in (
@@ -388,13 +389,19 @@ def suggest(
 
 def decide(evidence: Sequence[Evidence]) -> Suggestion:
     """The rate with the most weight (ties and nothing → medium) and a reason from its strongest evidence."""
+    team = max((e for e in evidence if e.kind.startswith("team-")), key=lambda e: e.weight, default=None)
+    if team is not None:  # the channel's own choice for this site or tag is the answer, as decay-stats promises
+        return Suggestion(team.rate, team.phrase, tuple(evidence))
     totals = {rate: 0.0 for rate in RATES}
     for item in evidence:
         if item.rate in totals:
             totals[item.rate] += item.weight
     best = max(totals.values())
     if best < MIN_WEIGHT:  # medium by default, but say so in its own words when something argues for medium
-        said = next((e.phrase for e in evidence if e.rate == DEFAULT_RATE), NO_EVIDENCE)
+        said = next((e.phrase for e in evidence if e.rate == DEFAULT_RATE), None)
+        if said is None:
+            weak = [e.phrase for e in sorted(evidence, key=lambda e: -e.weight)]
+            said = f"{TOO_WEAK} ({weak[0]})" if weak else NO_EVIDENCE
         return Suggestion(DEFAULT_RATE, said, tuple(evidence))
     winners = [rate for rate in RATES if totals[rate] == best]
     rate = winners[0] if len(winners) == 1 else DEFAULT_RATE
@@ -404,7 +411,8 @@ def decide(evidence: Sequence[Evidence]) -> Suggestion:
         if item.phrase.split(" (")[0] not in {p.split(" (")[0] for p in phrases}:
             phrases.append(item.phrase)
     when = next((e.phrase for e in support if e.kind == "age"), None)
-    if when and phrases[0] != when:  # "a news article (schema.org NewsArticle) published 2 days ago"
+    # "a news article (schema.org NewsArticle) published 2 days ago"; not after "a site's front page"
+    if when and phrases[0] != when and _about_events(support[0]):
         reason = f"{phrases[0]} {when}"
     else:
         reason = ", ".join(phrases[:2]) if phrases else "the evidence is split; medium is the default"

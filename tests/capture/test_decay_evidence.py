@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.capture.decay_rules import WEIGHTS, TeamLabels, suggest, team_labels
+from bot.capture.decay_rules import WEIGHTS, TeamLabels, suggest, suggest_for_note, team_labels
 from bot.capture.pagemeta import PageMeta, page_meta
 from bot.capture.pdf import extract_pdf
 from bot.capture.pipeline import extract_bytes
@@ -186,3 +186,20 @@ def test_a_reporting_column_under_commentary_stays_news():
     got = suggest(kind="article", url="https://news.example/commentary/news/story?id=1", title="Coach resigns",
                   page=PageMeta(schema_types=("NewsArticle",), published=date(2024, 1, 1)), now=date(2024, 1, 2))
     assert got.rate == "fast"
+
+
+def test_the_channels_choice_for_a_site_wins_over_fresh_news_markup():
+    """decay-stats says "new notes follow": a next-day NewsArticle with a dated URL from that site does."""
+    saved = page("cnn-thanksgiving-weather")
+    extracted = extract_bytes(saved.html(), saved.url, "text/html")
+    team = [TeamLabels("site", "www.cnn.com", "medium", 10, 10)]
+    got = suggest_for_note(extracted, saved.url, [], [], now=date(2013, 11, 28), team=team)
+    assert (got.rate, got.reason) == ("medium", "this channel set 10 of 10 earlier notes from this site to medium")
+    assert suggest_for_note(extracted, saved.url, [], [], now=date(2013, 11, 28)).rate == "fast"  # without it
+
+
+def test_weak_evidence_alone_leaves_medium_and_says_what_it_was():
+    got = suggest(kind="article", url="https://example.org/p/1", title="A page", published=date(2024, 1, 1),
+                  now=date(2024, 1, 2), page=PageMeta(og_type="article", published=date(2024, 1, 1)))
+    assert (got.rate, got.reason) == ("medium", "medium is the default: too little evidence to move it"
+                                                " (published yesterday)")
