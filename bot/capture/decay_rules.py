@@ -276,6 +276,7 @@ _PAGE_KINDS: tuple[tuple[str, str, str], ...] = (  # (regex on "host/path title"
     (r"/faq\b|\bfaq\b|frequently asked", "slow", "a FAQ"),
     (r"/reference/|language reference", "slow", "a language reference"),
     (r"wikipedia\.org/wiki/|encyclop", "slow", "an encyclopedia entry"),
+    (r"/wiki/", "slow", "a wiki entry"),  # MediaWiki's article path (any wiki: Fandom, a company's glossary wiki)
     (r"changelog|change ?log|release ?notes|/changes\b|/chronology\b|what.s new|whatsnew", "fast",
      "a changelog or release notes"),
     (r"/pricing|/plans\b|\bpricing\b|/prosupport|support plans", "fast", "a pricing page"),

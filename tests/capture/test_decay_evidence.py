@@ -203,3 +203,12 @@ def test_weak_evidence_alone_leaves_medium_and_says_what_it_was():
                   now=date(2024, 1, 2), page=PageMeta(og_type="article", published=date(2024, 1, 1)))
     assert (got.rate, got.reason) == ("medium", "medium is the default: too little evidence to move it"
                                                 " (published yesterday)")
+
+
+def test_a_wiki_entry_from_an_unknown_host_is_slow_whatever_its_tags_say():
+    """Wikipedia's page served from another host: its summary tag #anime-news alone once made it fast."""
+    saved = page("wikipedia-now-and-then")
+    url = "http://wiki.example.org/wiki/Now_and_Then,_Here_and_There"
+    extracted = extract_bytes(saved.html(), url, "text/html")
+    got = suggest_for_note(extracted, url, ["anime-news"], [], now=date(2026, 12, 1))
+    assert (got.rate, got.reason) == ("slow", "a wiki entry, published 16 years ago")
