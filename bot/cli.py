@@ -235,8 +235,12 @@ def note_cmd(query: tuple[str, ...], db: str | None, as_of: str | None) -> None:
             snippet = r.summary.replace("\n", " ")
             click.echo(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
         note = store.get_note(r.id)
+        early = store.claims_due_early(r.id)
         for number, claim in enumerate(note.claims if note else [], start=1):  # `validate --claim N` takes N
             state = " (outdated)" if claim.outdated else ""
+            if not claim.outdated and number in early:  # a price, a version: due before its note
+                due, why = early[number]
+                state = f" (⏰ {why}: due {due.isoformat()}, before its note)"
             click.echo(f"    {number:2d}. {claim.text}{state}")
         related = store.related_titles(r.id)
         if related:

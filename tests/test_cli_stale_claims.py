@@ -45,7 +45,10 @@ def test_stale_names_the_due_claim_with_the_number_note_prints(run):
     assert ("    claim 2 states a price: due 2026-11-26 (4 days ago), before its note (2027-04-25)"
             " · deskbot validate p1 --claim 2") in out
     assert "claim 1" not in out
-    assert "    2. The managed tier costs $70 per month." in run("note", "p1", "--as-of", "2026-11-30")
+    note = run("note", "p1", "--as-of", "2026-11-30")
+    assert ("    2. The managed tier costs $70 per month. (⏰ states a price: due 2026-11-26, before its note)"
+            in note)
+    assert "    1. Vector search finds neighbours by distance.\n" in note  # a definition: due with its note
 
 
 def test_owner_lists_only_that_persons_notes_case_insensitively(run):

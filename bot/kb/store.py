@@ -1125,6 +1125,12 @@ class Store:
         ).fetchall()
         return [_due_claim(r) for r in rows]
 
+    def claims_due_early(self, note_id: str) -> dict[int, tuple[date, str]]:
+        """Position (1-based) → (own due date, why) of a note's claims due before the note, past or not."""
+        rows = self.conn.execute(
+            "SELECT position, due, due_why FROM claims WHERE note_id = ? AND due IS NOT NULL", (note_id,))
+        return {position: (_date(due), why or "") for position, due, why in rows if _date(due)}
+
     def note_due_claims(self, note_id: str, today: date) -> list[DueClaim]:
         """One note's claims past their own due date on ``today`` (its note still fresh), by position."""
         day = today.isoformat()
