@@ -329,6 +329,11 @@ def decay_stats_cmd(db: str | None) -> None:
         f"{stats['suggested_notes']} notes with a suggested decay; {stats['reviewed_notes']} reviewed since;"
         f" {stats['labels']} decay labels ({sources})"
     )
+    if stats["reviewed_notes"]:
+        reviewed, accepted = stats["reviewed_notes"], stats["accepted_notes"]
+        click.echo(f"accepted: {accepted} of {reviewed} reviewed notes ({round(100 * accepted / reviewed)} %) still"
+                   f" have the suggested rate; {reviewed - accepted} were changed (a whole-note validation or a"
+                   " new rate counts as a review; a snooze does not)")
     if stats["labels"]:
         kept, changed = stats["kept"], stats["changed"]
         click.echo(f"suggestion kept {kept} / changed {changed} times among the labelled notes")

@@ -760,10 +760,14 @@ class Store:
         suggested = self.conn.execute(
             "SELECT count(*) FROM notes WHERE json_extract(extra, '$.decay_suggested') IS NOT NULL"
         ).fetchone()[0]
-        reviewed = self.conn.execute(
-            "SELECT count(DISTINCT n.id) FROM notes n JOIN validations v ON v.note_id = n.id"
-            " WHERE json_extract(n.extra, '$.decay_suggested') IS NOT NULL"
-        ).fetchone()[0]
+        # Reviewed: someone validated the whole note or re-rated it (a snooze or one claim's check is not a
+        # verdict on the note's rate); accepted: its rate is still the suggested one after that.
+        reviewed, accepted = self.conn.execute(
+            "SELECT count(*), coalesce(sum(n.decay_rate = json_extract(n.extra, '$.decay_suggested')), 0)"
+            " FROM notes n WHERE json_extract(n.extra, '$.decay_suggested') IS NOT NULL AND EXISTS ("
+            "  SELECT 1 FROM validations v WHERE v.note_id = n.id AND coalesce(v.claim, 0) = 0"
+            "  AND (v.verdict = 'valid' OR v.verdict LIKE 'decay:%'))"
+        ).fetchone()
         sites: dict[str, dict[str, int]] = {}
         tags: dict[str, dict[str, int]] = {}
         for site, tags_text, _, chosen, _ in labels:
@@ -780,6 +784,7 @@ class Store:
             "kept": sum(1 for r in labels if r[2] and r[2] == r[3]),
             "suggested_notes": suggested,
             "reviewed_notes": reviewed,
+            "accepted_notes": accepted,
             "sources": {s: sum(1 for r in labels if r[4] == s) for s in sorted({r[4] for r in labels})},
             "sites": sites,
             "tags": tags,

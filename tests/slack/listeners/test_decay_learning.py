@@ -35,6 +35,17 @@ def choose(bot, message: dict, rate: str) -> str:
     return json.loads(option["value"])["n"]
 
 
+def still_valid(bot, message: dict) -> None:
+    """Click the message's Still valid button, as a person would."""
+    button = next({**el, "block_id": block.get("block_id")} for block in message["blocks"]
+                  for el in block.get("elements") or [] if el.get("action_id") == "note_valid")
+    before = len(bot.fake.wait_for("chat.update", 0))
+    reply = bot.click([{"type": "button", "action_id": "note_valid", "block_id": button["block_id"],
+                        "value": button["value"]}], message=message, message_ts=message["ts"])
+    assert reply.status == 200 and reply.seconds < 3
+    bot.fake.wait_for("chat.update", before + 1, ok_only=True)
+
+
 def reply_text(message: dict) -> str:
     return " ".join(b.get("text", {}).get("text", "") for b in message["blocks"] if b.get("type") == "section")
 
@@ -54,10 +65,12 @@ def test_three_overrides_for_a_site_make_the_next_clip_follow_the_team(bot, site
     ))["n"])
     assert note.decay_rate == "fast" and note.extra["decay_suggested"] == "fast"
     assert any("[team-site]" in e for e in note.extra["decay_evidence"])
+    still_valid(bot, fourth)  # the learned suggestion, accepted as it is
     stats = CliRunner().invoke(cli, ["decay-stats", "--db", str(bot.store.path)])
     assert stats.exit_code == 0, stats.output
     assert "3 decay labels (3 from slack)" in stats.output
     assert "suggestion kept 0 / changed 3 times" in stats.output
+    assert "accepted: 1 of 4 reviewed notes (25 %) still have the suggested rate; 3 were changed" in stats.output
     assert "site 127.0.0.1: fast 3  → new notes follow: fast" in stats.output
 
 
