@@ -57,10 +57,37 @@ def site_of(url: str | None) -> str | None:
         host = urlsplit(url or "").hostname or ""
     except ValueError:
         return None
-    host = host.lower().removeprefix("www.")
+    host = host.lower().removeprefix("www.").removeprefix("m.")
     # a DOI resolver is no site: every journal and preprint server lives behind it (one paper's label would
     # teach every other paper's suggestion)
-    return None if host in ("doi.org", "dx.doi.org") else host or None
+    if host in ("doi.org", "dx.doi.org"):
+        return None
+    if host in _SHARED_HOSTS:  # many authors under one host: the author (channel, account, subreddit) is the site
+        return _author_site(host, urlsplit(url or "").path)
+    return host or None
+
+
+# Hosts where every creator publishes: a label for one creator's note says nothing about another's.
+_SHARED_HOSTS = frozenset({"medium.com", "substack.com", "github.com", "gitlab.com", "x.com", "twitter.com",
+                           "youtube.com", "youtu.be", "linkedin.com", "reddit.com", "tiktok.com", "instagram.com"})
+_ACCOUNT_HOSTS = frozenset({"github.com", "gitlab.com", "x.com", "twitter.com", "medium.com", "tiktok.com",
+                            "instagram.com"})  # the first path segment is the account (or publication)
+
+
+def _author_site(host: str, path: str) -> str | None:
+    """``youtube.com/@channel``, ``medium.com/@writer``, ``github.com/owner``, ``reddit.com/r/sub``; None when
+    the address names no author (a ``youtube.com/watch?v=…`` or ``youtu.be`` link)."""
+    parts = [p for p in path.lower().split("/") if p]
+    if not parts:
+        return None
+    if parts[0].startswith("@"):
+        return f"{host}/{parts[0]}"
+    if host in ("youtube.com", "reddit.com", "linkedin.com") and len(parts) > 1 and parts[0] in (
+            "channel", "c", "user", "r", "in", "company"):
+        return f"{host}/{parts[0]}/{parts[1]}"
+    if host in _ACCOUNT_HOSTS and parts[0] not in ("p", "status", "i", "watch", "search", "explore"):
+        return f"{host}/{parts[0]}"
+    return None
 
 
 def _like(text: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+import pytest
+
 from bot.kb.migrations import MIGRATIONS, migrate
 from bot.kb.notes import Note
 from bot.kb.store import Store, site_of
@@ -43,6 +45,22 @@ def test_labels_count_per_site_and_tag_and_the_latest_choice_wins(tmp_path):
 def test_site_of_is_lowercase_without_www():
     assert site_of("https://WWW.Example.org:8080/x") == "example.org"
     assert site_of("not a url") is None and site_of(None) is None and site_of("http://[bad") is None
+
+
+@pytest.mark.parametrize(("url", "site"), [
+    ("https://medium.com/@karpathy/software-2-0-a64152b37c35", "medium.com/@karpathy"),
+    ("https://towardsdatascience.com/some-post-1234", "towardsdatascience.com"),
+    ("https://github.com/simonw/llm/releases", "github.com/simonw"),
+    ("https://www.youtube.com/@dwarkeshpatel/videos", "youtube.com/@dwarkeshpatel"),
+    ("https://m.youtube.com/channel/UC123/videos", "youtube.com/channel/uc123"),
+    ("https://www.reddit.com/r/MachineLearning/comments/abc/", "reddit.com/r/machinelearning"),
+    ("https://x.com/karpathy/status/1", "x.com/karpathy"),
+    ("https://www.youtube.com/watch?v=_zgnSbu5GqE", None),  # a video link names no channel: no site to learn
+    ("https://youtu.be/_zgnSbu5GqE", None),
+])
+def test_on_hosts_every_creator_shares_the_creator_is_the_site(url, site):
+    """One creator's labels must not teach every other creator's notes on YouTube, Medium or GitHub."""
+    assert site_of(url) == site
 
 
 def test_016_applies_to_a_database_made_before_it(tmp_path):
