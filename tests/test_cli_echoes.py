@@ -75,6 +75,14 @@ def test_outdated_claim_flags_its_echoes_for_the_digest_never_changes_them(seede
     assert "Echoes of outdated claims" not in cmd("digest", "--dry-run", "--as-of", "2026-11-26").output
 
 
+def test_re_validating_the_outdated_claim_withdraws_its_echoes_review(seeded_run):
+    cmd = seeded_run
+    cmd("validate", VIDEO, "--claim", "3", "--outdated", "--by", "bob", "--on", "2026-11-21")
+    assert "Echoes of outdated claims (1)" in cmd("digest", "--dry-run", "--as-of", "2026-11-24").output
+    cmd("validate", VIDEO, "--claim", "3", "--by", "bob", "--on", "2026-11-25")  # it was right after all
+    assert "Echoes of outdated claims" not in cmd("digest", "--dry-run", "--as-of", "2026-11-26").output
+
+
 def test_relink_rebuilds_with_progress(seeded_run):
     result = CliRunner().invoke(cli, ["relink"], catch_exceptions=False)
     assert result.exit_code == 0
