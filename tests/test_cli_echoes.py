@@ -109,3 +109,21 @@ def test_an_outdated_claim_does_not_hide_its_echoes_behind_it(tmp_path):
     assert stale.also_in == () and stale.freshness.badge == "outdated"
     assert any(a.hit.note_id == echo.note_id and a.hit.position == echo.position for a in after)
     store.close()
+
+
+def test_a_claim_three_sources_state_ranks_above_a_lone_claim_it_followed(run, tmp_path):  # noqa: F811
+    """Corroboration lifts a claim within its tier: without it the India claim comes last of the four."""
+    lone = ["Rooftop solar lowers household power bills in sunny regions.",
+            "Solar panels still work on cloudy days, at lower output.",
+            "Utility solar farms need a lot of land per megawatt."]
+    india = "India's installed solar capacity more than doubled between 2019 and 2023, grid operator data show."
+    (tmp_path / "notes").mkdir()
+    for name, claim in [("lone1", lone[0]), ("lone2", lone[1]), ("lone3", lone[2]),
+                        ("india1", india), ("india2", india), ("india3", india)]:
+        (tmp_path / "notes" / f"{name}.md").write_text(
+            f'---\nurl: https://{name}.example.org/a\ntitle: "{name}"\n---\n\n# {name}\n\n## Key Claims\n\n- {claim}\n',
+            encoding="utf-8")
+    assert run("import", str(tmp_path / "notes")).exit_code == 0
+    lines = [line for line in run("claim", "solar").output.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    assert [line.split(". ", 1)[1] for line in lines] == [lone[0], lone[1], india, lone[2]]
+    assert "(3 sources)" in run("claim", "solar").output
