@@ -21,7 +21,7 @@ import sqlite3
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -129,34 +129,41 @@ class Weights:
 
     def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
         self.n = max(n_claims, 1)
-        self.df = df
+        self.df = df  # grows only through ``learn``, which keeps ``rare`` in step
         self.db = db
         self.direction = idf(self.n, max(1, self.n // 50))
+        # the terms a key may use (2 ≤ count ≤ DF_CAP) as the (count, term) they are ranked by: a claim's
+        # prefix is then a C-level map over its terms, not a Python test per term
+        self.rare: dict[str, tuple[int, str]] = {t: (d, t) for t, d in df.items() if 2 <= d <= DF_CAP}
+        self._idf: dict[str, float] = {}  # each term's weight, once (scoring asks for the same terms again and again)
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]] | None = None) -> Weights:
-        """Counts for the given terms (term -> the words to ask the index for), or all (``relink``)."""
+    def load(cls, conn: sqlite3.Connection, words_of: Mapping[str, str] | None = None) -> Weights:
+        """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``), or all
+        (``relink``)."""
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
         db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
-        if surfaces_of is None:
+        if words_of is None:
             rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
             return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
         weights = cls(n, {}, db)
-        weights.learn(conn, surfaces_of)
+        weights.learn(conn, words_of)
         return weights
 
-    def learn(self, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]], *, fresh: bool = True) -> None:
-        """Add the document counts of terms not known yet (one statement for all of them); ``fresh=False``
-        takes a count this process read before when there is one."""
+    def learn(self, conn: sqlite3.Connection, words_of: Mapping[str, str], *, fresh: bool = True) -> None:
+        """Add the document counts of terms not known yet (one statement for all of them), asking the
+        index for each term's ``surfaces``; ``fresh=False`` takes a count this process read before when
+        there is one."""
         missing = []
-        for term, words in surfaces_of.items():
-            if term in self.df or term in DIRECTIONS:
+        df, seen, db = self.df, Weights._seen, self.db
+        for term, word in words_of.items():
+            if term in df or term in DIRECTIONS:
                 continue
-            cached = Weights._seen.get((self.db, term))
+            cached = seen.get((db, term))
             if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
-                self.df[term] = cached
+                self._count(term, cached)
                 continue
-            words = tuple(w for w in words if '"' not in w)
+            words = tuple(w for w in surfaces(term, word) if '"' not in w)
             if words:
                 missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in words) + ")"))
         for start in range(0, len(missing), 200):
@@ -169,39 +176,52 @@ class Weights:
                 counts = [(k, 0) for k in range(len(chunk))]
             for k, count in counts:
                 term = chunk[k][0]
-                self.df[term] = count
-                if len(Weights._seen) > Weights.CACHE:
-                    Weights._seen.clear()
-                Weights._seen[(self.db, term)] = count
+                self._count(term, count)
+                if len(seen) > Weights.CACHE:
+                    seen.clear()
+                seen[(db, term)] = count
+
+    def _count(self, term: str, count: int) -> None:
+        self.df[term] = count
+        self._idf.pop(term, None)
+        if 2 <= count <= DF_CAP:
+            self.rare[term] = (count, term)
 
     def doc_count(self, term: str) -> int:
         return self.df.get(term, 1)
 
     def __call__(self, term: str) -> float:
-        return self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
+        weight = self._idf.get(term)
+        if weight is None:
+            weight = self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
+            self._idf[term] = weight
+        return weight
 
 
-def asked(terms: Terms) -> dict[str, tuple[str, ...]]:
-    """Each term of a claim with the words the index is asked for."""
-    return {t: surfaces(t, w) for t, w in terms.surface.items()}
+def words_of(analysed: Iterable[Terms]) -> dict[str, str]:
+    """Each term of these claims with a word of a claim for it (the last claim's, as ``Weights.learn``
+    has always been given them)."""
+    out: dict[str, str] = {}
+    for terms in analysed:
+        out.update(terms.surface)
+    return out
 
 
-def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[str]:
-    """The claim's rarest terms that other claims have too (ties broken by the term, so the choice is
-    stable). A term the index has in this claim alone cannot find anything; a term the index does not
-    know (a joined hyphenation) cannot be asked for."""
-    df = weights.df
-    keyed = sorted((d, t) for t in terms.terms if (d := df.get(t)) is not None and 2 <= d <= DF_CAP)
-    return [t for _, t in keyed[:size]]
+def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[tuple[int, str]]:
+    """The claim's rarest terms that other claims have too, as (count, term), rarest first (ties broken
+    by the term, so the choice is stable). A term the index has in this claim alone cannot find anything;
+    a term the index does not know (a joined hyphenation) cannot be asked for."""
+    ranked = sorted(filter(None, map(weights.rare.get, terms.terms)))
+    return ranked[:size]
 
 
 def keys(terms: Terms, weights: Weights, size: int = PREFIX) -> set[tuple[str, str]]:
     """Candidate keys: pairs of the claim's rarest terms. A new note's claim asks the FTS index for the
     claims that contain one of its pairs; ``relink`` keys every claim by the pairs of its ``RELINK_PREFIX``
     rarest terms and scores claims that share one (close to the same rule without a query per claim)."""
-    df, most = weights.df, max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
-    return {(a, b) for a, b in itertools.combinations(sorted(prefix(terms, weights, size)), 2)
-            if df[a] * df[b] <= most}
+    most = max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
+    return {(a, b) if a < b else (b, a) for (da, a), (db, b) in itertools.combinations(prefix(terms, weights, size), 2)
+            if da * db <= most}
 
 
 # --------------------------------------------------------------------------- same work
@@ -228,6 +248,12 @@ def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, se
 def _group(terms: Terms, term: str) -> str:
     """The FTS words asked for one term of a claim (its synonym group, else the word the claim has)."""
     return _group_of(term, terms.surface.get(term, term))
+
+
+def _groups(terms: Terms, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``_group`` of each term of these pairs."""
+    surface = terms.surface
+    return {t: _group_of(t, surface.get(t, t)) for t in set(itertools.chain.from_iterable(pairs))}
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -382,13 +408,13 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     ).fetchall()
     works = same_work(conn, ids)
     analysed = {cid: analyze(text) for cid, _, _, text in own}
-    weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
+    weights = Weights.load(conn, words_of(analysed.values()))
     written = 0
     texts = {cid: text for cid, _, _, text in own}
     keyed = {cid: keys(terms, weights) for cid, terms in analysed.items() if len(terms.terms) >= MIN_TERMS}
     found_of: dict[int, list[int]] = {}
     if len(keyed) >= BATCH_CLAIMS:
-        groups = {cid: {t: _group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
+        groups = {cid: _groups(analysed[cid], pairs) for cid, pairs in keyed.items()}
         postings = _Postings(conn, (g for of in groups.values() for g in of.values()))
         for cid, mine in keyed.items():
             found_of[cid] = [c for c in postings.candidates(analysed[cid], mine, groups[cid]) if c != cid]
@@ -399,7 +425,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     # index does not change while a batch is linked, so neither do the counts or the scores)
     wanted = sorted({c for found in found_of.values() for c in found})
     rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, wanted)]
-    weights.learn(conn, {t: w for _, _, a, _ in rows for t, w in asked(a).items()}, fresh=False)
+    weights.learn(conn, words_of(a for _, _, a, _ in rows), fresh=False)
     cache: dict[int, tuple[str, Terms, str]] = {other: (n, a, text) for other, n, a, text in rows}
     del rows
     pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []

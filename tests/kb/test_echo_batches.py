@@ -69,7 +69,7 @@ def test_batch_candidates_are_the_fts_query_candidates(store, seeds_dir, monkeyp
     conn = store.conn
     rows = conn.execute(f"SELECT c.id, {echoes.CLAIM_TEXT} FROM claims c").fetchall()
     analysed = {cid: echoes.analyze(text) for cid, text in rows}
-    weights = echoes.Weights.load(conn, {t: w for a in analysed.values() for t, w in echoes.asked(a).items()})
+    weights = echoes.Weights.load(conn, echoes.words_of(analysed.values()))
     keyed = {cid: echoes.keys(a, weights) for cid, a in analysed.items()}
     groups = {cid: {t: echoes._group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
     postings = echoes._Postings(conn, (g for of in groups.values() for g in of.values()))
