@@ -114,11 +114,13 @@ _VOLATILE_CLAIM = (
      "states a ranking"),
     (re.compile(r"\bas of\b|\bcurrently\b|\bat the time of writing\b", re.I), "is dated (\"as of\")"),
 )
+# Any of them at all: one search rules out the claims that state none (most), the first that matches names why.
+_ANY_VOLATILE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _VOLATILE_CLAIM), re.I)
 
 
 def claim_rate(text: str | None, note_rate: str | None) -> tuple[str, str] | None:
     """``("fast", "states a price")`` when a claim says it ages fast and its note's rate is slower, else None."""
-    if not text or (note_rate or DEFAULT_RATE) == "fast":
+    if not text or (note_rate or DEFAULT_RATE) == "fast" or not _ANY_VOLATILE.search(text):
         return None
     for pattern, why in _VOLATILE_CLAIM:
         if pattern.search(text):
