@@ -246,6 +246,28 @@ def analyze(text: str) -> Terms:
     )
 
 
+_TERM_OF: dict[str, str] = {}  # token -> its term, "" when it is no term (a number, a function word, …)
+
+
+def term_set(text: str) -> set[str]:
+    """``analyze(text).terms`` alone, for ``relink``'s first pass over every claim: its keys need nothing
+    else, and a set of the tokens' terms costs a third of a full analysis."""
+    tokens = _TOKEN.findall(fold(text))
+    term_of = _TERM_OF
+    if len(term_of) > 500_000:
+        term_of.clear()
+    found = list(map(term_of.get, tokens))
+    if None in found:
+        for token in tokens:
+            if token not in term_of:
+                kind, value = _kind(token)
+                term_of[token] = value if kind == _TERM else ""  # type: ignore[assignment]
+        found = list(map(term_of.__getitem__, tokens))
+    terms = set(found)
+    terms.discard("")
+    return terms
+
+
 def _analyze_scoped(tokens: list[str]) -> Terms:
     """``analyze`` of a claim with a negation: each negation governs the next ``NEG_SCOPE`` content
     terms up to a clause break; a term counts as negated only if it is negated wherever it occurs."""

@@ -21,11 +21,11 @@ import sqlite3
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, assertion, idf, score, surfaces
+from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, assertion, idf, score, surfaces, term_set
 from bot.kb.notes import Claim
 
 if TYPE_CHECKING:
@@ -211,17 +211,26 @@ def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[tuple[int
     """The claim's rarest terms that other claims have too, as (count, term), rarest first (ties broken
     by the term, so the choice is stable). A term the index has in this claim alone cannot find anything;
     a term the index does not know (a joined hyphenation) cannot be asked for."""
-    ranked = sorted(filter(None, map(weights.rare.get, terms.terms)))
-    return ranked[:size]
+    return _rarest(terms.terms, weights, size)
+
+
+def _rarest(terms: Iterable[str], weights: Weights, size: int) -> list[tuple[int, str]]:
+    return sorted(filter(None, map(weights.rare.get, terms)))[:size]
 
 
 def keys(terms: Terms, weights: Weights, size: int = PREFIX) -> set[tuple[str, str]]:
     """Candidate keys: pairs of the claim's rarest terms. A new note's claim asks the FTS index for the
     claims that contain one of its pairs; ``relink`` keys every claim by the pairs of its ``RELINK_PREFIX``
     rarest terms and scores claims that share one (close to the same rule without a query per claim)."""
+    return set(_pairs(terms.terms, weights, size))
+
+
+def _pairs(terms: Iterable[str], weights: Weights, size: int) -> Iterator[tuple[str, str]]:
+    """``keys`` one by one (each once: a claim's rarest terms are distinct), from the claim's terms."""
     most = max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
-    return {(a, b) if a < b else (b, a) for (da, a), (db, b) in itertools.combinations(prefix(terms, weights, size), 2)
-            if da * db <= most}
+    for (da, a), (db, b) in itertools.combinations(_rarest(terms, weights, size), 2):
+        if da * db <= most:
+            yield (a, b) if a < b else (b, a)
 
 
 # --------------------------------------------------------------------------- same work
@@ -630,18 +639,38 @@ def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights:
 
 
 def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
+    """Pass 1 of relink over some claims: the hash of each key with its claim, and how many claims were
+    read. Only each claim's terms are needed (``term_set``; the LRU cache of ``analyze`` would only churn)."""
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
-    fresh_analysis = analyze.__wrapped__  # every claim once: the LRU cache would only churn
     count = 0
     for cid, text in rows:
         count += 1
-        terms = fresh_analysis(text)
-        if len(terms.terms) >= MIN_TERMS:
-            for pair in keys(terms, weights, RELINK_PREFIX):
-                hashes.append(hash(pair))
-                owners.append(cid)
+        terms = term_set(text)
+        if len(terms) >= MIN_TERMS:
+            before = len(hashes)
+            hashes.extend(map(hash, _pairs(terms, weights, RELINK_PREFIX)))
+            owners.extend(itertools.repeat(cid, len(hashes) - before))
     return hashes.tobytes(), owners.tobytes(), count
+
+
+def _shared(hashes: Any, owners: Any) -> tuple[Any, Any]:
+    """The (key hash, claim) entries of relink whose key more than one claim has, sorted by key. Most keys
+    belong to one claim and pair nothing: sorting the hashes alone, then only the shared entries with
+    their claims, costs about a third of sorting every entry with its claim (numpy arrays in and out)."""
+    import numpy as np
+
+    ordered = np.sort(hashes)
+    shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    if not len(shared):
+        return hashes[:0], owners[:0]
+    at = np.searchsorted(shared, hashes)
+    at[at == len(shared)] = 0
+    hit = shared[at] == hashes
+    hashes, owners = hashes[hit], owners[hit]
+    order = np.argsort(hashes, kind="stable")
+    return hashes[order], owners[order]
 
 
 def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None = None,
@@ -694,8 +723,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     del parts
     key_arr = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, dtype=np.int64)
     own_arr = np.frombuffer(owners, dtype=np.int64) if owners else np.zeros(0, dtype=np.int64)
-    order = np.argsort(key_arr, kind="stable")
-    key_arr, own_arr = key_arr[order], own_arr[order]
+    key_arr, own_arr = _shared(key_arr, own_arr)
     starts = np.flatnonzero(np.r_[True, key_arr[1:] != key_arr[:-1]]) if len(key_arr) else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, len(key_arr)])
     pairs: set[tuple[int, int]] = set()
@@ -705,7 +733,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
             continue
         members = sorted(set(own_arr[start : start + size].tolist()))
         pairs.update(itertools.combinations(members, 2))
-    del hashes, owners, key_arr, own_arr, order
+    del hashes, owners, key_arr, own_arr
     report.candidates = len(pairs)
     work = _works(conn)
     ordered = sorted(pairs)
