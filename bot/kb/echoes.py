@@ -16,6 +16,7 @@ than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and ec
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import sqlite3
 import time
@@ -317,8 +318,10 @@ class _Postings:
             self._read(todo[start : start + 200])
 
     def _read(self, chunk: list[str]) -> None:
-        sql = " UNION ALL ".join(f"SELECT {k}, rowid FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?"
-                                 f" LIMIT {DF_CAP + 1})" for k in range(len(chunk)))
+        # one row per group, its claims as one string: a row per claim made ~150,000 tuples a batch (the
+        # garbage collector ran ~200 times a batch for them)
+        sql = " UNION ALL ".join(f"SELECT {k}, (SELECT group_concat(rowid) FROM (SELECT rowid FROM claims_fts"
+                                 f" WHERE claims_fts MATCH ? LIMIT {DF_CAP + 1}))" for k in range(len(chunk)))
         try:
             rows = self.conn.execute(sql, ["text : " + g for g in chunk]).fetchall()
         except sqlite3.OperationalError:  # one group the parser cannot take spoils the statement: ask each
@@ -328,11 +331,9 @@ class _Postings:
             else:
                 self.claims[chunk[0]] = None
             return
-        found: list[list[int]] = [[] for _ in chunk]
-        for k, rowid in rows:
-            found[k].append(rowid)
-        for group, ids in zip(chunk, found, strict=True):
-            self.claims[group] = frozenset(ids) if len(ids) <= DF_CAP else None
+        for k, ids in rows:
+            found = frozenset(map(int, ids.split(","))) if ids else frozenset()
+            self.claims[chunk[k]] = found if len(found) <= DF_CAP else None
 
     def candidates(self, terms: Terms, pairs: set[tuple[str, str]], groups: dict[str, str]) -> list[int]:
         """What ``_candidates`` returns for these pairs (``groups``: each of their terms' ``_group``)."""
@@ -702,7 +703,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     if path and len(ranges) > 1 and workers > 1:
         _RELINK_WEIGHTS = weights
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable) as pool:
                 for part in pool.starmap(_key_range, [(path, lo, hi) for lo, hi in ranges], chunksize=1):
                     parts.append(part)
                     report.claims += part[2]
@@ -745,7 +746,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     if path and len(slices) > 1:
         _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
         try:
-            with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+            with multiprocessing.get_context("fork").Pool(len(slices), initializer=gc.disable) as pool:
                 for part in pool.starmap(_score_pairs, [(path, piece) for piece in slices], chunksize=1):
                     found += part
         finally:
