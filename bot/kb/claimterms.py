@@ -249,9 +249,8 @@ def analyze(text: str) -> Terms:
 _TERM_OF: dict[str, str] = {}  # token -> its term, "" when it is no term (a number, a function word, …)
 
 
-def term_set(text: str) -> set[str]:
-    """``analyze(text).terms`` alone, for ``relink``'s first pass over every claim: its keys need nothing
-    else, and a set of the tokens' terms costs a third of a full analysis."""
+def _terms_of(text: str) -> tuple[list[str], list[str]]:
+    """The claim's tokens and each one's term ("" for a token that is none), classified once per token."""
     tokens = _TOKEN.findall(fold(text))
     term_of = _TERM_OF
     if len(term_of) > 500_000:
@@ -263,9 +262,26 @@ def term_set(text: str) -> set[str]:
                 kind, value = _kind(token)
                 term_of[token] = value if kind == _TERM else ""  # type: ignore[assignment]
         found = list(map(term_of.__getitem__, tokens))
-    terms = set(found)
+    return tokens, found
+
+
+def term_set(text: str) -> set[str]:
+    """``analyze(text).terms`` alone, for ``relink``'s first pass over every claim: its keys need nothing
+    else, and a set of the tokens' terms costs a third of a full analysis."""
+    terms = set(_terms_of(text)[1])
     terms.discard("")
     return terms
+
+
+def term_words(text: str) -> dict[str, str]:
+    """``analyze(text).surface`` alone (each term in the order it first occurs, with the word it first
+    occurs as): what keys and the index's questions need for a stored claim; a full analysis (numbers,
+    negations) is only needed for claims that have candidates to score."""
+    tokens, found = _terms_of(text)
+    first = dict(zip(reversed(found), reversed(tokens), strict=True))  # the earliest word wins
+    order = dict.fromkeys(found)
+    order.pop("", None)
+    return {term: first[term] for term in order}
 
 
 def _analyze_scoped(tokens: list[str]) -> Terms:

@@ -26,7 +26,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, assertion, idf, score, surfaces, term_set
+from bot.kb.claimterms import (
+    DIRECTIONS,
+    MIN_TERMS,
+    Terms,
+    analyze,
+    assertion,
+    idf,
+    score,
+    surfaces,
+    term_set,
+    term_words,
+)
 from bot.kb.notes import Claim
 
 if TYPE_CHECKING:
@@ -199,12 +210,12 @@ class Weights:
         return weight
 
 
-def words_of(analysed: Iterable[Terms]) -> dict[str, str]:
-    """Each term of these claims with a word of a claim for it (the last claim's, as ``Weights.learn``
-    has always been given them)."""
+def words_of(analysed: Iterable[Terms | dict[str, str]]) -> dict[str, str]:
+    """Each term of these claims (analysed, or their ``term_words``) with a word of a claim for it (the
+    last claim's, as ``Weights.learn`` has always been given them)."""
     out: dict[str, str] = {}
     for terms in analysed:
-        out.update(terms.surface)
+        out.update(terms if isinstance(terms, dict) else terms.surface)
     return out
 
 
@@ -255,15 +266,15 @@ def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, se
 # --------------------------------------------------------------------------- incremental
 
 
-def _group(terms: Terms, term: str) -> str:
-    """The FTS words asked for one term of a claim (its synonym group, else the word the claim has)."""
-    return _group_of(term, terms.surface.get(term, term))
+def _group(words: dict[str, str], term: str) -> str:
+    """The FTS words asked for one term of a claim (its synonym group, else the word the claim has;
+    ``words``: the claim's ``Terms.surface``)."""
+    return _group_of(term, words.get(term, term))
 
 
-def _groups(terms: Terms, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+def _groups(words: dict[str, str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """``_group`` of each term of these pairs."""
-    surface = terms.surface
-    return {t: _group_of(t, surface.get(t, t)) for t in set(itertools.chain.from_iterable(pairs))}
+    return {t: _group_of(t, words.get(t, t)) for t in set(itertools.chain.from_iterable(pairs))}
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -271,15 +282,15 @@ def _group_of(term: str, seen: str) -> str:
     return "(" + " OR ".join(f'"{w}"' for w in surfaces(term, seen) if '"' not in w) + ")"
 
 
-def _fts_pairs(terms: Terms, pairs: Iterable[tuple[str, str]]) -> str | None:
+def _fts_pairs(words: dict[str, str], pairs: Iterable[tuple[str, str]]) -> str | None:
     pairs = sorted(pairs)
-    groups = {term: _group(terms, term) for term in {t for pair in pairs for t in pair}}
+    groups = {term: _group(words, term) for term in {t for pair in pairs for t in pair}}
     ors = [f"({groups[a]} AND {groups[b]})" for a, b in pairs]
     return f"text : ({' OR '.join(ors)})" if ors else None
 
 
-def _candidates(conn: sqlite3.Connection, terms: Terms, pairs: set[tuple[str, str]]) -> list[int]:
-    query = _fts_pairs(terms, pairs)
+def _candidates(conn: sqlite3.Connection, words: dict[str, str], pairs: set[tuple[str, str]]) -> list[int]:
+    query = _fts_pairs(words, pairs)
     if query is None:
         return []
     try:  # rare pairs match few claims: rank by bm25 (3x the cost) only when there are more than we score
@@ -335,7 +346,7 @@ class _Postings:
             found = frozenset(map(int, ids.split(","))) if ids else frozenset()
             self.claims[chunk[k]] = found if len(found) <= DF_CAP else None
 
-    def candidates(self, terms: Terms, pairs: set[tuple[str, str]], groups: dict[str, str]) -> list[int]:
+    def candidates(self, words: dict[str, str], pairs: set[tuple[str, str]], groups: dict[str, str]) -> list[int]:
         """What ``_candidates`` returns for these pairs (``groups``: each of their terms' ``_group``)."""
         if not pairs:
             return []
@@ -344,11 +355,11 @@ class _Postings:
         for a, b in pairs:
             in_a, in_b = claims.get(groups[a]), claims.get(groups[b])
             if in_a is None or in_b is None:
-                return _candidates(self.conn, terms, pairs)
+                return _candidates(self.conn, words, pairs)
             matched |= in_a & in_b
         if len(matched) <= CANDIDATES:
             return sorted(matched)
-        query = _fts_pairs(terms, pairs)
+        query = _fts_pairs(words, pairs)
         assert query is not None
         return _ranked(self.conn, query)
 
@@ -417,20 +428,20 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
         ids,
     ).fetchall()
     works = same_work(conn, ids)
-    analysed = {cid: analyze(text) for cid, _, _, text in own}
-    weights = Weights.load(conn, words_of(analysed.values()))
+    words = {cid: term_words(text) for cid, _, _, text in own}  # a full analysis only for claims with candidates
+    weights = Weights.load(conn, words_of(words.values()))
     written = 0
     texts = {cid: text for cid, _, _, text in own}
-    keyed = {cid: keys(terms, weights) for cid, terms in analysed.items() if len(terms.terms) >= MIN_TERMS}
+    keyed = {cid: set(_pairs(mine, weights, PREFIX)) for cid, mine in words.items() if len(mine) >= MIN_TERMS}
     found_of: dict[int, list[int]] = {}
     if len(keyed) >= BATCH_CLAIMS:
-        groups = {cid: _groups(analysed[cid], pairs) for cid, pairs in keyed.items()}
+        groups = {cid: _groups(words[cid], pairs) for cid, pairs in keyed.items()}
         postings = _Postings(conn, (g for of in groups.values() for g in of.values()))
         for cid, mine in keyed.items():
-            found_of[cid] = [c for c in postings.candidates(analysed[cid], mine, groups[cid]) if c != cid]
+            found_of[cid] = [c for c in postings.candidates(words[cid], mine, groups[cid]) if c != cid]
     else:
         for cid, mine in keyed.items():
-            found_of[cid] = [c for c in _candidates(conn, analysed[cid], mine) if c != cid]
+            found_of[cid] = [c for c in _candidates(conn, words[cid], mine) if c != cid]
     # every candidate read and analysed once, and the counts of all their terms learned in one go (the
     # index does not change while a batch is linked, so neither do the counts or the scores)
     wanted = sorted({c for found in found_of.values() for c in found})
@@ -442,12 +453,13 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     for cid, note_id, _, _ in own:
         if cid not in keyed:
             continue
-        terms, found = analysed[cid], found_of[cid]
         scored = []
-        for o in found:
-            if o in cache and cache[o][0] not in works[note_id]:
-                sc = score(terms, cache[o][1], weights)
-                scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
+        if found := found_of[cid]:
+            terms = analyze(texts[cid])
+            for o in found:
+                if o in cache and cache[o][0] not in works[note_id]:
+                    sc = score(terms, cache[o][1], weights)
+                    scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
         pending.append((cid, note_id, scored))
     strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
                          for sc, o, other_note, ok in scored)

@@ -73,13 +73,14 @@ def test_batch_candidates_are_the_fts_query_candidates(store, seeds_dir, monkeyp
     analysed = {cid: echoes.analyze(text) for cid, text in rows}
     weights = echoes.Weights.load(conn, echoes.words_of(analysed.values()))
     keyed = {cid: echoes.keys(a, weights) for cid, a in analysed.items()}
-    groups = {cid: {t: echoes._group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
+    words = {cid: a.surface for cid, a in analysed.items()}
+    groups = {cid: {t: echoes._group(words[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
     postings = echoes._Postings(conn, (g for of in groups.values() for g in of.values()))
     assert (None in postings.claims.values()) == (cap == 3)
     found = 0
     for cid, pairs in keyed.items():
-        mine = postings.candidates(analysed[cid], pairs, groups[cid])
-        assert mine == echoes._candidates(conn, analysed[cid], pairs), cid
+        mine = postings.candidates(words[cid], pairs, groups[cid])
+        assert mine == echoes._candidates(conn, words[cid], pairs), cid
         found += len(mine) > 1
     assert found >= 100
 
@@ -89,8 +90,9 @@ def _claim_texts(store: Store) -> list[tuple[int, str]]:
 
 
 def test_one_pass_analysis_and_term_sets_equal_the_scoped_analysis(store, seeds_dir):
-    # The one-pass analysis of a claim without a negation, and relink's term sets, against the analysis that
-    # tracks negation scope (the reference): real claims, with and without negations
+    # The one-pass analysis of a claim without a negation, relink's term sets and a stored claim's terms with
+    # their words, against the analysis that tracks negation scope (the reference): real claims, with and
+    # without negations
     from bot.kb import claimterms
 
     assert import_paths(store, [seeds_dir]).failed == []
@@ -103,6 +105,8 @@ def test_one_pass_analysis_and_term_sets_equal_the_scoped_analysis(store, seeds_
         fresh = claimterms.analyze.__wrapped__(text)
         assert fresh == reference and list(fresh.surface) == list(reference.surface), text
         assert claimterms.term_set(text) == reference.terms, text
+        words = claimterms.term_words(text)
+        assert words == reference.surface and list(words) == list(reference.surface), text
         negated += bool(reference.negated or reference.has_np)
     assert negated >= 10 and len(texts) - negated >= 300
 
