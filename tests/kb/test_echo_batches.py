@@ -138,21 +138,3 @@ def test_keys_and_relink_key_hashes_are_the_rarest_pairs(store, seeds_dir):
     expected = sorted((cid, hash(pair)) for cid, terms in analysed.items() if len(terms.terms) >= echoes.MIN_TERMS
                       for pair in _reference_keys(terms, everything, echoes.RELINK_PREFIX))
     assert count == len(rows) and found == expected and keyed >= 200
-
-
-def test_relink_keeps_the_entries_whose_key_is_shared_sorted_by_key():
-    import numpy as np
-
-    rng = np.random.default_rng(3)
-    shared = rng.integers(-50, 50, 3_000).astype(np.int64) * 7_919_000_003  # keys many claims have
-    alone = np.arange(1, 301, dtype=np.int64) * 104_729  # keys of one claim each
-    hashes = rng.permutation(np.concatenate([shared, alone]))
-    owners = np.arange(len(hashes), dtype=np.int64)
-    keys, claims = echoes._shared(hashes, owners)
-    order = np.argsort(hashes, kind="stable")  # every entry sorted with its claim, as relink first did
-    every_k, every_c = hashes[order], owners[order]
-    values, counts = np.unique(every_k, return_counts=True)
-    keep = np.isin(every_k, values[counts > 1])
-    assert keys.tolist() == every_k[keep].tolist() and claims.tolist() == every_c[keep].tolist()
-    assert len(keys) == 3_000
-    assert echoes._shared(alone, alone)[0].tolist() == []
