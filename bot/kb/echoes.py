@@ -150,25 +150,25 @@ class Weights:
         self._idf: dict[str, float] = {}  # each term's weight, once (scoring asks for the same terms again and again)
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, words_of: Mapping[str, str] | None = None) -> Weights:
+    def load(cls, conn: sqlite3.Connection, words: Mapping[str, str] | None = None) -> Weights:
         """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``), or all
         (``relink``)."""
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
         db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
-        if words_of is None:
+        if words is None:
             rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
             return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
         weights = cls(n, {}, db)
-        weights.learn(conn, words_of)
+        weights.learn(conn, words)
         return weights
 
-    def learn(self, conn: sqlite3.Connection, words_of: Mapping[str, str], *, fresh: bool = True) -> None:
+    def learn(self, conn: sqlite3.Connection, words: Mapping[str, str], *, fresh: bool = True) -> None:
         """Add the document counts of terms not known yet (one statement for all of them), asking the
         index for each term's ``surfaces``; ``fresh=False`` takes a count this process read before when
         there is one."""
         missing = []
         df, seen, db = self.df, Weights._seen, self.db
-        for term, word in words_of.items():
+        for term, word in words.items():
             if term in df or term in DIRECTIONS:
                 continue
             cached = seen.get((db, term))
