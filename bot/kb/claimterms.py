@@ -207,9 +207,86 @@ def _kind(token: str) -> tuple[int, object]:
     return _TERM, _CANON.get(stemmed, stemmed)
 
 
+_EMPTY: frozenset = frozenset()
+
+
 @lru_cache(maxsize=100_000)
 def analyze(text: str) -> Terms:
-    """Terms, numbers, negations and directions of one claim (cached: candidates recur; never mutate)."""
+    """Terms, numbers, negations and directions of one claim (cached: candidates recur; never mutate).
+
+    Most claims negate nothing: one pass that only collects terms (the first word seen for each, in
+    order) and numbers; a claim with a negation takes ``_analyze_scoped``, which tracks what each negation
+    governs. Both give the same ``Terms`` for a claim without one."""
+    kinds = _KINDS
+    if len(kinds) > 500_000:
+        kinds.clear()
+    tokens = _TOKEN.findall(fold(text))
+    surface: dict[str, str] = {}
+    first = surface.setdefault
+    numbers: set[float] = set()
+    for token in tokens:
+        found = kinds.get(token)
+        if found is None:
+            found = kinds[token] = _kind(token)
+        kind = found[0]
+        if kind == _TERM:
+            first(found[1], token)  # type: ignore[arg-type]
+        elif kind == _NUMBER:
+            numbers.add(found[1])  # type: ignore[arg-type]
+        elif kind in (_NEG, _NP_NEG):
+            return _analyze_scoped(tokens)
+    terms = frozenset(surface)
+    return Terms(
+        terms=terms,
+        surface=surface,
+        numbers=frozenset(numbers) if numbers else _EMPTY,
+        negated=_EMPTY,
+        directions=terms & DIRECTIONS,
+        order=tuple(surface),
+    )
+
+
+_TERM_OF: dict[str, str] = {}  # token -> its term, "" when it is no term (a number, a function word, …)
+
+
+def _terms_of(text: str) -> tuple[list[str], list[str]]:
+    """The claim's tokens and each one's term ("" for a token that is none), classified once per token."""
+    tokens = _TOKEN.findall(fold(text))
+    term_of = _TERM_OF
+    if len(term_of) > 500_000:
+        term_of.clear()
+    found = list(map(term_of.get, tokens))
+    if None in found:
+        for token in tokens:
+            if token not in term_of:
+                kind, value = _kind(token)
+                term_of[token] = value if kind == _TERM else ""  # type: ignore[assignment]
+        found = list(map(term_of.__getitem__, tokens))
+    return tokens, found
+
+
+def term_set(text: str) -> set[str]:
+    """``analyze(text).terms`` alone, for ``relink``'s first pass over every claim: its keys need nothing
+    else, and a set of the tokens' terms costs a third of a full analysis."""
+    terms = set(_terms_of(text)[1])
+    terms.discard("")
+    return terms
+
+
+def term_words(text: str) -> dict[str, str]:
+    """``analyze(text).surface`` alone (each term in the order it first occurs, with the word it first
+    occurs as): what keys and the index's questions need for a stored claim; a full analysis (numbers,
+    negations) is only needed for claims that have candidates to score."""
+    tokens, found = _terms_of(text)
+    first = dict(zip(reversed(found), reversed(tokens), strict=True))  # the earliest word wins
+    order = dict.fromkeys(found)
+    order.pop("", None)
+    return {term: first[term] for term in order}
+
+
+def _analyze_scoped(tokens: list[str]) -> Terms:
+    """``analyze`` of a claim with a negation: each negation governs the next ``NEG_SCOPE`` content
+    terms up to a clause break; a term counts as negated only if it is negated wherever it occurs."""
     terms: set[str] = set()
     order: list[str] = []
     surface: dict[str, str] = {}
@@ -219,9 +296,7 @@ def analyze(text: str) -> Terms:
     np_negated: set[str] = set()
     scope, np_scope, has_np = 0, False, False
     kinds = _KINDS
-    if len(kinds) > 500_000:
-        kinds.clear()
-    for token in _TOKEN.findall(fold(text)):
+    for token in tokens:
         found = kinds.get(token)
         if found is None:
             found = kinds[token] = _kind(token)

@@ -114,11 +114,22 @@ _VOLATILE_CLAIM = (
      "states a ranking"),
     (re.compile(r"\bas of\b|\bcurrently\b|\bat the time of writing\b", re.I), "is dated (\"as of\")"),
 )
+# What every match of one of them contains (a digit, or one of these words, case aside): an ASCII claim with
+# none states nothing volatile, found with str operations instead of four case-insensitive searches.
+_VOLATILE_WORDS = ("per", "rank", "number", "leaderboard", "state", "as of", "currently", "time")
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _may_be_volatile(text: str) -> bool:
+    if not text.isascii():  # case folding beyond ASCII ("ſ" matches "s" in re.I): let the patterns decide
+        return True
+    low = text.lower()
+    return _DIGIT.search(text) is not None or any(word in low for word in _VOLATILE_WORDS)
 
 
 def claim_rate(text: str | None, note_rate: str | None) -> tuple[str, str] | None:
     """``("fast", "states a price")`` when a claim says it ages fast and its note's rate is slower, else None."""
-    if not text or (note_rate or DEFAULT_RATE) == "fast":
+    if not text or (note_rate or DEFAULT_RATE) == "fast" or not _may_be_volatile(text):
         return None
     for pattern, why in _VOLATILE_CLAIM:
         if pattern.search(text):

@@ -16,16 +16,28 @@ than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and ec
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import sqlite3
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.kb.claimterms import DIRECTIONS, MIN_TERMS, Terms, analyze, assertion, idf, score, surfaces
+from bot.kb.claimterms import (
+    DIRECTIONS,
+    MIN_TERMS,
+    Terms,
+    analyze,
+    assertion,
+    idf,
+    score,
+    surfaces,
+    term_set,
+    term_words,
+)
 from bot.kb.notes import Claim
 
 if TYPE_CHECKING:
@@ -129,34 +141,41 @@ class Weights:
 
     def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
         self.n = max(n_claims, 1)
-        self.df = df
+        self.df = df  # grows only through ``learn``, which keeps ``rare`` in step
         self.db = db
         self.direction = idf(self.n, max(1, self.n // 50))
+        # the terms a key may use (2 ≤ count ≤ DF_CAP) as the (count, term) they are ranked by: a claim's
+        # prefix is then a C-level map over its terms, not a Python test per term
+        self.rare: dict[str, tuple[int, str]] = {t: (d, t) for t, d in df.items() if 2 <= d <= DF_CAP}
+        self._idf: dict[str, float] = {}  # each term's weight, once (scoring asks for the same terms again and again)
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]] | None = None) -> Weights:
-        """Counts for the given terms (term -> the words to ask the index for), or all (``relink``)."""
+    def load(cls, conn: sqlite3.Connection, words: Mapping[str, str] | None = None) -> Weights:
+        """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``), or all
+        (``relink``)."""
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
         db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
-        if surfaces_of is None:
+        if words is None:
             rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
             return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
         weights = cls(n, {}, db)
-        weights.learn(conn, surfaces_of)
+        weights.learn(conn, words)
         return weights
 
-    def learn(self, conn: sqlite3.Connection, surfaces_of: dict[str, tuple[str, ...]], *, fresh: bool = True) -> None:
-        """Add the document counts of terms not known yet (one statement for all of them); ``fresh=False``
-        takes a count this process read before when there is one."""
+    def learn(self, conn: sqlite3.Connection, words: Mapping[str, str], *, fresh: bool = True) -> None:
+        """Add the document counts of terms not known yet (one statement for all of them), asking the
+        index for each term's ``surfaces``; ``fresh=False`` takes a count this process read before when
+        there is one."""
         missing = []
-        for term, words in surfaces_of.items():
-            if term in self.df or term in DIRECTIONS:
+        df, seen, db = self.df, Weights._seen, self.db
+        for term, word in words.items():
+            if term in df or term in DIRECTIONS:
                 continue
-            cached = Weights._seen.get((self.db, term))
+            cached = seen.get((db, term))
             if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
-                self.df[term] = cached
+                self._count(term, cached)
                 continue
-            words = tuple(w for w in words if '"' not in w)
+            words = tuple(w for w in surfaces(term, word) if '"' not in w)
             if words:
                 missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in words) + ")"))
         for start in range(0, len(missing), 200):
@@ -169,39 +188,61 @@ class Weights:
                 counts = [(k, 0) for k in range(len(chunk))]
             for k, count in counts:
                 term = chunk[k][0]
-                self.df[term] = count
-                if len(Weights._seen) > Weights.CACHE:
-                    Weights._seen.clear()
-                Weights._seen[(self.db, term)] = count
+                self._count(term, count)
+                if len(seen) > Weights.CACHE:
+                    seen.clear()
+                seen[(db, term)] = count
+
+    def _count(self, term: str, count: int) -> None:
+        self.df[term] = count
+        self._idf.pop(term, None)
+        if 2 <= count <= DF_CAP:
+            self.rare[term] = (count, term)
 
     def doc_count(self, term: str) -> int:
         return self.df.get(term, 1)
 
     def __call__(self, term: str) -> float:
-        return self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
+        weight = self._idf.get(term)
+        if weight is None:
+            weight = self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
+            self._idf[term] = weight
+        return weight
 
 
-def asked(terms: Terms) -> dict[str, tuple[str, ...]]:
-    """Each term of a claim with the words the index is asked for."""
-    return {t: surfaces(t, w) for t, w in terms.surface.items()}
+def words_of(analysed: Iterable[Terms | dict[str, str]]) -> dict[str, str]:
+    """Each term of these claims (analysed, or their ``term_words``) with a word of a claim for it (the
+    last claim's, as ``Weights.learn`` has always been given them)."""
+    out: dict[str, str] = {}
+    for terms in analysed:
+        out.update(terms if isinstance(terms, dict) else terms.surface)
+    return out
 
 
-def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[str]:
-    """The claim's rarest terms that other claims have too (ties broken by the term, so the choice is
-    stable). A term the index has in this claim alone cannot find anything; a term the index does not
-    know (a joined hyphenation) cannot be asked for."""
-    df = weights.df
-    keyed = sorted((d, t) for t in terms.terms if (d := df.get(t)) is not None and 2 <= d <= DF_CAP)
-    return [t for _, t in keyed[:size]]
+def prefix(terms: Terms, weights: Weights, size: int = PREFIX) -> list[tuple[int, str]]:
+    """The claim's rarest terms that other claims have too, as (count, term), rarest first (ties broken
+    by the term, so the choice is stable). A term the index has in this claim alone cannot find anything;
+    a term the index does not know (a joined hyphenation) cannot be asked for."""
+    return _rarest(terms.terms, weights, size)
+
+
+def _rarest(terms: Iterable[str], weights: Weights, size: int) -> list[tuple[int, str]]:
+    return sorted(filter(None, map(weights.rare.get, terms)))[:size]
 
 
 def keys(terms: Terms, weights: Weights, size: int = PREFIX) -> set[tuple[str, str]]:
     """Candidate keys: pairs of the claim's rarest terms. A new note's claim asks the FTS index for the
     claims that contain one of its pairs; ``relink`` keys every claim by the pairs of its ``RELINK_PREFIX``
     rarest terms and scores claims that share one (close to the same rule without a query per claim)."""
-    df, most = weights.df, max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
-    return {(a, b) for a, b in itertools.combinations(sorted(prefix(terms, weights, size)), 2)
-            if df[a] * df[b] <= most}
+    return set(_pairs(terms.terms, weights, size))
+
+
+def _pairs(terms: Iterable[str], weights: Weights, size: int) -> Iterator[tuple[str, str]]:
+    """``keys`` one by one (each once: a claim's rarest terms are distinct), from the claim's terms."""
+    most = max(PAIR_CHANCE * weights.n, PAIR_FLOOR)
+    for (da, a), (db, b) in itertools.combinations(_rarest(terms, weights, size), 2):
+        if da * db <= most:
+            yield (a, b) if a < b else (b, a)
 
 
 # --------------------------------------------------------------------------- same work
@@ -225,9 +266,15 @@ def same_work(conn: sqlite3.Connection, note_ids: Iterable[str]) -> dict[str, se
 # --------------------------------------------------------------------------- incremental
 
 
-def _group(terms: Terms, term: str) -> str:
-    """The FTS words asked for one term of a claim (its synonym group, else the word the claim has)."""
-    return _group_of(term, terms.surface.get(term, term))
+def _group(words: dict[str, str], term: str) -> str:
+    """The FTS words asked for one term of a claim (its synonym group, else the word the claim has;
+    ``words``: the claim's ``Terms.surface``)."""
+    return _group_of(term, words.get(term, term))
+
+
+def _groups(words: dict[str, str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``_group`` of each term of these pairs."""
+    return {t: _group_of(t, words.get(t, t)) for t in set(itertools.chain.from_iterable(pairs))}
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -235,15 +282,15 @@ def _group_of(term: str, seen: str) -> str:
     return "(" + " OR ".join(f'"{w}"' for w in surfaces(term, seen) if '"' not in w) + ")"
 
 
-def _fts_pairs(terms: Terms, pairs: Iterable[tuple[str, str]]) -> str | None:
+def _fts_pairs(words: dict[str, str], pairs: Iterable[tuple[str, str]]) -> str | None:
     pairs = sorted(pairs)
-    groups = {term: _group(terms, term) for term in {t for pair in pairs for t in pair}}
+    groups = {term: _group(words, term) for term in {t for pair in pairs for t in pair}}
     ors = [f"({groups[a]} AND {groups[b]})" for a, b in pairs]
     return f"text : ({' OR '.join(ors)})" if ors else None
 
 
-def _candidates(conn: sqlite3.Connection, terms: Terms, pairs: set[tuple[str, str]]) -> list[int]:
-    query = _fts_pairs(terms, pairs)
+def _candidates(conn: sqlite3.Connection, words: dict[str, str], pairs: set[tuple[str, str]]) -> list[int]:
+    query = _fts_pairs(words, pairs)
     if query is None:
         return []
     try:  # rare pairs match few claims: rank by bm25 (3x the cost) only when there are more than we score
@@ -282,8 +329,10 @@ class _Postings:
             self._read(todo[start : start + 200])
 
     def _read(self, chunk: list[str]) -> None:
-        sql = " UNION ALL ".join(f"SELECT {k}, rowid FROM (SELECT rowid FROM claims_fts WHERE claims_fts MATCH ?"
-                                 f" LIMIT {DF_CAP + 1})" for k in range(len(chunk)))
+        # one row per group, its claims as one string: a row per claim made ~150,000 tuples a batch (the
+        # garbage collector ran ~200 times a batch for them)
+        sql = " UNION ALL ".join(f"SELECT {k}, (SELECT group_concat(rowid) FROM (SELECT rowid FROM claims_fts"
+                                 f" WHERE claims_fts MATCH ? LIMIT {DF_CAP + 1}))" for k in range(len(chunk)))
         try:
             rows = self.conn.execute(sql, ["text : " + g for g in chunk]).fetchall()
         except sqlite3.OperationalError:  # one group the parser cannot take spoils the statement: ask each
@@ -293,13 +342,11 @@ class _Postings:
             else:
                 self.claims[chunk[0]] = None
             return
-        found: list[list[int]] = [[] for _ in chunk]
-        for k, rowid in rows:
-            found[k].append(rowid)
-        for group, ids in zip(chunk, found, strict=True):
-            self.claims[group] = frozenset(ids) if len(ids) <= DF_CAP else None
+        for k, ids in rows:
+            found = frozenset(map(int, ids.split(","))) if ids else frozenset()
+            self.claims[chunk[k]] = found if len(found) <= DF_CAP else None
 
-    def candidates(self, terms: Terms, pairs: set[tuple[str, str]], groups: dict[str, str]) -> list[int]:
+    def candidates(self, words: dict[str, str], pairs: set[tuple[str, str]], groups: dict[str, str]) -> list[int]:
         """What ``_candidates`` returns for these pairs (``groups``: each of their terms' ``_group``)."""
         if not pairs:
             return []
@@ -308,11 +355,11 @@ class _Postings:
         for a, b in pairs:
             in_a, in_b = claims.get(groups[a]), claims.get(groups[b])
             if in_a is None or in_b is None:
-                return _candidates(self.conn, terms, pairs)
+                return _candidates(self.conn, words, pairs)
             matched |= in_a & in_b
         if len(matched) <= CANDIDATES:
             return sorted(matched)
-        query = _fts_pairs(terms, pairs)
+        query = _fts_pairs(words, pairs)
         assert query is not None
         return _ranked(self.conn, query)
 
@@ -381,37 +428,38 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
         ids,
     ).fetchall()
     works = same_work(conn, ids)
-    analysed = {cid: analyze(text) for cid, _, _, text in own}
-    weights = Weights.load(conn, {t: w for a in analysed.values() for t, w in asked(a).items()})
+    words = {cid: term_words(text) for cid, _, _, text in own}  # a full analysis only for claims with candidates
+    weights = Weights.load(conn, words_of(words.values()))
     written = 0
     texts = {cid: text for cid, _, _, text in own}
-    keyed = {cid: keys(terms, weights) for cid, terms in analysed.items() if len(terms.terms) >= MIN_TERMS}
+    keyed = {cid: set(_pairs(mine, weights, PREFIX)) for cid, mine in words.items() if len(mine) >= MIN_TERMS}
     found_of: dict[int, list[int]] = {}
     if len(keyed) >= BATCH_CLAIMS:
-        groups = {cid: {t: _group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
+        groups = {cid: _groups(words[cid], pairs) for cid, pairs in keyed.items()}
         postings = _Postings(conn, (g for of in groups.values() for g in of.values()))
         for cid, mine in keyed.items():
-            found_of[cid] = [c for c in postings.candidates(analysed[cid], mine, groups[cid]) if c != cid]
+            found_of[cid] = [c for c in postings.candidates(words[cid], mine, groups[cid]) if c != cid]
     else:
         for cid, mine in keyed.items():
-            found_of[cid] = [c for c in _candidates(conn, analysed[cid], mine) if c != cid]
+            found_of[cid] = [c for c in _candidates(conn, words[cid], mine) if c != cid]
     # every candidate read and analysed once, and the counts of all their terms learned in one go (the
     # index does not change while a batch is linked, so neither do the counts or the scores)
     wanted = sorted({c for found in found_of.values() for c in found})
     rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, wanted)]
-    weights.learn(conn, {t: w for _, _, a, _ in rows for t, w in asked(a).items()}, fresh=False)
+    weights.learn(conn, words_of(a for _, _, a, _ in rows), fresh=False)
     cache: dict[int, tuple[str, Terms, str]] = {other: (n, a, text) for other, n, a, text in rows}
     del rows
     pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []
     for cid, note_id, _, _ in own:
         if cid not in keyed:
             continue
-        terms, found = analysed[cid], found_of[cid]
         scored = []
-        for o in found:
-            if o in cache and cache[o][0] not in works[note_id]:
-                sc = score(terms, cache[o][1], weights)
-                scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
+        if found := found_of[cid]:
+            terms = analyze(texts[cid])
+            for o in found:
+                if o in cache and cache[o][0] not in works[note_id]:
+                    sc = score(terms, cache[o][1], weights)
+                    scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
         pending.append((cid, note_id, scored))
     strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
                          for sc, o, other_note, ok in scored)
@@ -604,17 +652,18 @@ def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights:
 
 
 def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
+    """Pass 1 of relink over some claims: the hash of each key with its claim, and how many claims were
+    read. Only each claim's terms are needed (``term_set``; the LRU cache of ``analyze`` would only churn)."""
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
-    fresh_analysis = analyze.__wrapped__  # every claim once: the LRU cache would only churn
     count = 0
     for cid, text in rows:
         count += 1
-        terms = fresh_analysis(text)
-        if len(terms.terms) >= MIN_TERMS:
-            for pair in keys(terms, weights, RELINK_PREFIX):
-                hashes.append(hash(pair))
-                owners.append(cid)
+        terms = term_set(text)
+        if len(terms) >= MIN_TERMS:
+            before = len(hashes)
+            hashes.extend(map(hash, _pairs(terms, weights, RELINK_PREFIX)))
+            owners.extend(itertools.repeat(cid, len(hashes) - before))
     return hashes.tobytes(), owners.tobytes(), count
 
 
@@ -647,7 +696,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     if path and len(ranges) > 1 and workers > 1:
         _RELINK_WEIGHTS = weights
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable) as pool:
                 for part in pool.starmap(_key_range, [(path, lo, hi) for lo, hi in ranges], chunksize=1):
                     parts.append(part)
                     report.claims += part[2]
@@ -691,7 +740,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     if path and len(slices) > 1:
         _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
         try:
-            with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+            with multiprocessing.get_context("fork").Pool(len(slices), initializer=gc.disable) as pool:
                 for part in pool.starmap(_score_pairs, [(path, piece) for piece in slices], chunksize=1):
                     found += part
         finally:

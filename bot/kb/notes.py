@@ -26,8 +26,10 @@ def one_line(text: str) -> str:
 
 def title_key(title: str) -> str:
     """Matching key for 'same work': case, accents, punctuation and spacing do not count."""
-    text = unicodedata.normalize("NFKD", title or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = title or ""
+    if not text.isascii():  # ASCII has nothing to decompose and no accents
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("’", "'").casefold()
     return one_line(_KEY_DROP.sub(" ", text))
 

@@ -85,8 +85,7 @@ def open_reviews(store: Store, limit: int = 50) -> list[Review]:
         " LEFT JOIN notes src ON src.id = n.source_id"
         " CROSS JOIN notes o ON o.id = r.outdated_note_id"
         " CROSS JOIN claims oc ON oc.note_id = r.outdated_note_id AND oc.position = r.outdated_position"
-        " WHERE r.resolved_at IS NULL AND c.outdated = 0 AND oc.outdated = 1"  # re-validated since: no reason left
-        " ORDER BY r.flagged_at, r.note_id, r.position LIMIT ?",
+        " WHERE r.resolved_at IS NULL AND c.outdated = 0 ORDER BY r.flagged_at, r.note_id, r.position LIMIT ?",
         (limit,),
     ).fetchall()
     return [Review(*r) for r in rows]

@@ -695,6 +695,11 @@ class Store:
                     "UPDATE echo_reviews SET resolved_at = ?1 WHERE note_id = ?2 AND (?3 IS NULL OR position = ?3)"
                     " AND resolved_at IS NULL", (at.isoformat(timespec="seconds"), note_id, claim),
                 )
+            if verdict == "valid" and claim is not None:  # the claim once marked outdated holds after all: the
+                conn.execute(  # reviews its mark put on its echoes have no reason left
+                    "UPDATE echo_reviews SET resolved_at = ?1 WHERE outdated_note_id = ?2 AND outdated_position = ?3"
+                    " AND resolved_at IS NULL", (at.isoformat(timespec="seconds"), note_id, claim),
+                )
             day = at.date()
             if claim is not None:
                 if verdict == "valid":

@@ -144,3 +144,24 @@ def test_the_per_lead_ranges_count_exactly_what_a_plain_scan_finds(tmp_path):
             (day.isoformat(), day.isoformat())).fetchall()
         assert store.count_claims_due_before_note(day) == len(plain), day
         assert [d.note_id for d in store.claims_due_before_note(day, None)] == [r[0] for r in plain], day
+
+
+def test_the_quick_check_never_hides_a_claim_the_patterns_would_flag():
+    # claim_rate skips the four case-insensitive searches when a claim has no digit and none of the words every
+    # match contains: over real claims and edge cases it must decide exactly as the patterns alone do
+    import csv
+    from pathlib import Path
+
+    pairs = Path(__file__).resolve().parents[1] / "fixtures" / "echoes" / "pairs.tsv"
+    with pairs.open(encoding="utf-8", newline="") as f:
+        texts = [r[side] for r in csv.DictReader(f, delimiter="\t") for side in "ab"]
+    texts += ["Costs $5 a seat", "5 USD each", "billed PER MONTH", "v2.1 fixed it", "Version 3 shipped",
+              "RANKED first", "top-10 models", "#1 on the LEADERBOARD", "Number One again", "State-of-the-art",
+              "As Of today", "CURRENTLY the best", "At The Time Of Writing", "Il coûte 5 € par mois",
+              "ſtate of the art", "٣ dollars", "nothing volatile here", "a timely stately perk"]
+    flagged = 0
+    for text in texts:
+        plain = next((("fast", why) for pattern, why in decay._VOLATILE_CLAIM if pattern.search(text)), None)
+        assert decay.claim_rate(text, "slow") == plain, text
+        flagged += plain is not None
+    assert flagged >= 14 and len(texts) - flagged >= 300

@@ -4,6 +4,8 @@ candidates and the links must be exactly those of the one-query-per-claim path."
 from __future__ import annotations
 
 import csv
+import itertools
+from array import array
 from pathlib import Path
 
 import pytest
@@ -69,14 +71,70 @@ def test_batch_candidates_are_the_fts_query_candidates(store, seeds_dir, monkeyp
     conn = store.conn
     rows = conn.execute(f"SELECT c.id, {echoes.CLAIM_TEXT} FROM claims c").fetchall()
     analysed = {cid: echoes.analyze(text) for cid, text in rows}
-    weights = echoes.Weights.load(conn, {t: w for a in analysed.values() for t, w in echoes.asked(a).items()})
+    weights = echoes.Weights.load(conn, echoes.words_of(analysed.values()))
     keyed = {cid: echoes.keys(a, weights) for cid, a in analysed.items()}
-    groups = {cid: {t: echoes._group(analysed[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
+    words = {cid: a.surface for cid, a in analysed.items()}
+    groups = {cid: {t: echoes._group(words[cid], t) for pair in pairs for t in pair} for cid, pairs in keyed.items()}
     postings = echoes._Postings(conn, (g for of in groups.values() for g in of.values()))
     assert (None in postings.claims.values()) == (cap == 3)
     found = 0
     for cid, pairs in keyed.items():
-        mine = postings.candidates(analysed[cid], pairs, groups[cid])
-        assert mine == echoes._candidates(conn, analysed[cid], pairs), cid
+        mine = postings.candidates(words[cid], pairs, groups[cid])
+        assert mine == echoes._candidates(conn, words[cid], pairs), cid
         found += len(mine) > 1
     assert found >= 100
+
+
+def _claim_texts(store: Store) -> list[tuple[int, str]]:
+    return store.conn.execute(f"SELECT c.id, {echoes.CLAIM_TEXT} FROM claims c ORDER BY c.id").fetchall()
+
+
+def test_one_pass_analysis_and_term_sets_equal_the_scoped_analysis(store, seeds_dir):
+    # The one-pass analysis of a claim without a negation, relink's term sets and a stored claim's terms with
+    # their words, against the analysis that tracks negation scope (the reference): real claims, with and
+    # without negations
+    from bot.kb import claimterms
+
+    assert import_paths(store, [seeds_dir]).failed == []
+    store.upsert_notes([(note, None) for note in _notes()])
+    texts = [text for _, text in _claim_texts(store)] + ["Prices rose 5 % to 1,000.5 in Zürich's re-opened port"]
+    negated = 0
+    for text in texts:
+        tokens = claimterms._TOKEN.findall(claimterms.fold(text))
+        reference = claimterms._analyze_scoped(tokens)
+        fresh = claimterms.analyze.__wrapped__(text)
+        assert fresh == reference and list(fresh.surface) == list(reference.surface), text
+        assert claimterms.term_set(text) == reference.terms, text
+        words = claimterms.term_words(text)
+        assert words == reference.surface and list(words) == list(reference.surface), text
+        negated += bool(reference.negated or reference.has_np)
+    assert negated >= 10 and len(texts) - negated >= 300
+
+
+def _reference_keys(terms: echoes.Terms, weights: echoes.Weights, size: int) -> set[tuple[str, str]]:
+    """The keys as first written: the rarest terms by (count, term), then their pairs rare together."""
+    df = weights.df
+    rarest = sorted((d, t) for t in terms.terms if (d := df.get(t)) is not None and 2 <= d <= echoes.DF_CAP)
+    most = max(echoes.PAIR_CHANCE * weights.n, echoes.PAIR_FLOOR)
+    return {(a, b) for a, b in itertools.combinations(sorted(t for _, t in rarest[:size]), 2) if df[a] * df[b] <= most}
+
+
+def test_keys_and_relink_key_hashes_are_the_rarest_pairs(store, seeds_dir):
+    assert import_paths(store, [seeds_dir]).failed == []
+    store.upsert_notes([(note, None) for note in _notes()])
+    rows = _claim_texts(store)
+    analysed = {cid: echoes.analyze(text) for cid, text in rows}
+    incremental = echoes.Weights.load(store.conn, echoes.words_of(analysed.values()))
+    everything = echoes.Weights.load(store.conn)  # relink's: every term the index has
+    keyed = 0
+    for weights in (incremental, everything):
+        assert weights.rare == {t: (d, t) for t, d in weights.df.items() if 2 <= d <= echoes.DF_CAP}
+        for cid, terms in analysed.items():
+            for size in (echoes.PREFIX, echoes.RELINK_PREFIX):
+                assert echoes.keys(terms, weights, size) == _reference_keys(terms, weights, size), cid
+            keyed += bool(echoes.keys(terms, everything, echoes.RELINK_PREFIX))
+    hashes, owners, count = echoes._keys_of(rows, everything)
+    found = sorted(zip(array("q", owners), array("q", hashes), strict=True))
+    expected = sorted((cid, hash(pair)) for cid, terms in analysed.items() if len(terms.terms) >= echoes.MIN_TERMS
+                      for pair in _reference_keys(terms, everything, echoes.RELINK_PREFIX))
+    assert count == len(rows) and found == expected and keyed >= 200
