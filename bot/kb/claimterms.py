@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.kb.terms import porter_stem as stem
@@ -87,12 +87,12 @@ _SYNONYM_GROUPS = """
 _UP = """
     raise raised raising rise rose risen rising increase increased increasing grow grew grown growing growth gain
     gained climb climbed jump jumped soar soared surge surged boost boosted up higher faster
-    larger bigger above exceed exceeded
+    larger bigger above exceed exceeded more
 """
 _DOWN = """
     under beneath fall fell fallen falling decrease decreased decreasing decline declined declining drop
     dropped shrink shrank shrunk slump slumped plunge plunged sink sank cut cuts lose lost down
-    lower slower smaller below
+    lower slower smaller below less fewer
 """
 _NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -178,6 +178,9 @@ class Terms:
     np_negated: frozenset[str] = frozenset()  # the negated terms whose negation is "no …", "without …"
     has_np: bool = False
     order: tuple[str, ...] = ()  # the terms in the order they first occur
+    # terms written as names (Germany, Nvidia, INSEE): two claims naming different ones make different
+    # assertions however alike the rest; not part of equality (the analysis of the words is the same)
+    names: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __hash__(self) -> int:  # dict field: hash by the sets only
         return hash((self.terms, self.numbers, self.negated))
@@ -212,7 +215,15 @@ _EMPTY: frozenset = frozenset()
 
 @lru_cache(maxsize=100_000)
 def analyze(text: str) -> Terms:
-    """Terms, numbers, negations and directions of one claim (cached: candidates recur; never mutate).
+    """Terms, numbers, negations, directions and names of one claim (cached: candidates recur; never
+    mutate)."""
+    found = _analyze(text)
+    names = _names(text, found.terms) if _CAPITAL.search(text or "") else None
+    return replace(found, names=names) if names else found
+
+
+def _analyze(text: str) -> Terms:
+    """Terms, numbers, negations and directions of one claim.
 
     Most claims negate nothing: one pass that only collects terms (the first word seen for each, in
     order) and numbers; a claim with a negation takes ``_analyze_scoped``, which tracks what each negation
@@ -244,6 +255,46 @@ def analyze(text: str) -> Terms:
         directions=terms & DIRECTIONS,
         order=tuple(surface),
     )
+
+
+_CAPITAL = re.compile(r"[A-Z]")
+_WORD_RUN = re.compile(r"[^\W\d_][\w'’]*|[.!?:;]")
+# capitalised words that name no one: titles, calendar words, a sentence's usual first words
+_NOT_NAMES_TEXT = """
+    mr mrs ms dr prof sir sen rep gov president secretary minister chairman chief ceo director professor
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december i ok
+"""
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+
+
+def _names(text: str, terms: frozenset[str]) -> frozenset[str]:
+    """The claim's terms written as names: capitalised inside a sentence, or at its start only when
+    written as one for sure (all capitals, a capital inside the word, a possessive: "Germany's", "AMD",
+    "OpenAI")."""
+    found: set[str] = set()
+    start = True
+    for word in _WORD_RUN.findall(text):
+        if word in ".!?:;":
+            start = True
+            continue
+        first, was_start = word[0], start
+        start = False
+        if not first.isupper():
+            continue
+        bare = re.sub(r"['’]s?$", "", word)
+        lowered = bare.lower()
+        if lowered in FUNCTION_WORDS or lowered in _NOT_NAMES or len(bare) < 2:
+            continue
+        if was_start and not (bare.isupper() or any(c.isupper() for c in bare[1:]) or bare != word):
+            continue
+        term = _TERM_OF.get(lowered)
+        if term is None:
+            kind, value = _kind(fold(lowered))
+            term = value if kind == _TERM else ""
+        if term and term in terms:
+            found.add(term)
+    return frozenset(found)
 
 
 _TERM_OF: dict[str, str] = {}  # token -> its term, "" when it is no term (a number, a function word, …)
@@ -356,7 +407,27 @@ def conflict(a: Terms, b: Terms) -> str | None:
             return "antonym"
     if a.terms == b.terms and swapped(a.order, b.order):
         return "roles"
+    if a.names and b.names and _other_names(a, b):
+        return "names"
     return None
+
+
+def _other_names(a: Terms, b: Terms) -> bool:
+    """The same sentence about someone or something else: all that each claim has and the other lacks is
+    names (Germany's … Destatis / France's … INSEE), ending variants aside ("Ghozi" / "Al-Ghozi")."""
+    mine, theirs = a.terms - b.terms, b.terms - a.terms
+    if not mine or not theirs or not (mine <= a.names and theirs <= b.names):
+        return False
+    left_mine = {x for x in mine if not any(_variant(x, y) for y in theirs)}
+    left_theirs = {y for y in theirs if not any(_variant(x, y) for x in mine)}
+    return bool(left_mine) and bool(left_theirs)
+
+
+def _variant(x: str, y: str) -> bool:
+    """One name written two ways: "SCOLinux" / "SCO", "Rev." / "Reverend", "Ghozi" / "AlGhozi"."""
+    short, long_ = sorted((x, y), key=len)
+    return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short)) or (
+        len(short) >= 5 and x[:5] == y[:5])
 
 
 def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

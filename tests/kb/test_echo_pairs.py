@@ -108,3 +108,32 @@ def test_two_close_pairs_tie_two_notes_without_a_sure_one(store):
     assert strong_ties([(1, 2, "x", "y", 0.6, False), (3, 4, "x", "y", 0.55, False)]) == {("x", "y"), ("y", "x")}
     assert strong_ties([(1, 2, "x", "y", 0.6, False), (2, 1, "y", "x", 0.6, False)]) == set()  # one pair, seen twice
     assert strong_ties([(1, 2, "x", "y", 0.9, True)]) == {("x", "y"), ("y", "x")}
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Germany's inflation rate fell to 2.1 % in October 2025 according to Destatis.",
+     "France's inflation rate fell to 2.1 % in October 2025 according to INSEE."),
+    ("In the third quarter, Nvidia's data centre revenue rose 12 % as cloud providers bought more GPUs.",
+     "In the third quarter, AMD's data centre revenue rose 12 % as cloud providers bought more GPUs."),
+    ("The study found that remote workers were more productive than office workers.",
+     "The study found that remote workers were less productive than office workers."),
+])
+def test_the_same_sentence_about_another_country_firm_or_the_other_way_is_no_echo(store, a, b):
+    """Stored one by one, as captures arrive: a different name in the same slot, or "more" against "less"."""
+    store.upsert_notes([(Note(id="n1", title="One", url="https://one.example.org/a", claims=[Claim(text=a)]), None)])
+    store.upsert_notes([(Note(id="n2", title="Two", url="https://two.example.org/a", claims=[Claim(text=b)]), None)])
+    assert store.conn.execute("SELECT count(*) FROM echoes").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("We are suspending sales of SCOLinux until these issues are resolved, Sontag said.",
+     "We are suspending sales of SCO Linux until these issues are resolved."),
+    ("The Very Rev. Peter Karanja said the church was alienating itself.",
+     "The Very Reverend Peter Karanja said the church was alienating itself."),
+    ("Germany's inflation rate fell to 2.1 % in October 2025, Destatis said.",
+     "Germany's inflation rate fell to 2.1 % in October 2025."),
+])
+def test_a_name_written_two_ways_or_an_added_attribution_is_no_conflict(a, b):
+    from bot.kb.claimterms import analyze, conflict
+
+    assert conflict(analyze(a), analyze(b)) is None
