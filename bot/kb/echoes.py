@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import logging
 import sqlite3
 import time
 from array import array
@@ -61,6 +62,8 @@ DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims
 METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in; a model's id = its verdict
 BORDER = (0.2, 0.6)  # offline scores a configured model is asked about (pairs.tsv: 0.2-0.5 holds 20 echoes, 4 not)
 CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -577,7 +580,10 @@ def apply_verdicts(
 
 
 def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tuple[str, int], int]) -> int:
+    """The ``also_in`` links a vault file states, under detection's own rules: never within a note or its
+    same-work note, at most ``MAX_LINKS`` a claim; a reference to no stored claim is skipped (logged)."""
     restored = 0
+    works = same_work(conn, [n.id for n in notes if any(c.also_in for c in n.claims)])
     for note in notes:
         for position, claim in enumerate(note.claims, start=1):
             cid = ids.get((note.id, position))
@@ -585,7 +591,10 @@ def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tu
                 row = conn.execute(
                     "SELECT id FROM claims WHERE note_id = ? AND position = ?", (ref["note"], ref["claim"] + 1)
                 ).fetchone()
-                if cid is None or row is None or row[0] == cid:
+                if row is None and cid is not None:
+                    log.warning("%s claim %d: also_in %s claim %s is no stored claim; skipped",
+                                note.id, position - 1, ref["note"], ref["claim"])
+                if cid is None or row is None or row[0] == cid or ref["note"] in works.get(note.id, {note.id}):
                     continue
                 exists = conn.execute(
                     "SELECT 1 FROM echoes WHERE claim_id = ? AND other_id = ?", (cid, row[0])
@@ -595,6 +604,8 @@ def _restore_vault(conn: sqlite3.Connection, notes: Sequence[Note], ids: dict[tu
                         "INSERT OR IGNORE INTO echoes(claim_id, other_id, score, method) VALUES (?, ?, ?, 'vault')",
                         [(cid, row[0], THRESHOLD), (row[0], cid, THRESHOLD)],
                     )
+                    _trim(conn, cid)
+                    _trim(conn, row[0])
                     restored += 1
     return restored
 

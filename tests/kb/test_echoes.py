@@ -133,6 +133,27 @@ def test_export_writes_also_in_and_a_reimport_restores_it(seeded, tmp_path):
         fresh.close()
 
 
+def test_a_vault_link_within_its_own_note_or_to_no_claim_is_not_restored(seeded, tmp_path, caplog):
+    """A hand-edited vault cannot make what detection never would: a claim echoing its own note."""
+    vault = tmp_path / "vault"
+    export_vault(seeded, vault)
+    video_file = next(p for p in vault.iterdir() if f"id: {VIDEO}" in p.read_text(encoding="utf-8"))
+    text = video_file.read_text(encoding="utf-8")
+    text = text.replace("also_in:\n", f"also_in:\n  - note: {VIDEO}\n    claim: 4\n  - note: nosuchnote\n    claim: 0\n", 1)
+    video_file.write_text(text, encoding="utf-8")
+    fresh = Store.open(str(tmp_path / "again.db"))
+    try:
+        assert import_paths(fresh, [vault]).failed == []
+        inside = fresh.conn.execute(
+            "SELECT count(*) FROM echoes e JOIN claims a ON a.id = e.claim_id JOIN claims b ON b.id = e.other_id"
+            " WHERE a.note_id = b.note_id").fetchone()[0]
+        assert inside == 0
+        assert _links(fresh) == _links(seeded)
+        assert "also_in nosuchnote claim 0 is no stored claim; skipped" in caplog.text
+    finally:
+        fresh.close()
+
+
 def test_updating_a_note_keeps_links_consistent(seeded, seeds_dir, tmp_path):
     shutil.copy(seeds_dir / "what-are-we-scaling-video.md", tmp_path / "v.md")
     path = Path(tmp_path / "v.md")
