@@ -407,10 +407,33 @@ def choose(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) -
     ``THRESHOLD`` up when the two notes are tied (``strong_ties``: they are about the same thing, so a
     looser paraphrase — or one claim stating more — is far likelier the same claim than between two
     unrelated notes). None when it echoes too many notes (boilerplate), else the best ``MAX_LINKS``."""
-    good = sorted((s for s in scored if s[3] or (s[0] >= THRESHOLD and s[2] in strong_notes)), reverse=True)
+    good = sorted(_good(scored, strong_notes), reverse=True)
     if len({item[2] for item in good}) > STORM_NOTES:
         return []
     return [(item[0], item[1]) for item in good[:MAX_LINKS]]
+
+
+def _good(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) -> list[tuple[float, int, str, bool]]:
+    """The pairs that would link: sure ones, and from ``THRESHOLD`` up between tied notes."""
+    return [s for s in scored if s[3] or (s[0] >= THRESHOLD and s[2] in strong_notes)]
+
+
+def _verbatim(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _storm(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) -> list[int]:
+    """The other claims of a boilerplate claim (its echoes would span more than ``STORM_NOTES`` notes), else
+    nothing."""
+    good = _good(scored, strong_notes)
+    return [s[1] for s in good] if len({s[2] for s in good}) > STORM_NOTES else []
+
+
+def _unlink_among(conn: sqlite3.Connection, claims: list[int]) -> None:
+    """Drop the links between these claims (both ways): copies of one boilerplate line linked one by one
+    before the storm showed."""
+    marks = ",".join("?" * len(claims))
+    conn.execute(f"DELETE FROM echoes WHERE claim_id IN ({marks}) AND other_id IN ({marks})", [*claims, *claims])
 
 
 def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list[Borderline] | None = None) -> int:
@@ -464,8 +487,10 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
                     sc = score(terms, cache[o][1], weights)
                     scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
         pending.append((cid, note_id, scored))
+    # a claim printed word for word in another note (a newsletter footer, a cookie line) echoes it but says
+    # nothing about what the two notes are about: it does not tie them
     strong = strong_ties((cid, o, note_id, other_note, sc, ok) for cid, note_id, scored in pending
-                         for sc, o, other_note, ok in scored)
+                         for sc, o, other_note, ok in scored if not _verbatim(texts[cid], cache[o][2]))
     strong |= _linked_works(conn, works)
     tied: dict[str, set[str]] = defaultdict(set)
     for mine, other in strong:
@@ -473,6 +498,8 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
         links = choose(scored, tied.get(note_id, set()))
+        if not links and (storm := _storm(scored, tied.get(note_id, set()))):
+            _unlink_among(conn, storm)  # boilerplate found late: the links its first copies made go too
         written += store_links(conn, cid, links, METHOD)
         if borderline is None:
             continue

@@ -83,6 +83,21 @@ def test_boilerplate_one_word_and_two_languages_make_no_storm(store):
     assert _links(store) == set()
 
 
+def test_boilerplate_arriving_one_clip_at_a_time_leaves_no_links_and_ties_nothing(store):
+    """As Slack captures arrive: the first copies of a footer link before the storm shows; they must not stay,
+    nor tie their notes so that each note's own, unrelated claim links at the looser tied bar."""
+    topics = ["sourdough starters", "coral reef bleaching", "the Rust borrow checker", "heat pump sales",
+              "bike lane safety", "sleep apnea tests", "tidal energy farms", "urban tree cover", "ant colony",
+              "rice farming water", "jazz records", "chess engines", "glacier melt"]
+    for i, topic in enumerate(topics):
+        store.upsert_notes([(_note(f"n{i:02d}", "Subscribe to our newsletter for weekly updates on research",
+                                   f"Costs of {topic} changed sharply over the last decade, a report finds"), None)])
+    footer = {cid for (cid,) in store.conn.execute("SELECT id FROM claims WHERE text LIKE 'Subscribe%'")}
+    rows = store.conn.execute("SELECT claim_id, other_id FROM echoes").fetchall()
+    assert not [r for r in rows if r[0] in footer or r[1] in footer]
+    assert len(rows) <= 2  # at most one pair of the template sentences themselves (the same words but a topic)
+
+
 def test_links_per_claim_are_capped(store):
     text = "Toby Ord estimates a million-fold scale-up of RL compute gives a GPT-level boost"
     store.upsert_notes([(_note(f"p{i}", text + (" indeed" if i % 2 else "")), None) for i in range(8)])
