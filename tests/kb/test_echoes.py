@@ -86,16 +86,23 @@ def test_boilerplate_one_word_and_two_languages_make_no_storm(store):
 def test_boilerplate_arriving_one_clip_at_a_time_leaves_no_links_and_ties_nothing(store):
     """As Slack captures arrive: the first copies of a footer link before the storm shows; they must not stay,
     nor tie their notes so that each note's own, unrelated claim links at the looser tied bar."""
-    topics = ["sourdough starters", "coral reef bleaching", "the Rust borrow checker", "heat pump sales",
-              "bike lane safety", "sleep apnea tests", "tidal energy farms", "urban tree cover", "ant colony",
-              "rice farming water", "jazz records", "chess engines", "glacier melt"]
-    for i, topic in enumerate(topics):
+    own = ["A report finds sourdough starters keep for a decade in the fridge.",
+           "Coral reef bleaching doubled over the last decade, the report finds.",
+           "The report finds the Rust borrow checker halved memory bugs this decade.",
+           "Heat pump sales tripled in a decade, a new report finds.",
+           "Bike lanes cut cyclist injuries over a decade, the city report finds.",
+           "A report finds sleep apnea tests got cheaper over the decade.",
+           "Tidal energy farms grew slowly over the past decade, a report finds.",
+           "Urban tree cover shrank in most cities this decade, the report finds.",
+           "A report finds ant colonies relocate about once a decade.",
+           "Rice farms used less water over the decade, a report finds.",
+           "Jazz record sales rose over the last decade, the report finds.",
+           "The report finds chess engines gained 400 Elo in a decade.",
+           "Glaciers lost a tenth of their ice in a decade, a report finds."]
+    for i, claim in enumerate(own):
         store.upsert_notes([(_note(f"n{i:02d}", "Subscribe to our newsletter for weekly updates on research",
-                                   f"Costs of {topic} changed sharply over the last decade, a report finds"), None)])
-    footer = {cid for (cid,) in store.conn.execute("SELECT id FROM claims WHERE text LIKE 'Subscribe%'")}
-    rows = store.conn.execute("SELECT claim_id, other_id FROM echoes").fetchall()
-    assert not [r for r in rows if r[0] in footer or r[1] in footer]
-    assert len(rows) <= 2  # at most one pair of the template sentences themselves (the same words but a topic)
+                                   claim), None)])
+    assert _links(store) == set()
 
 
 def test_links_per_claim_are_capped(store):
