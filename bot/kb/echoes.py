@@ -49,6 +49,7 @@ STRONG = 0.5  # an echo on its own only if also SURE: between unrelated news sto
 SURE = 0.54  # claimterms.assertion from which a STRONG pair is the same statement, not one plus an added clause
 MAX_LINKS = 5
 STORM_NOTES = 8
+MAX_TIED_CLAIMS = 200  # claims of tied notes scored against each new claim beyond its own candidates
 PARALLEL_PAIRS = 20_000  # relink scores in worker processes past this many candidate pairs
 STORM_BUCKET = 64  # claims sharing one key in relink beyond which the key is boilerplate
 PREFIX = 6  # rarest terms of a new claim; its candidates contain a pair of them
@@ -418,6 +419,45 @@ def _good(scored: list[tuple[float, int, str, bool]], strong_notes: set[str]) ->
     return [s for s in scored if s[3] or (s[0] >= THRESHOLD and s[2] in strong_notes)]
 
 
+def _score_tied(conn: sqlite3.Connection, pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]],
+                tied: dict[str, set[str]], texts: dict[int, str], cache: dict[int, tuple[str, Terms, str]],
+                weights: Weights) -> set[tuple[int, int]]:
+    """Between a new note and the notes it is tied to, score every claim pair, not only those the new
+    claim's keys found: the looser tied bar applies to them all, and which of two notes was stored first must
+    not decide which pairs are seen (keys are the *new* claim's rarest terms). Few notes are tied to one note,
+    and each has tens of claims: at most ``MAX_TIED_CLAIMS`` more scorings a claim. Returns
+    the pairs added (the model is asked only about pairs a claim's own candidates gave, as before)."""
+    added: set[tuple[int, int]] = set()
+    others = sorted({o for ts in tied.values() for o in ts})
+    if not others:
+        return added
+    rows = conn.execute(
+        f"SELECT c.id, c.note_id, {CLAIM_TEXT} FROM claims c WHERE c.note_id IN ({','.join('?' * len(others))})"
+        " ORDER BY c.note_id, c.position",
+        others,
+    ).fetchall()
+    by_note: dict[str, list[int]] = defaultdict(list)
+    fresh = []
+    for other, other_note, text in rows:
+        if other not in cache:
+            cache[other] = (other_note, analyze(text), text)
+            fresh.append(cache[other][1])
+        by_note[other_note].append(other)
+    weights.learn(conn, words_of(fresh), fresh=False)  # their terms' counts, as for found candidates
+    for cid, note_id, scored in pending:
+        have = {o for _, o, _, _ in scored}
+        extra = [o for n in sorted(tied.get(note_id, ())) for o in by_note.get(n, ())][:MAX_TIED_CLAIMS]
+        terms = None
+        for o in extra:
+            if o in have or o == cid:
+                continue
+            terms = terms or analyze(texts[cid])
+            sc = score(terms, cache[o][1], weights)
+            scored.append((sc, o, cache[o][0], sure(terms, cache[o][1], weights, sc)))
+            added.add((cid, o))
+    return added
+
+
 def _verbatim(a: str, b: str) -> bool:
     return " ".join(a.lower().split()) == " ".join(b.lower().split())
 
@@ -495,6 +535,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     tied: dict[str, set[str]] = defaultdict(set)
     for mine, other in strong:
         tied[mine].add(other)
+    extra = _score_tied(conn, pending, tied, texts, cache, weights)
     seen: set[tuple[int, int]] = set()
     for cid, note_id, scored in pending:
         links = choose(scored, tied.get(note_id, set()))
@@ -506,7 +547,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
         chosen = {other for _, other in links}
         for sc, other, _, _ in scored:
             pair = (min(cid, other), max(cid, other))
-            if BORDER[0] <= sc < BORDER[1] and pair not in seen:
+            if BORDER[0] <= sc < BORDER[1] and pair not in seen and (cid, other) not in extra:
                 seen.add(pair)
                 borderline.append(Borderline(cid, other, note_id, sc, other in chosen, texts[cid], cache[other][2]))
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
