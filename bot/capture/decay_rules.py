@@ -401,8 +401,8 @@ def decide(evidence: Sequence[Evidence]) -> Suggestion:
     if best < MIN_WEIGHT:  # medium by default, but say so in its own words when something argues for medium
         said = next((e.phrase for e in evidence if e.rate == DEFAULT_RATE), None)
         if said is None:
-            weak = [e.phrase for e in sorted(evidence, key=lambda e: -e.weight)]
-            said = f"{TOO_WEAK} ({weak[0]})" if weak else NO_EVIDENCE
+            strongest = max(evidence, key=lambda e: e.weight, default=None)
+            said = f"{TOO_WEAK} ({strongest.phrase})" if strongest else NO_EVIDENCE
         return Suggestion(DEFAULT_RATE, said, tuple(evidence))
     winners = [rate for rate in RATES if totals[rate] == best]
     rate = winners[0] if len(winners) == 1 else DEFAULT_RATE

@@ -259,7 +259,8 @@ def _analyze(text: str) -> Terms:
 
 _CAPITAL = re.compile(r"[A-Z]")
 _WORD_RUN = re.compile(r"[^\W\d_][\w'’]*|[.!?:;]")
-# capitalised words that name no one: titles, calendar words, a sentence's usual first words
+_POSSESSIVE = re.compile(r"['’]s?$")
+# capitalised words that name no one: titles and calendar words
 _NOT_NAMES_TEXT = """
     mr mrs ms dr prof sir sen rep gov president secretary minister chairman chief ceo director professor
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
@@ -282,7 +283,7 @@ def _names(text: str, terms: frozenset[str]) -> frozenset[str]:
         start = False
         if not first.isupper():
             continue
-        bare = re.sub(r"['’]s?$", "", word)
+        bare = _POSSESSIVE.sub("", word)
         lowered = bare.lower()
         if lowered in FUNCTION_WORDS or lowered in _NOT_NAMES or len(bare) < 2:
             continue

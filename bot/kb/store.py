@@ -54,7 +54,8 @@ def site_of(url: str | None) -> str | None:
     """The site a note's URL belongs to, as decay labels group it (``www.`` dropped, lowercase; None for the
     DOI resolver)."""
     try:
-        host = urlsplit(url or "").hostname or ""
+        parts = urlsplit(url or "")
+        host = parts.hostname or ""
     except ValueError:
         return None
     host = host.lower().removeprefix("www.").removeprefix("m.")
@@ -63,7 +64,7 @@ def site_of(url: str | None) -> str | None:
     if host in ("doi.org", "dx.doi.org"):
         return None
     if host in _SHARED_HOSTS:  # many authors under one host: the author (channel, account, subreddit) is the site
-        return _author_site(host, urlsplit(url or "").path)
+        return _author_site(host, parts.path)
     return host or None
 
 
@@ -1166,7 +1167,7 @@ class Store:
         """Position (1-based) → (own due date, why) of a note's claims due before the note, past or not."""
         rows = self.conn.execute(
             "SELECT position, due, due_why FROM claims WHERE note_id = ? AND due IS NOT NULL", (note_id,))
-        return {position: (_date(due), why or "") for position, due, why in rows if _date(due)}
+        return {position: (day, why or "") for position, due, why in rows if (day := _date(due))}
 
     def note_due_claims(self, note_id: str, today: date) -> list[DueClaim]:
         """One note's claims past their own due date on ``today`` (its note still fresh), by position."""
