@@ -185,11 +185,17 @@ class Inbox:
             os.close(fd)
 
     def pending(self) -> bool:
-        """Are there journaled events not moved yet?"""
+        """Are there journaled events not moved yet?
+
+        The journal is looked at before the ``-moving`` file: a mover renames the one into the other, so
+        looking the other way round could miss a rename made between the two looks and answer "nothing
+        pending" while the lines are neither in the journal nor in ``jobs`` yet."""
         try:
-            return self._moving.exists() or self.path.stat().st_size > 0
+            if self.path.stat().st_size > 0:
+                return True
         except FileNotFoundError:
-            return False
+            pass
+        return self._moving.exists()
 
     def close(self) -> None:
         with self._lock:

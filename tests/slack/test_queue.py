@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -228,6 +229,28 @@ def test_the_journal_lives_beside_the_database_file_until_a_consumer_moves_it(tm
     assert queue.counts(store)["pending"] == 0  # the ack path wrote no row
     assert inbox.move() == 1 and not inbox.pending() and queue.counts(store)["pending"] == 1
     inbox.close()
+    store.close()
+
+
+def test_pending_sees_lines_a_mover_renames_between_its_two_looks(tmp_path, monkeypatch):
+    """The cause of an intermittent CI failure: a test's wait found nothing pending and no job because
+    the mover renamed the journal between pending()'s look at one file and its look at the other."""
+    store = Store.open(str(tmp_path / "q.db"))
+    inbox = Inbox(store)
+    inbox.put(message(1), "Ev1")
+    real_stat, renamed = os.stat, []
+
+    def stat_then_a_mover_renames(path, *args, **kwargs):
+        try:
+            return real_stat(path, *args, **kwargs)  # the look happens (or finds nothing)…
+        finally:  # …then the mover runs before the next look
+            if not renamed and Path(path) in (inbox.path, inbox._moving):
+                renamed.append(os.replace(inbox.path, inbox._moving))
+
+    monkeypatch.setattr(os, "stat", stat_then_a_mover_renames)
+    assert inbox.pending() and renamed
+    monkeypatch.undo()
+    assert inbox.move() == 1 and not inbox.pending()
     store.close()
 
 
