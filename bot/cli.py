@@ -18,6 +18,7 @@ from bot.kb.now import utc_now
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.kb.answers import ClaimAnswer, DueCount, NoteAnswer
+    from bot.kb.echoes import Echo
     from bot.kb.store import Store
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -301,8 +302,16 @@ def validate_cmd(
         canonical = normalize_rate(rate, store.decay_table) if rate else None
     except DecayError as exc:
         raise click.BadParameter(str(exc), param_hint="--decay") from None
+    from bot.kb import reviews
+
+    echoes: list[Echo] = []
     try:
-        store.validate(ids[0], by=who, at=at, claim=claim, verdict="outdated" if outdated else "valid")
+        if claim is None:
+            store.validate(ids[0], by=who, at=at)
+        elif outdated:
+            echoes = reviews.outdate_claim(store, ids[0], claim, by=who, at=at)
+        else:
+            echoes = reviews.validate_claim(store, ids[0], claim, by=who, at=at)
     except IndexError:
         raise click.ClickException(f"note {ids[0]} has no claim {claim}") from None
     if canonical:
@@ -314,7 +323,7 @@ def validate_cmd(
     if canonical:
         click.echo(f"Decay set to {canonical} (a label: later suggestions for this site and tags learn from it)")
     if claim is not None:
-        click.echo(_echo_followup(store, ids[0], claim, outdated=outdated, validate=with_echoes, by=who, at=at))
+        click.echo(_echo_followup(store, echoes, outdated=outdated, validate=with_echoes, by=who, at=at))
 
 
 @cli.command("decay-stats")
@@ -347,26 +356,21 @@ def decay_stats_cmd(db: str | None) -> None:
             click.echo(f"  {scope} {key}: {counts}{followed}")
 
 
-def _echo_followup(store: Store, note_id: str, claim: int, *, outdated: bool, validate: bool, by: str | None,
+def _echo_followup(store: Store, found: list[Echo], *, outdated: bool, validate: bool, by: str | None,
                    at: datetime) -> str:
-    """What a claim's echoes get: outdated → flagged for review; valid → offered (or validated with --echoes)."""
+    """What a claim's echoes got: outdated → ``found`` were flagged for review; valid → ``found`` are offered
+    (or validated with --echoes)."""
     from bot.kb import reviews
 
-    if outdated:
-        flagged = reviews.flag_echoes(store, note_id, claim, at)
-        if not flagged:
-            return "No echoes of this claim in other notes."
-        lines = [f"{len(flagged)} echo{'es' if len(flagged) != 1 else ''} in other notes flagged for review"
-                 " (digest: echoes of outdated claims):"]
-        lines += [f"  - {e.note_title} claim {e.position}: {e.text}" for e in flagged]
-        return "\n".join(lines)
-    found = reviews.claim_validated(store, note_id, claim, at)
     if not found:
         return "No echoes of this claim in other notes."
+    if outdated:
+        lines = [f"{len(found)} echo{'es' if len(found) != 1 else ''} in other notes flagged for review"
+                 " (digest: echoes of outdated claims):"]
+        lines += [f"  - {e.note_title} claim {e.position}: {e.text}" for e in found]
+        return "\n".join(lines)
     if validate:
-        for e in found:
-            store.validate(e.note_id, by=by, at=at, claim=e.position)
-            reviews.claim_validated(store, e.note_id, e.position, at)
+        reviews.validate_echoes(store, found, by=by, at=at)
         return "\n".join([f"Also validated {len(found)} echo{'es' if len(found) != 1 else ''}:"]
                          + [f"  - {e.note_title} claim {e.position}: {e.text}" for e in found])
     them = "it" if len(found) == 1 else "them"

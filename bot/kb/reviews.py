@@ -8,6 +8,7 @@ listed under "echoes of outdated claims" in the digest until someone validates o
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -52,6 +53,35 @@ def flag_echoes(store: Store, note_id: str, position: int, at: datetime) -> list
             [(e.note_id, e.position, note_id, position, at.isoformat(timespec="seconds")) for e in found],
         )
     return found
+
+
+def validate_claim(store: Store, note_id: str, position: int, *, by: str | None, at: datetime) -> list[Echo]:
+    """Claim ``position`` of ``note_id`` still holds: its own clock restarts (the note's does not) and its
+    review closes. Returns its echoes, to *offer* (never validated here). KeyError / IndexError: no such
+    note / claim. The CLI (``validate --claim``) and Slack (*Still valid* on a claim) both call this."""
+    store.validate(note_id, by=by, at=at, claim=position)
+    return claim_validated(store, note_id, position, at)
+
+
+def outdate_claim(store: Store, note_id: str, position: int, *, by: str | None, at: datetime) -> list[Echo]:
+    """Claim ``position`` of ``note_id`` no longer holds: mark it and flag (never change) its echoes.
+    Returns the echoes flagged. KeyError / IndexError: no such note / claim."""
+    store.validate(note_id, by=by, at=at, claim=position, verdict="outdated")
+    return flag_echoes(store, note_id, position, at)
+
+
+def validate_echoes(store: Store, echoes: Sequence[Echo], *, by: str | None, at: datetime) -> list[Echo]:
+    """Validate each of ``echoes`` (the ones a user was shown and asked for), each as its own claim."""
+    for e in echoes:
+        validate_claim(store, e.note_id, e.position, by=by, at=at)
+    return list(echoes)
+
+
+def offered_echoes(store: Store, note_id: str, position: int, offered: Iterable[tuple[str, int]]) -> list[Echo]:
+    """Of the echoes a user was offered (note id, claim number), those that still echo the claim: a click on
+    an old offer validates no claim the scorer has since unlinked, or that a re-import renumbered."""
+    wanted = set(offered)
+    return [e for e in echoes_of_claim(store, note_id, position) if (e.note_id, e.position) in wanted]
 
 
 def claim_validated(store: Store, note_id: str, position: int, at: datetime) -> list[Echo]:

@@ -92,10 +92,9 @@ def record(deps: Deps, click: Click) -> bool:
             store.set_decay(note, click.rate, by=who, at=now)
         elif click.action_id == blocks.OUTDATED and click.claim and queue.first_time(
                 store, f"act:outdated:{note}:{click.claim}"):
-            store.validate(note, by=who, at=now, claim=click.claim, verdict="outdated")
-            from bot.kb.reviews import flag_echoes
+            from bot.kb.reviews import outdate_claim
 
-            flag_echoes(store, note, click.claim, now)
+            outdate_claim(store, note, click.claim, by=who, at=now)
         else:
             return False
     except (KeyError, IndexError, DecayError) as exc:  # the note or claim is gone: describe() says so
