@@ -405,7 +405,8 @@ def _alert_blocks(digest: Digest) -> list[dict[str, Any]]:
 def reminder_message(
     items: Sequence[Item], *, more: int = 0, for_owner: str | None = None
 ) -> dict[str, Any]:
-    """One reminder DM: each note with how overdue it is, its claims (each with *Outdated*) and the buttons.
+    """One reminder DM: each note with how overdue it is, its claims (each with its *Still valid* / *Outdated*
+    menu) and the buttons.
 
     ``for_owner`` is set when the DM goes to a fallback channel instead of the note's owner.
     """
@@ -423,7 +424,7 @@ def reminder_message(
             blocks.append(bk.context(bk.esc(due_claim_summary(item)), block_id=f"claims-due:{item.row.id}"))
         for number, text in item.claims[:REMINDER_CLAIMS]:
             blocks.append(bk.section(f"{number}. {bk.plain(text, 1500)}", block_id=f"claim:{item.row.id}:{number}",
-                                     accessory=bk.claim_button(item.row.id, number)))
+                                     accessory=bk.claim_menu(item.row.id, number)))
         blocks.append(bk.note_actions(item.row.id, url=item.row.url, rate=item.row.decay_rate,
                                       buttons=bk.REVIEW_BUTTONS))
     if more > 0:

@@ -17,7 +17,14 @@ action_id                      what it does
 ``note_snooze``                *Snooze 14 days*: push the due date, no validation
 ``note_decay``                 *Change decay*: a ``static_select`` with slow / medium / fast. The
                                three buttons ``note_decay_slow|medium|fast`` are accepted too.
-``claim_outdated``             *Outdated* on one claim (``c`` = its 1-based number)
+``claim_menu``                 the overflow menu (…) of one claim (``c`` = its 1-based number): each
+                               option's value names what it does in ``a``: ``claim_valid`` (*Still
+                               valid*: that claim's clock restarts, then its echoes are offered in
+                               an ephemeral message) or ``claim_outdated``
+``claim_outdated``             *Outdated* on one claim: marks it, flags its echoes for review. Also
+                               accepted as a button (messages posted before the overflow menu)
+``claim_echoes_valid``         *Validate its N echoes too*, in that offer (``e`` = the echoes shown,
+                               ``[[note_id, claim number], …]``; only those that still echo it)
 ``note_open``                  *Open note*: a URL button to the note's page on ``deskbot web`` when
                                ``DESKBOT_WEB_URL`` is set, else to the source (acknowledged, nothing stored)
 ``share_claims``               *Share in channel*: post a ``/claim`` answer publicly (``q`` = topic)
@@ -27,8 +34,9 @@ action_id                      what it does
 
 * Every action's ``value`` is compact JSON ``{"n": "<note_id>", "c": <claim number or null>}``; extra
   keys: ``q`` (the /claim topic, for re-rendering an ephemeral answer or sharing it), ``k`` (the
-  answer kind: ``claim`` / ``note`` / ``stale``), ``u`` (a paper finding's id) and, in the decay select's
-  option values, ``r``.
+  answer kind: ``claim`` / ``note`` / ``stale``), ``u`` (a paper finding's id), ``e`` (echoes) and, in
+  option values (≤ 150 characters: ``q`` is shortened to fit), ``r`` (the decay select) or ``a`` (the claim
+  menu).
 * A note-bearing section has ``block_id`` ``note:<note_id>``; its buttons live in an actions block with
   ``block_id`` ``actions:<note_id>``. A claim-bearing section has ``block_id`` ``claim:<note_id>:<n>``
   (two claims of one note may share a message; block ids must be unique in it).
@@ -70,7 +78,11 @@ QUERY_IN_VALUE = 300  # characters of a topic kept in a button value (well under
 # Action ids: the one place they are declared (the table in the docstring says what each does).
 VALID, NEEDS_UPDATE, SNOOZE, DECAY, OPEN = "note_valid", "note_needs_update", "note_snooze", "note_decay", "note_open"
 OUTDATED, SHARE, RECLIP = "claim_outdated", "share_claims", "paper_reclip"
-RECORDED_ACTIONS = (VALID, NEEDS_UPDATE, SNOOZE, OUTDATED)  # and DECAY (a select, or one button per rate)
+CLAIM_MENU, CLAIM_VALID, ECHOES_VALID = "claim_menu", "claim_valid", "claim_echoes_valid"
+CLAIM_CHOICES = (CLAIM_VALID, OUTDATED)  # what a claim menu option's ``a`` may name
+CLAIM_ACTIONS = (*CLAIM_CHOICES, ECHOES_VALID)  # they act on the clicked note's own claim
+RECORDED_ACTIONS = (VALID, NEEDS_UPDATE, SNOOZE, OUTDATED, CLAIM_MENU, ECHOES_VALID)  # and DECAY (a select, or one
+# button per rate)
 DECAY_ACTION = re.compile(rf"^{DECAY}(?:_({'|'.join(RATES)}))?$")
 CLICK_ACTION = re.compile(rf"^(?:{'|'.join(RECORDED_ACTIONS)})$|{DECAY_ACTION.pattern}")
 
@@ -185,13 +197,22 @@ def parse_value(value: str | None) -> dict[str, Any]:
         "n": note_id if isinstance(note_id, str) and note_id else None,
         "c": claim if isinstance(claim, int) and not isinstance(claim, bool) and claim > 0 else None,
     }
-    for key in ("q", "k", "r"):
+    for key in ("q", "k", "r", "a"):
         if isinstance(data.get(key), str):
             out[key] = data[key]
+    echoes = data.get("e")
+    if isinstance(echoes, list) and echoes and all(_is_claim_ref(ref) for ref in echoes):
+        out["e"] = [(ref[0], ref[1]) for ref in echoes]
     update = data.get("u")
     if isinstance(update, int) and not isinstance(update, bool) and update > 0:
         out["u"] = update
     return out
+
+
+def _is_claim_ref(ref: object) -> bool:
+    """``[note_id, claim number]`` as an echo offer's value carries it."""
+    return (isinstance(ref, list) and len(ref) == 2 and isinstance(ref[0], str) and bool(ref[0])
+            and isinstance(ref[1], int) and not isinstance(ref[1], bool) and ref[1] > 0)
 
 
 # --------------------------------------------------------------------------- small blocks
@@ -322,7 +343,7 @@ def note_actions(
         elif name == "snooze":
             elements.append(button(f"💤 Snooze {SNOOZE_DAYS} days", SNOOZE, value))
         elif name == "decay":
-            options = [_option(r, _option_value(note_id, r, kind, query)) for r in RATES]
+            options = [_option(r, _option_value(note_id, None, query, r=r, k=kind)) for r in RATES]
             select: dict[str, Any] = {
                 "type": "static_select",
                 "action_id": DECAY,
@@ -340,21 +361,26 @@ def note_actions(
     return block
 
 
-def _option_value(note_id: str, rate: str, kind: str | None, query: str | None) -> str:
-    """A decay option's value: the action value plus ``r``, with as much of ``q`` as fits in 150 chars."""
-    value = action_value(note_id, None, r=rate, k=kind)
+def _option_value(note_id: str, claim: int | None, query: str | None, **extra: str | None) -> str:
+    """An option's value (a select's or an overflow menu's): the action value plus ``extra``, with as much
+    of ``q`` as fits in Slack's 150 characters."""
     for size in (QUERY_IN_VALUE, 60, 30):
         if not query:
             break
-        candidate = action_value(note_id, None, r=rate, k=kind, q=query[:size])
+        candidate = action_value(note_id, claim, **extra, q=query[:size])
         if len(candidate) <= MAX_OPTION_VALUE:
             return candidate
-    return value
+    return action_value(note_id, claim, **extra)
 
 
-def claim_button(note_id: str, claim: int, *, kind: str | None = None, query: str | None = None) -> dict[str, Any]:
-    """*Outdated* accessory of a claim section."""
-    return button("Outdated", OUTDATED, action_value(note_id, claim, k=kind, q=query))
+def claim_menu(note_id: str, claim: int, *, kind: str | None = None, query: str | None = None) -> dict[str, Any]:
+    """The overflow menu (…) accessory of a claim section: *Still valid* / *Outdated* for that claim alone."""
+    return {
+        "type": "overflow",
+        "action_id": CLAIM_MENU,
+        "options": [_option("✅ Still valid", _option_value(note_id, claim, query, a=CLAIM_VALID, k=kind)),
+                    _option("⚪ Outdated", _option_value(note_id, claim, query, a=OUTDATED, k=kind))],
+    }
 
 
 def status_line(action: str, user_id: str | None, day: date, detail: str | None = None) -> str:
@@ -366,6 +392,7 @@ def status_line(action: str, user_id: str | None, day: date, detail: str | None 
         "snooze": f"💤 snoozed until {detail} by {who}",
         "decay": f"⏱️ decay set to {esc(detail)} by {who} on {day.isoformat()}",
         "outdated": f"⚪ claim {esc(detail)} marked outdated by {who} on {day.isoformat()}",
+        "claim_valid": f"✅ claim {esc(detail)} validated by {who} on {day.isoformat()}",
     }
     return lines.get(action, f"{esc(action)} by {who}")
 
@@ -388,7 +415,7 @@ def mark_note(
 
 
 def mark_claim(blocks: Iterable[dict[str, Any]], note_id: str, claim: int, status: str) -> list[dict[str, Any]]:
-    """Blocks with claim ``claim`` of ``note_id`` showing ``status`` and without its *Outdated* button."""
+    """Blocks with claim ``claim`` of ``note_id`` showing ``status`` and without its menu (or old button)."""
     out: list[dict[str, Any]] = []
     for block in blocks:
         if block.get("block_id") == f"claim:{note_id}:{claim}":
@@ -396,6 +423,42 @@ def mark_claim(blocks: Iterable[dict[str, Any]], note_id: str, claim: int, statu
             block.pop("accessory", None)
         out.append(block)
     return out
+
+
+def echo_offer(note_id: str, claim: int, echoes: Sequence[Any], limit: int = 5) -> dict[str, Any]:
+    """After *Still valid* on a claim: where else the same claim is (``bot.kb.echoes.Echo``), and a
+    *Validate its N echoes too* button for exactly those (never validated without that click)."""
+    count = len(echoes)
+    lines = [f"🔁 Claim {claim} is also in {count} other note{'s' if count != 1 else ''}:",
+             *(_echo_line(e) for e in echoes[:limit])]
+    if count > limit:
+        lines.append(f"+{count - limit} more")
+    value = action_value(note_id, claim, e=[[e.note_id, e.position] for e in echoes])
+    label = f"Validate its {count} echo{'es' if count != 1 else ''} too"
+    return message(f"Claim {claim} is also in {count} other note{'s' if count != 1 else ''}", [
+        section(clip("\n".join(lines), 2900), block_id=_block_id("echo-offer", note_id, claim)),
+        {"type": "actions", "block_id": _block_id("echo-offer-actions", note_id, claim) or "echo-offer-actions",
+         "elements": [button(label, ECHOES_VALID, value, style="primary")]},
+    ])
+
+
+def echoes_validated(claim: int, echoes: Sequence[Any], user_id: str | None, day: date, gone: int = 0) -> str:
+    """What *Validate its N echoes too* did: the echoes validated, and any that no longer echo the claim."""
+    count = len(echoes)
+    lines = [f"✅ {count} echo{'es' if count != 1 else ''} of claim {claim} validated by {mention(user_id)}"
+             f" on {day.isoformat()}" + (":" if echoes else "")]
+    lines += [_echo_line(e) for e in echoes[:5]]
+    if gone:
+        lines.append(f"⚠️ {gone} of the echoes shown no longer echo{'es' if gone == 1 else ''} claim {claim}"
+                     " (the note changed since): not validated")
+    return clip("\n".join(lines), 2900)
+
+
+def _echo_line(echo: Any) -> str:
+    from bot.kb.render import claim_link
+
+    url = claim_link(echo.note_url, echo.as_claim()) if echo.note_url else None
+    return f"• {link(url, echo.note_title, 150)} claim {echo.position}: {plain(echo.text, 200)}"
 
 
 def _append(block: dict[str, Any], status: str) -> dict[str, Any]:
@@ -444,7 +507,7 @@ def capture_reply(
             section(
                 f"{number}. {label}{plain(claim.text, 1500)}{source}",
                 block_id=_block_id("claim", note.id, number),
-                accessory=claim_button(note.id, number),
+                accessory=claim_menu(note.id, number),
             )
         )
     if echoes:
@@ -577,7 +640,7 @@ def claim_answer(
             text += "\n" + status
         accessory = None
         if interactive and not hit.outdated and not status:
-            accessory = claim_button(hit.note_id, hit.position, kind="claim", query=topic)
+            accessory = claim_menu(hit.note_id, hit.position, kind="claim", query=topic)
         blocks.append(section(text, block_id=_block_id("claim", hit.note_id, hit.position), accessory=accessory))
     if interactive:
         blocks.append(

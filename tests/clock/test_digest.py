@@ -113,15 +113,17 @@ def test_text_rendering_matches_the_message():
     assert "[Still valid] [Needs update] [Snooze 14 days] [Change decay ▾]" in text
 
 
-def test_reminder_message_has_claims_with_outdated_buttons_and_fits():
+def test_reminder_message_has_claims_with_their_menus_and_fits():
     claims = [(n, f"claim {n} " + "y" * 2000) for n in range(1, 6)]
     items = [item(n, 2, claims=claims) for n in range(5)]
     payload = reminder_message(items, more=3)
     blocks = payload["blocks"]
     assert len(blocks) <= 50
     claim_blocks = [b for b in blocks if b.get("block_id", "").startswith("claim:")]
-    assert len(claim_blocks) == 25 and claim_blocks[0]["accessory"]["action_id"] == "claim_outdated"
-    assert json.loads(claim_blocks[0]["accessory"]["value"]) == {"n": "note0000", "c": 1}
+    menu = claim_blocks[0]["accessory"]
+    assert len(claim_blocks) == 25 and (menu["type"], menu["action_id"]) == ("overflow", "claim_menu")
+    assert [json.loads(o["value"]) for o in menu["options"]] == [{"n": "note0000", "c": 1, "a": "claim_valid"},
+                                                                {"n": "note0000", "c": 1, "a": "claim_outdated"}]
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
     assert "+3 more due" in json.dumps(blocks)
     text = render_reminder_text(ReminderBatch("U0ANN", items[:1], more=3), decay.DEFAULT_TABLE)

@@ -1,4 +1,4 @@
-"""Echoes where Slack users meet them, over real HTTP: the clip's thread reply, /claim, *Outdated*."""
+"""Echoes where Slack users meet them, over real HTTP: the clip's thread reply, /claim, a claim's menu."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from bot.kb.importer import import_paths
 from tests.conftest import SEEDS
 from tests.fakes.slack_api import RESPONSE_URL
-from tests.slack.listeners.harness import envelope, link_event, wait_idle
+from tests.slack.listeners.harness import envelope, link_event, menu_choice, wait_idle
 
 SUMMARY, VIDEO = "20d2ec800f95fb01", "904f2657af3b42e6"
 
@@ -60,10 +60,11 @@ def test_claim_answer_says_it_expanded_an_alias(bot):
 def test_outdated_click_flags_the_echoes_for_the_digest_and_changes_none(bot):
     import_paths(bot.store, [SEEDS])
     answer = bot.command("/claim", "robotics algorithms problem").json
-    button = next(b["accessory"] for b in answer["blocks"]
-                  if b.get("block_id") in (f"claim:{VIDEO}:3", f"claim:{SUMMARY}:3") and "accessory" in b)
-    value = json.loads(button["value"])
-    reply = bot.click([button], response_url=bot.fake.hook_url("actions/T0TEAM/1/x"))
+    block = next(b for b in answer["blocks"]
+                 if b.get("block_id") in (f"claim:{VIDEO}:3", f"claim:{SUMMARY}:3") and "accessory" in b)
+    outdated = menu_choice(block["accessory"], "Outdated", block["block_id"])
+    value = json.loads(outdated["selected_option"]["value"])
+    reply = bot.click([outdated], response_url=bot.fake.hook_url("actions/T0TEAM/1/x"))
     assert reply.status == 200
     [hook] = bot.fake.wait_for(RESPONSE_URL)
     assert "echo in other notes flagged for review" in json.dumps(json.loads(hook.body))

@@ -11,6 +11,11 @@ in two steps, both Bolt listeners:
    line and its buttons turned into a context line; for an ephemeral answer (``/claim``, ``/note``,
    ``/stale``) the answer is rebuilt and replaces the original through ``response_url``; for App Home
    the view is re-published.
+
+A claim's overflow menu (*Still valid* / *Outdated*) acts on that claim alone, through the same
+``bot.kb.reviews`` functions as ``deskbot validate NOTE --claim N``. After *Still valid* on a claim with
+echoes, the one who clicked gets an ephemeral offer (the echoes, and *Validate its N echoes too*): echoes
+are validated only by that second click, and only those shown that still echo the claim.
 """
 
 from __future__ import annotations
@@ -45,12 +50,13 @@ class Click:
     query: str | None
     rate: str | None
     update: int | None = None  # a paper finding (the Re-clip button)
+    echoes: tuple[tuple[str, int], ...] = ()  # the echoes an offer showed (note id, claim number)
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Click:
         action = (body.get("actions") or [{}])[0]
         raw = action.get("value")
-        if raw is None:
+        if raw is None:  # a select or an overflow menu: the chosen option carries the value
             raw = (action.get("selected_option") or {}).get("value")
         value = blocks.parse_value(raw)
         action_id = str(action.get("action_id") or "")
@@ -58,9 +64,12 @@ class Click:
         if found := blocks.DECAY_ACTION.match(action_id):
             rate = found.group(1) or rate
             action_id = blocks.DECAY
+        if action_id == blocks.CLAIM_MENU:  # the option says which claim action it is
+            action_id = value["a"] if value.get("a") in blocks.CLAIM_CHOICES else ""
         return cls(action_id=action_id, user=(body.get("user") or {}).get("id"), note_id=value.get("n"),
                    claim=value.get("c"), kind=value.get("k"), query=value.get("q"),
-                   rate=rate if rate in blocks.RATES else None, update=value.get("u"))
+                   rate=rate if rate in blocks.RATES else None, update=value.get("u"),
+                   echoes=tuple(value.get("e") or ()))
 
 
 def record(deps: Deps, click: Click) -> bool:
@@ -72,8 +81,8 @@ def record(deps: Deps, click: Click) -> bool:
     today, who, note = now.date(), click.user, click.note_id
     if note is None:
         return False
-    if click.action_id != blocks.OUTDATED:  # a note's dates live on the note shown for its work (a summary
-        note = store.shown_ids([note])[0]   # covering the clip); a claim stays the clicked note's own claim
+    if click.action_id not in blocks.CLAIM_ACTIONS:  # a note's dates live on the note shown for its work (a
+        note = store.shown_ids([note])[0]            # summary covering the clip); a claim stays its note's own
     try:
         if click.action_id == blocks.VALID and queue.first_time(store, f"act:valid:{note}:{who}:{today}"):
             store.validate(note, by=who, at=now)
@@ -95,6 +104,16 @@ def record(deps: Deps, click: Click) -> bool:
             from bot.kb.reviews import outdate_claim
 
             outdate_claim(store, note, click.claim, by=who, at=now)
+        elif click.action_id == blocks.CLAIM_VALID and click.claim and queue.first_time(
+                store, f"act:claim-valid:{note}:{click.claim}:{who}:{today}"):
+            from bot.kb.reviews import validate_claim
+
+            validate_claim(store, note, click.claim, by=who, at=now)  # its echoes: offered after the ack
+        elif click.action_id == blocks.ECHOES_VALID and click.claim and click.echoes and queue.first_time(
+                store, f"act:echoes-valid:{note}:{click.claim}:{who}:{today}:{sorted(click.echoes)}"):
+            from bot.kb.reviews import offered_echoes, validate_echoes
+
+            validate_echoes(store, offered_echoes(store, note, click.claim, click.echoes), by=who, at=now)
         else:
             return False
     except (KeyError, IndexError, DecayError) as exc:  # the note or claim is gone: describe() says so
@@ -150,10 +169,13 @@ def update_surface(deps: Deps, body: dict[str, Any], click: Click, status: str, 
 
         publish_home(deps, client, str(click.user), statuses={note_id: status})
         return
+    if click.action_id == blocks.ECHOES_VALID:  # the offer (ephemeral) becomes what its button did
+        respond(replace_original=True, response_type="ephemeral", text=status, blocks=[blocks.section(status)])
+        return
     original = body.get("message")
     if original and not container.get("is_ephemeral"):
         old = original.get("blocks") or []
-        if click.action_id == blocks.OUTDATED and click.claim:
+        if click.action_id in blocks.CLAIM_CHOICES and click.claim:
             new = blocks.mark_claim(old, note_id, click.claim, status)
         else:
             new = blocks.mark_note(old, note_id, _fresh_section(deps, note_id, status), status)
@@ -182,8 +204,11 @@ def register(app: App, deps: Deps) -> None:
         click = Click.parse(body)
         try:
             status = describe(deps, click)
+            offer = echo_offer(deps, click) if click.action_id == blocks.CLAIM_VALID else None
             if status:
                 update_surface(deps, body, click, status, client, respond)
+            if offer:  # to the one who clicked, below the message: the claim's echoes, validated only on request
+                respond(replace_original=False, response_type="ephemeral", **offer)
         except Exception:  # noqa: BLE001 - never a stack trace to a user
             log.exception("updating the message after %s failed", click.action_id)
             respond(replace_original=False, response_type="ephemeral",
@@ -297,6 +322,13 @@ def describe(deps: Deps, click: Click) -> str | None:
         return blocks.status_line("snooze", who, today, (today + timedelta(days=blocks.SNOOZE_DAYS)).isoformat())
     if click.action_id == blocks.DECAY and click.rate:
         return blocks.status_line("decay", who, today, click.rate)
+    if click.action_id == blocks.CLAIM_VALID and click.claim:
+        return blocks.status_line("claim_valid", who, today, str(click.claim))
+    if click.action_id == blocks.ECHOES_VALID and click.claim and click.echoes:
+        from bot.kb.reviews import offered_echoes
+
+        found = offered_echoes(deps.store, str(click.note_id), click.claim, click.echoes)
+        return blocks.echoes_validated(click.claim, found, who, today, gone=len(set(click.echoes)) - len(found))
     if click.action_id == blocks.OUTDATED and click.claim:
         from bot.kb.reviews import echoes_of_claim
 
@@ -306,3 +338,15 @@ def describe(deps: Deps, click: Click) -> str | None:
             line += f" · {flagged} echo{'es' if flagged != 1 else ''} in other notes flagged for review"
         return line
     return None
+
+
+def echo_offer(deps: Deps, click: Click) -> dict[str, Any] | None:
+    """After *Still valid* on a claim that has echoes: the ephemeral offer to validate them too (None when
+    the claim has none, or is gone: the status line already said so)."""
+    from bot.kb.reviews import echoes_of_claim
+
+    row = deps.store.note_row(click.note_id) if click.note_id else None
+    if row is None or not click.claim or click.claim > row.claim_count:
+        return None
+    found = echoes_of_claim(deps.store, row.id, click.claim)
+    return blocks.echo_offer(row.id, click.claim, found) if found else None

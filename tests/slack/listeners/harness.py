@@ -61,6 +61,16 @@ def load(name: str) -> dict[str, Any]:
     return json.loads((SLACK_FIXTURES / name).read_text(encoding="utf-8"))
 
 
+def menu_choice(menu: dict[str, Any], label: str, block_id: str | None) -> dict[str, Any]:
+    """The action Slack sends when ``label`` is chosen in the overflow menu ``menu``: shaped exactly like
+    ``block_actions_overflow.payload.json`` (``selected_option``, no ``value`` of its own)."""
+    action = copy.deepcopy(load("block_actions_overflow.payload.json")["actions"][0])
+    [option] = [o for o in menu["options"] if label in o["text"]["text"]]
+    action.update(action_id=menu["action_id"], block_id=block_id,
+                  selected_option={"text": {**option["text"], "emoji": True}, "value": option["value"]})
+    return action
+
+
 def article_html(n: int | str) -> bytes:
     """The saved blog essay with its own title, so every URL of the site is a distinct work."""
     return ARTICLE.replace("The case for slow notes", f"The case for slow notes, part {n}").encode("utf-8")

@@ -13,7 +13,7 @@ from bot.slack import blocks
 from tests.conftest import SEEDS
 from tests.fakes.signing import DEFAULT_CHANNEL_ID
 from tests.fakes.slack_api import RESPONSE_URL
-from tests.slack.listeners.harness import envelope, link_event, wait_idle
+from tests.slack.listeners.harness import envelope, link_event, menu_choice, wait_idle
 
 VIDEO = "What are we scaling?"
 
@@ -76,10 +76,16 @@ def test_decay_buttons_are_accepted_too(clipped):
     assert bot.store.note_row(note_id).decay_rate == "medium"
 
 
+def choose(message: dict, label: str, nth: int = 0) -> dict:
+    """The action Slack sends when ``label`` is chosen in the ``nth`` claim menu of ``message``."""
+    menus = [b for b in message["blocks"] if (b.get("accessory") or {}).get("action_id") == "claim_menu"]
+    return menu_choice(menus[nth]["accessory"], label, menus[nth]["block_id"])
+
+
 def test_outdated_claim_marks_only_that_claim(clipped):
     bot, message = clipped
-    outdated = element(message, "claim_outdated")
-    value = json.loads(outdated["value"])
+    outdated = choose(message, "Outdated")
+    value = json.loads(outdated["selected_option"]["value"])
     click(bot, message, outdated, user_id="U0BOB")
     [update] = bot.fake.wait_for("chat.update", ok_only=True)
     claim = bot.store.get_note(value["n"]).claims[value["c"] - 1]
@@ -119,13 +125,13 @@ def test_a_digest_message_is_updated_in_place_only_for_the_clicked_note(bot):
 def test_ephemeral_claim_answer_is_rebuilt_after_outdated(bot):
     import_paths(bot.store, [SEEDS])
     answer = bot.command("/claim", "rlvr").json
-    outdated = element(answer, "claim_outdated")
+    outdated = choose(answer, "Outdated")
     reply = bot.click([outdated], response_url=bot.fake.hook_url("actions/T0TEAM/1/x"))
     assert reply.status == 200
     [hook] = bot.fake.wait_for(RESPONSE_URL)
     sent = json.loads(hook.body)
     assert sent["replace_original"] is True and sent["response_type"] == "ephemeral"
-    value = json.loads(outdated["value"])
+    value = json.loads(outdated["selected_option"]["value"])
     block = next(b for b in sent["blocks"] if b.get("block_id") == f"claim:{value['n']}:{value['c']}")
     assert "outdated" in block["text"]["text"] and "accessory" not in block
     assert bot.store.get_note(value["n"]).claims[value["c"] - 1].outdated
@@ -141,7 +147,7 @@ def test_share_in_channel_posts_the_answer_publicly(bot):
     assert sent["response_type"] == "in_channel" and sent["replace_original"] is False
     text = json.dumps(sent["blocks"])
     assert "shared by <@U0ANN>" in text and "prestige of pre-training" in text
-    assert '"claim_outdated"' not in text and '"share_claims"' not in text
+    assert '"claim_menu"' not in text and '"share_claims"' not in text
 
 
 def test_still_valid_in_an_ephemeral_stale_list(bot):

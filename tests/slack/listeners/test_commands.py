@@ -62,8 +62,10 @@ def test_claim_answer_shows_source_place_and_freshness(seeded_bot):
     for block in claims:
         text = block["text"]["text"]
         assert "<https://" in text and ("stale since" in text or "fresh" in text or "due" in text)
-        value = json.loads(block["accessory"]["value"])
-        assert value["k"] == "claim" and value["q"] == "RL scaling" and isinstance(value["c"], int)
+        values = [json.loads(o["value"]) for o in block["accessory"]["options"]]
+        assert [v["a"] for v in values] == ["claim_valid", "claim_outdated"]
+        for value in values:
+            assert value["k"] == "claim" and value["q"] == "RL scaling" and isinstance(value["c"], int)
 
 
 def test_note_finds_notes_with_buttons(seeded_bot):

@@ -40,7 +40,7 @@ def test_link_is_acked_fast_and_answered_once_in_its_thread(any_bot, site):
     text = json.dumps(post["blocks"])
     assert "The case for slow notes, part 7" in text  # title
     assert "A slow note is one you write in your own words" in text  # summary (the anecdote that opens the essay is no claim)
-    assert text.count('"claim_outdated"') >= 3 and "#:~:text=" in text  # claims, each with its source place
+    assert text.count('"claim_menu"') >= 3 and "#:~:text=" in text  # claims, each with its source place
     assert any(b.get("block_id", "").startswith("actions:") for b in post["blocks"])
     assert any_bot.fake.calls("reactions.add")[0].params["name"] == "eyes"
 
