@@ -47,7 +47,7 @@ def assert_within_limits(payload: dict[str, Any]) -> None:
             assert len(node["elements"]) <= 25
         if "block_id" in node:
             assert len(node["block_id"]) <= blocks.MAX_BLOCK_ID
-        if node.get("type") == "static_select":
+        if node.get("type") in ("static_select", "overflow"):
             for option in node["options"]:
                 assert len(option["value"]) <= blocks.MAX_OPTION_VALUE
                 json.loads(option["value"])
@@ -145,6 +145,25 @@ def test_mark_note_replaces_only_that_note():
     assert new[2]["text"]["text"].endswith("✅ validated by <@U9> on 2026-11-30")
     assert new[3] == {"type": "context", "block_id": "actions:n1", "elements": [{"type": "mrkdwn", "text": status}]}
     assert message[2]["text"]["text"] != new[2]["text"]["text"]  # the input is not mutated
+
+
+def test_echo_offer_escapes_the_echoes_and_keeps_slacks_limits():
+    from bot.kb.echoes import Echo
+
+    echoes = [Echo(claim_id=1, other_id=10 + i, score=0.9, method="rules", note_id=f"note{i:012d}", note_title=EVIL * 9,
+                   note_kind="article", note_url="https://e.example/a", position=i + 1, text=EVIL * 40, label=None,
+                   quote=None, t=None, page=None, owner="U1") for i in range(7)]
+    payload = blocks.echo_offer("abcdef0123456789", 3, echoes)
+    assert_within_limits(payload)
+    for text in rendered_texts(payload) + [payload["text"]]:
+        assert "<!channel>" not in text and "<@U123>" not in text and "<https://evil.example" not in text
+    [button] = payload["blocks"][1]["elements"]
+    assert button["text"]["text"] == "Validate its 7 echoes too"
+    assert json.loads(button["value"])["e"] == [[e.note_id, e.position] for e in echoes]
+    assert "+2 more" in payload["blocks"][0]["text"]["text"]
+    done = blocks.echoes_validated(3, echoes[:1], "U9", TODAY, gone=1)
+    assert done.startswith("✅ 1 echo of claim 3 validated by <@U9> on 2026-11-30:") and "<!channel>" not in done
+    assert "1 of the echoes shown no longer echoes claim 3" in done
 
 
 def test_mark_claim_drops_its_button():
