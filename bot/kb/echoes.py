@@ -15,6 +15,7 @@ than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and ec
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import itertools
@@ -36,9 +37,9 @@ from bot.kb.claimterms import (
     idf,
     score,
     surfaces,
-    term_set,
     term_words,
 )
+from bot.kb.migrations import FTS_TOKENIZE
 from bot.kb.notes import Claim
 
 if TYPE_CHECKING:
@@ -134,11 +135,15 @@ class Judge(Protocol):
 class Weights:
     """IDF of terms from the claim index's own document counts (column ``text``).
 
-    Counts are read from ``claims_fts`` up to ``DF_SAMPLE`` (past that a term is common, whatever its
-    exact count): reading a common term's exact count walks its whole posting list (40 ms for a term in a
-    third of 1M claims), a bounded count stops early. Counts are cached in this process: a weight a few
-    claims stale does not matter, but whether a term is in one claim or in two decides the keys, so a new
-    claim's own terms are counted afresh unless a count of 2 or more was seen (counts only grow)."""
+    One definition of a term's count, whichever path asks: the claims the index finds for the term's
+    words (``surfaces``: its synonym group, else a word of a claim for it), up to ``DF_SAMPLE`` (past that a
+    term is common, whatever its exact count). A new note asks the index (``MATCH``, bounded: reading a
+    common term's exact count walks its whole posting list, 40 ms for a term in a third of 1M claims);
+    ``relink``, which needs every term, reads the same numbers from the index's vocabulary for a word the
+    index's tokenizer makes one token of (``index_tokens``) and asks the rest (synonym groups, words of
+    several tokens) the same way. Counts are cached in this process: a weight a few claims stale does
+    not matter, but whether a term is in one claim or in two decides the keys, so a new claim's own terms
+    are counted afresh unless a count of 2 or more was seen (counts only grow)."""
 
     _seen: dict[tuple[str, str], int] = {}
     CACHE = 500_000
@@ -152,25 +157,25 @@ class Weights:
         # prefix is then a C-level map over its terms, not a Python test per term
         self.rare: dict[str, tuple[int, str]] = {t: (d, t) for t, d in df.items() if 2 <= d <= DF_CAP}
         self._idf: dict[str, float] = {}  # each term's weight, once (scoring asks for the same terms again and again)
+        self.vocabulary: dict[str, int] | None = None  # the index's token -> claims (``relink``)
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, words: Mapping[str, str] | None = None) -> Weights:
-        """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``), or all
-        (``relink``)."""
+    def load(cls, conn: sqlite3.Connection, words: Mapping[str, str], *, vocabulary: bool = False) -> Weights:
+        """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``); with
+        ``vocabulary`` (``relink``, which will learn every term) the index's vocabulary is read once."""
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
         db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
-        if words is None:
-            rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
-            return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
         weights = cls(n, {}, db)
+        if vocabulary:
+            weights.vocabulary = dict(conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'"))
         weights.learn(conn, words)
         return weights
 
     def learn(self, conn: sqlite3.Connection, words: Mapping[str, str], *, fresh: bool = True) -> None:
         """Add the document counts of terms not known yet (one statement for all of them), asking the
-        index for each term's ``surfaces``; ``fresh=False`` takes a count this process read before when
-        there is one."""
-        missing = []
+        index for each term's ``surfaces`` (or reading its vocabulary, when loaded, for a word of one
+        token); ``fresh=False`` takes a count this process read before when there is one."""
+        asked: list[tuple[str, tuple[str, ...]]] = []
         df, seen, db = self.df, Weights._seen, self.db
         for term, word in words.items():
             if term in df or term in DIRECTIONS:
@@ -179,9 +184,17 @@ class Weights:
             if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
                 self._count(term, cached)
                 continue
-            words = tuple(w for w in surfaces(term, word) if '"' not in w)
-            if words:
-                missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in words) + ")"))
+            group = tuple(w for w in surfaces(term, word) if '"' not in w)
+            if group:
+                asked.append((term, group))
+        missing = []
+        tokens = index_tokens(g[0] for _, g in asked if len(g) == 1) if self.vocabulary is not None else {}
+        for term, group in asked:
+            token = tokens.get(group[0]) if len(group) == 1 else None
+            if token is not None and self.vocabulary is not None:  # the claims holding that one token
+                self._remember(term, min(self.vocabulary.get(token, 0), DF_SAMPLE))
+            else:
+                missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in group) + ")"))
         for start in range(0, len(missing), 200):
             chunk = missing[start : start + 200]
             bounded = f"(SELECT count(*) FROM (SELECT 1 FROM claims_fts WHERE claims_fts MATCH ? LIMIT {DF_SAMPLE}))"
@@ -191,11 +204,14 @@ class Weights:
             except sqlite3.OperationalError:  # a word the FTS parser cannot take: treat as unseen
                 counts = [(k, 0) for k in range(len(chunk))]
             for k, count in counts:
-                term = chunk[k][0]
-                self._count(term, count)
-                if len(seen) > Weights.CACHE:
-                    seen.clear()
-                seen[(db, term)] = count
+                self._remember(chunk[k][0], count)
+
+    def _remember(self, term: str, count: int) -> None:
+        self._count(term, count)
+        seen = Weights._seen
+        if len(seen) > Weights.CACHE:
+            seen.clear()
+        seen[(self.db, term)] = count
 
     def _count(self, term: str, count: int) -> None:
         self.df[term] = count
@@ -212,6 +228,33 @@ class Weights:
             weight = self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
             self._idf[term] = weight
         return weight
+
+
+_TOKENS: dict[str, str | None] = {}  # the index tokenizer's answers (a pure function: never stale)
+
+
+def index_tokens(words: Iterable[str]) -> dict[str, str | None]:
+    """The one token the index's own tokenizer (``FTS_TOKENIZE``, run by SQLite on a scratch table) makes
+    of each word; None when it makes none or several ("decay_rate"). Our stems are Porter's too, but not
+    always the index's ("technology": ours "technologi", the index's "technolog")."""
+    words = set(words)
+    todo = sorted(w for w in words if w not in _TOKENS)
+    if todo:
+        scratch = sqlite3.connect(":memory:")
+        try:
+            scratch.execute(f"CREATE VIRTUAL TABLE t USING fts5(w, tokenize='{FTS_TOKENIZE}')")
+            scratch.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+            scratch.executemany("INSERT INTO t(rowid, w) VALUES (?, ?)", enumerate(todo))
+            made: dict[int, list[str]] = defaultdict(list)
+            for token, row in scratch.execute("SELECT term, doc FROM v"):
+                made[row].append(token)
+        finally:
+            scratch.close()
+        if len(_TOKENS) > 500_000:
+            _TOKENS.clear()
+        for row, word in enumerate(todo):
+            _TOKENS[word] = made[row][0] if len(made[row]) == 1 else None
+    return {w: _TOKENS.get(w) for w in words}
 
 
 def words_of(analysed: Iterable[Terms | dict[str, str]]) -> dict[str, str]:
@@ -692,7 +735,7 @@ def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
-        return _keys_of(rows, weights)
+        return _keys_of(conn, rows, weights)
     finally:
         conn.close()
 
@@ -700,7 +743,7 @@ def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
 _RELINK_WORK: list[dict[str, str]] = [{}]
 
 
-def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool]]:
+def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool, bool]]:
     """Pass 3 of relink for a slice of candidate pairs, in a worker process."""
     weights = _RELINK_WEIGHTS
     assert weights is not None
@@ -712,36 +755,51 @@ def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights: Weights,
-                work: dict[str, str]) -> list[tuple[int, int, float, str, str, bool]]:
-    """Score candidate pairs: (a, b, score, work of a, work of b, sure) for those from ``THRESHOLD`` up."""
+                work: dict[str, str]) -> list[tuple[int, int, float, str, str, bool, bool]]:
+    """Score candidate pairs: (a, b, score, work of a, work of b, sure, word for word) for those from
+    ``THRESHOLD`` up. Their terms' counts are learned first, as a new note learns its candidates'."""
     involved = sorted({c for pair in pairs for c in pair})
-    claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text))
+    claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text), text)
               for cid, note_id, text in _claim_rows(conn, involved)}
+    weights.learn(conn, words_of(terms for _, terms, _ in claims.values()))
     out = []
     for a, b in pairs:
         if a not in claims or b not in claims:
             continue
-        (wa, ta), (wb, tb) = claims[a], claims[b]
+        (wa, ta, xa), (wb, tb, xb) = claims[a], claims[b]
         if wa == wb:
             continue
         s = score(ta, tb, weights)
         if s >= THRESHOLD:
-            out.append((a, b, s, wa, wb, sure(ta, tb, weights, s)))
+            out.append((a, b, s, wa, wb, sure(ta, tb, weights, s), _verbatim(xa, xb)))
     return out
 
 
-def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
+KEY_BLOCK = 5_000  # relink pass 1: claims whose unknown terms are counted in one go
+
+
+def _keys_of(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
     """Pass 1 of relink over some claims: the hash of each key with its claim, and how many claims were
-    read. Only each claim's terms are needed (``term_set``; the LRU cache of ``analyze`` would only churn)."""
+    read. Only each claim's terms (and a word for each) are needed; the counts of terms not known yet are
+    asked from the index a block of claims at a time, exactly as ``link_notes`` asks for a new note's
+    (``Weights.learn``) — one definition of a term's count, so both paths choose the same keys."""
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
     count = 0
-    for cid, text in rows:
-        count += 1
-        terms = term_set(text)
-        if len(terms) >= MIN_TERMS:
+    rows = iter(rows)
+    while block := list(itertools.islice(rows, KEY_BLOCK)):
+        count += len(block)
+        keyed = [(cid, words) for cid, text in block if len(words := term_words(text)) >= MIN_TERMS]
+        df = weights.df
+        missing: dict[str, str] = {}
+        for _, words in keyed:
+            for term, word in words.items():
+                if term not in df:
+                    missing[term] = word
+        weights.learn(conn, missing)
+        for cid, words in keyed:
             before = len(hashes)
-            hashes.extend(map(hash, _pairs(terms, weights, RELINK_PREFIX)))
+            hashes.extend(map(hash, _pairs(words, weights, RELINK_PREFIX)))
             owners.extend(itertools.repeat(cid, len(hashes) - before))
     return hashes.tobytes(), owners.tobytes(), count
 
@@ -765,7 +823,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     global _RELINK_WEIGHTS  # noqa: PLW0603 - handed to forked workers
     started = time.perf_counter()
     report = RelinkReport()
-    weights = Weights.load(conn)
+    weights = Weights.load(conn, {}, vocabulary=True)  # every term's count is learned as claims are keyed
     total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
     low, high = conn.execute("SELECT coalesce(min(id), 0), coalesce(max(id), -1) + 1 FROM claims").fetchone()
     path = conn.execute("PRAGMA database_list").fetchone()[2] or ""
@@ -786,7 +844,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     else:
         for lo, hi in ranges:
             rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
-            parts.append(_keys_of(rows, weights))
+            parts.append(_keys_of(conn, rows, weights))
             report.claims += parts[-1][2]
             if progress:
                 progress(report.claims * 2 // 3, total)
@@ -815,7 +873,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     parallel = workers if len(ordered) > PARALLEL_PAIRS or processes is not None else 1
     share = -(-len(ordered) // max(parallel, 1)) if ordered else 1
     slices = [ordered[i : i + share] for i in range(0, len(ordered), share)]
-    found: list[tuple[int, int, float, str, str, bool]] = []
+    found: list[tuple[int, int, float, str, str, bool, bool]] = []
     if path and len(slices) > 1:
         _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
         try:
@@ -827,15 +885,20 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     else:
         for piece in slices:
             found += _score_rows(conn, piece, weights, work)
-    del ordered, slices
+    del slices
+    # a claim printed word for word in another note ties nothing (as for a new note); between tied works
+    # every claim pair is scored, not only those a key found (``_score_tied``)
+    ties = strong_ties((a, b, wa, wb, s, ok) for a, b, s, wa, wb, ok, same in found if not same)
+    found += _tied_pairs(conn, ties, work, weights, ordered)
+    del ordered
     scored: dict[int, list[tuple[float, int, str, bool]]] = defaultdict(list)
     claims_work: dict[int, str] = {}
-    for a, b, s, wa, wb, ok in found:
+    for a, b, s, wa, wb, ok, _ in found:
         scored[a].append((s, b, wb, ok))
         scored[b].append((s, a, wa, ok))
         claims_work[a], claims_work[b] = wa, wb
     strong: dict[str, set[str]] = defaultdict(set)
-    for mine, other in strong_ties((a, b, wa, wb, s, ok) for a, b, s, wa, wb, ok in found):
+    for mine, other in ties:
         strong[mine].add(other)
     chosen = {a: {b: s for s, b in choose(items, strong[claims_work[a]])} for a, items in scored.items()}
     judged = set(conn.execute("SELECT claim_id, other_id FROM echo_verdicts").fetchall())  # a model decided these
@@ -848,6 +911,51 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     if progress:
         progress(total, total)
     return report
+
+
+def _tied_pairs(conn: sqlite3.Connection, ties: set[tuple[str, str]], work: dict[str, str], weights: Weights,
+                done: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool, bool]]:
+    """Relink's ``_score_tied``: each claim of a work scored against the first ``MAX_TIED_CLAIMS`` claims
+    of the works tied to it (their notes by id, claims by position), but for the pairs a key already
+    found (``done``, sorted). Rows as ``_score_rows``'s, from ``THRESHOLD`` up."""
+    if not ties:
+        return []
+    tied: dict[str, set[str]] = defaultdict(set)
+    for mine, other in ties:
+        tied[mine].add(other)
+    members: dict[str, set[str]] = defaultdict(set)
+    for note_id, root in work.items():
+        members[root].add(note_id)
+    notes = sorted({n for w in tied for n in members.get(w) or {w}})
+    rows = [r for start in range(0, len(notes), 500) for r in conn.execute(
+        f"SELECT c.id, c.note_id, {CLAIM_TEXT} FROM claims c WHERE c.note_id IN"
+        f" ({','.join('?' * len(notes[start:start + 500]))}) ORDER BY c.note_id, c.position", notes[start:start + 500])]
+    claims = {cid: (work.get(note_id, note_id), analyze(text), text) for cid, note_id, text in rows}
+    weights.learn(conn, words_of(terms for _, terms, _ in claims.values()))
+    by_work: dict[str, list[int]] = defaultdict(list)
+    for cid, note_id, _ in rows:  # each work's claims by note id, then position
+        by_work[work.get(note_id, note_id)].append(cid)
+    rank = {r[0]: i for i, r in enumerate(rows)}
+    extra: set[tuple[int, int]] = set()
+    out = []
+    for w in sorted(tied):
+        pool = sorted(itertools.chain.from_iterable(by_work[x] for x in tied[w]), key=rank.__getitem__)
+        for c in by_work[w]:
+            for o in pool[:MAX_TIED_CLAIMS]:
+                pair = (c, o) if c < o else (o, c)
+                if pair in extra or _found(done, pair):
+                    continue
+                extra.add(pair)
+                (wa, ta, xa), (wb, tb, xb) = claims[pair[0]], claims[pair[1]]
+                s = score(ta, tb, weights)
+                if s >= THRESHOLD:
+                    out.append((*pair, s, wa, wb, sure(ta, tb, weights, s), _verbatim(xa, xb)))
+    return out
+
+
+def _found(ordered: list[tuple[int, int]], pair: tuple[int, int]) -> bool:
+    at = bisect.bisect_left(ordered, pair)
+    return at < len(ordered) and ordered[at] == pair
 
 
 def _works(conn: sqlite3.Connection) -> dict[str, str]:

@@ -125,7 +125,9 @@ def test_keys_and_relink_key_hashes_are_the_rarest_pairs(store, seeds_dir):
     rows = _claim_texts(store)
     analysed = {cid: echoes.analyze(text) for cid, text in rows}
     incremental = echoes.Weights.load(store.conn, echoes.words_of(analysed.values()))
-    everything = echoes.Weights.load(store.conn)  # relink's: every term the index has
+    everything = echoes.Weights.load(store.conn, {}, vocabulary=True)  # relink's: learned as it keys every claim
+    hashes, owners, count = echoes._keys_of(store.conn, rows, everything)
+    assert everything.df == incremental.df  # one count per term, whichever path asked
     keyed = 0
     for weights in (incremental, everything):
         assert weights.rare == {t: (d, t) for t, d in weights.df.items() if 2 <= d <= echoes.DF_CAP}
@@ -133,7 +135,6 @@ def test_keys_and_relink_key_hashes_are_the_rarest_pairs(store, seeds_dir):
             for size in (echoes.PREFIX, echoes.RELINK_PREFIX):
                 assert echoes.keys(terms, weights, size) == _reference_keys(terms, weights, size), cid
             keyed += bool(echoes.keys(terms, everything, echoes.RELINK_PREFIX))
-    hashes, owners, count = echoes._keys_of(rows, everything)
     found = sorted(zip(array("q", owners), array("q", hashes), strict=True))
     expected = sorted((cid, hash(pair)) for cid, terms in analysed.items() if len(terms.terms) >= echoes.MIN_TERMS
                       for pair in _reference_keys(terms, everything, echoes.RELINK_PREFIX))

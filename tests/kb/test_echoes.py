@@ -115,23 +115,30 @@ def test_links_per_claim_are_capped(store):
     assert counts and max(counts) <= echoes.MAX_LINKS
 
 
-def test_relink_rebuilds_the_same_links_with_progress(seeded):
-    before = _links(seeded)
+def _rows(store: Store) -> list[tuple]:
+    """Every echo row as (note, position, other note, other position, score, method)."""
+    return sorted(store.conn.execute(
+        "SELECT a.note_id, a.position, b.note_id, b.position, round(e.score, 9), e.method FROM echoes e"
+        " JOIN claims a ON a.id = e.claim_id JOIN claims b ON b.id = e.other_id"))
+
+
+def test_relink_rebuilds_exactly_the_link_rows_the_import_made_with_progress(seeded):
+    """One definition of a term's count and of which pairs are scored (every pair between tied notes), so
+    ``relink`` on the seeds gives back every row ``deskbot import`` wrote, scores and methods included."""
+    made = _rows(seeded)
+    assert len(made) >= 18 and {r[5] for r in made} == {echoes.METHOD}
+    assert len({p for a, p, _, _, _, _ in made if a == SUMMARY}) >= 6
     seen: list[tuple[int, int]] = []
     with seeded.write() as conn:
         conn.execute("DELETE FROM echoes")
         report = echoes.relink(conn, progress=lambda done, total: seen.append((done, total)))
-    after = _links(seeded)
-    # Relink keys both claims by pairs of their rarest terms; a new note asks the index for any claim with
-    # one of its pairs: relink finds a subset, never a link the incremental path would not make.
-    assert after <= before and len(after) >= len(before) * 3 // 4
-    assert len({p for a, p, _, _ in after if a == SUMMARY}) >= 6
-    assert report.claims == 27 and report.links == len(after) // 2
+    assert _rows(seeded) == made
+    assert report.claims == 27 and report.links == len(made) // 2
     assert seen[-1] == (27, 27)
     with seeded.write() as conn:  # the same in forked worker processes, a few claims each
         conn.execute("DELETE FROM echoes")
         parallel = echoes.relink(conn, chunk=5, processes=2)
-    assert _links(seeded) == after and parallel.claims == 27
+    assert _rows(seeded) == made and parallel.claims == 27
 
 
 def test_export_writes_also_in_and_a_reimport_restores_it(seeded, tmp_path):
