@@ -61,6 +61,8 @@ DF_CAP = 2_000  # a term in more claims than this is never a candidate key
 PAIR_CHANCE = 0.01  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
 PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
 DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
+CHANGES_KEPT = 50_000  # rows of claim_changes kept; a process further behind forgets its counts
+COUNTS_KEPT = 500_000  # term counts a process keeps per database
 METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in; a model's id = its verdict
 BORDER = (0.2, 0.6)  # offline scores a configured model is asked about (pairs.tsv: 0.2-0.5 holds 20 echoes, 4 not)
 CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
@@ -132,6 +134,47 @@ class Judge(Protocol):
 # --------------------------------------------------------------------------- weights
 
 
+class _Counts:
+    """This process's counts of one database's terms, kept exact across notes and processes.
+
+    A count changes only when a claim holding one of the index tokens it was read for is inserted, deleted
+    or rewritten; every such change is a row of ``claim_changes`` (migration 021, written by triggers, so
+    also for other processes' writes). Before counts are used, the rows since the last look are read and
+    the counts their tokens reach are dropped: whatever stays is what the index would answer now. A log
+    this process cannot follow (its last row gone after a rollback or pruning, or too far behind) drops
+    them all."""
+
+    __slots__ = ("counts", "by_token", "seq", "stamp")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.by_token: dict[str, set[str]] = defaultdict(set)  # index token -> terms counted with it
+        self.seq: int = -1
+        self.stamp: int | None = None
+
+    def sync(self, conn: sqlite3.Connection) -> None:
+        seq, stamp = conn.execute("SELECT seq, stamp FROM claim_changes ORDER BY seq DESC LIMIT 1").fetchone() or (0, 0)
+        if (seq, stamp) == (self.seq, self.stamp):
+            return
+        mark = conn.execute("SELECT stamp FROM claim_changes WHERE seq = ?", (self.seq,)).fetchone()
+        if mark is None or mark[0] != self.stamp or seq - self.seq > CHANGES_KEPT or len(self.counts) > COUNTS_KEPT:
+            self.counts.clear()
+            self.by_token.clear()
+        else:
+            texts = [t for (t,) in conn.execute("SELECT text FROM claim_changes WHERE seq > ?", (self.seq,))]
+            for tokens in _tokenize(texts):
+                for token in tokens:
+                    for term in self.by_token.pop(token, ()):
+                        self.counts.pop(term, None)
+        self.seq, self.stamp = seq, stamp
+
+    def keep(self, term: str, words: tuple[str, ...], count: int) -> None:
+        self.counts[term] = count
+        for tokens in word_tokens(words).values():
+            for token in tokens:
+                self.by_token[token].add(term)
+
+
 class Weights:
     """IDF of terms from the claim index's own document counts (column ``text``).
 
@@ -140,13 +183,13 @@ class Weights:
     term is common, whatever its exact count). A new note asks the index (``MATCH``, bounded: reading a
     common term's exact count walks its whole posting list, 40 ms for a term in a third of 1M claims);
     ``relink``, which needs every term, reads the same numbers from the index's vocabulary for a word the
-    index's tokenizer makes one token of (``index_tokens``) and asks the rest (synonym groups, words of
-    several tokens) the same way. Counts are cached in this process: a weight a few claims stale does
-    not matter, but whether a term is in one claim or in two decides the keys, so a new claim's own terms
-    are counted afresh unless a count of 2 or more was seen (counts only grow)."""
+    index's tokenizer makes one token of (``word_tokens``) and asks the rest (synonym groups, words of
+    several tokens) the same way. Counts are kept in this process between notes (``_Counts``: exact, a
+    change of claims drops the counts it can move), so a stored note's terms are not asked again.
 
-    _seen: dict[tuple[str, str], int] = {}
-    CACHE = 500_000
+    One ``Weights`` reads one snapshot: made and used inside one transaction that changes no claim."""
+
+    _kept: dict[str, _Counts] = {}
 
     def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
         self.n = max(n_claims, 1)
@@ -158,6 +201,7 @@ class Weights:
         self.rare: dict[str, tuple[int, str]] = {t: (d, t) for t, d in df.items() if 2 <= d <= DF_CAP}
         self._idf: dict[str, float] = {}  # each term's weight, once (scoring asks for the same terms again and again)
         self.vocabulary: dict[str, int] | None = None  # the index's token -> claims (``relink``)
+        self.kept = _Counts()  # not shared until ``load`` syncs the database's
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, words: Mapping[str, str], *, vocabulary: bool = False) -> Weights:
@@ -166,52 +210,53 @@ class Weights:
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
         db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
         weights = cls(n, {}, db)
+        if len(cls._kept) > 32 and db not in cls._kept:
+            cls._kept.clear()
+        weights.kept = cls._kept.setdefault(db, _Counts())
+        weights.kept.sync(conn)
         if vocabulary:
             weights.vocabulary = dict(conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'"))
         weights.learn(conn, words)
         return weights
 
-    def learn(self, conn: sqlite3.Connection, words: Mapping[str, str], *, fresh: bool = True) -> None:
+    def learn(self, conn: sqlite3.Connection, words: Mapping[str, str]) -> None:
         """Add the document counts of terms not known yet (one statement for all of them), asking the
         index for each term's ``surfaces`` (or reading its vocabulary, when loaded, for a word of one
-        token); ``fresh=False`` takes a count this process read before when there is one."""
+        token) unless this process holds its count (``_Counts``)."""
         asked: list[tuple[str, tuple[str, ...]]] = []
-        df, seen, db = self.df, Weights._seen, self.db
+        df, kept = self.df, self.kept.counts
         for term, word in words.items():
             if term in df or term in DIRECTIONS:
                 continue
-            cached = seen.get((db, term))
-            if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
-                self._count(term, cached)
+            count = kept.get(term)
+            if count is not None:
+                self._count(term, count)
                 continue
             group = tuple(w for w in surfaces(term, word) if '"' not in w)
             if group:
                 asked.append((term, group))
         missing = []
-        tokens = index_tokens(g[0] for _, g in asked if len(g) == 1) if self.vocabulary is not None else {}
+        tokens = word_tokens(w for _, group in asked for w in group)  # once for all (``_Counts.keep`` too)
         for term, group in asked:
-            token = tokens.get(group[0]) if len(group) == 1 else None
-            if token is not None and self.vocabulary is not None:  # the claims holding that one token
-                self._remember(term, min(self.vocabulary.get(token, 0), DF_SAMPLE))
+            made = tokens.get(group[0], ()) if len(group) == 1 else ()
+            if len(made) == 1 and self.vocabulary is not None:  # the claims holding that one token
+                self._remember(term, group, min(self.vocabulary.get(made[0], 0), DF_SAMPLE))
             else:
-                missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in group) + ")"))
+                missing.append((term, group, "text : (" + " OR ".join(f'"{w}"' for w in group) + ")"))
         for start in range(0, len(missing), 200):
             chunk = missing[start : start + 200]
             bounded = f"(SELECT count(*) FROM (SELECT 1 FROM claims_fts WHERE claims_fts MATCH ? LIMIT {DF_SAMPLE}))"
             sql = " UNION ALL ".join(f"SELECT {k}, {bounded}" for k in range(len(chunk)))
             try:
-                counts = conn.execute(sql, [q for _, q in chunk]).fetchall()
+                counts = conn.execute(sql, [q for _, _, q in chunk]).fetchall()
             except sqlite3.OperationalError:  # a word the FTS parser cannot take: treat as unseen
                 counts = [(k, 0) for k in range(len(chunk))]
             for k, count in counts:
-                self._remember(chunk[k][0], count)
+                self._remember(chunk[k][0], chunk[k][1], count)
 
-    def _remember(self, term: str, count: int) -> None:
+    def _remember(self, term: str, words: tuple[str, ...], count: int) -> None:
         self._count(term, count)
-        seen = Weights._seen
-        if len(seen) > Weights.CACHE:
-            seen.clear()
-        seen[(self.db, term)] = count
+        self.kept.keep(term, words, count)
 
     def _count(self, term: str, count: int) -> None:
         self.df[term] = count
@@ -230,31 +275,36 @@ class Weights:
         return weight
 
 
-_TOKENS: dict[str, str | None] = {}  # the index tokenizer's answers (a pure function: never stale)
+_TOKENS: dict[str, tuple[str, ...]] = {}  # word -> the index tokenizer's tokens (a pure function: never stale)
 
 
-def index_tokens(words: Iterable[str]) -> dict[str, str | None]:
-    """The one token the index's own tokenizer (``FTS_TOKENIZE``, run by SQLite on a scratch table) makes
-    of each word; None when it makes none or several ("decay_rate"). Our stems are Porter's too, but not
-    always the index's ("technology": ours "technologi", the index's "technolog")."""
+def _tokenize(texts: Sequence[str]) -> list[tuple[str, ...]]:
+    """The tokens the index's own tokenizer (``FTS_TOKENIZE``, run by SQLite on a scratch table) makes of
+    each text, in order."""
+    if not texts:
+        return []
+    scratch = sqlite3.connect(":memory:")
+    try:
+        scratch.execute(f"CREATE VIRTUAL TABLE t USING fts5(w, tokenize='{FTS_TOKENIZE}')")
+        scratch.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+        scratch.executemany("INSERT INTO t(rowid, w) VALUES (?, ?)", enumerate(texts))
+        made: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for token, row, offset in scratch.execute("SELECT term, doc, offset FROM v"):
+            made[row].append((offset, token))
+    finally:
+        scratch.close()
+    return [tuple(token for _, token in sorted(made[row])) for row in range(len(texts))]
+
+
+def word_tokens(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The index tokens of each word: usually one; none or several for some ("decay_rate"). Our stems are
+    Porter's too, but not always the index's ("technology": ours "technologi", the index's "technolog")."""
     words = set(words)
+    if len(_TOKENS) > 500_000:
+        _TOKENS.clear()
     todo = sorted(w for w in words if w not in _TOKENS)
-    if todo:
-        scratch = sqlite3.connect(":memory:")
-        try:
-            scratch.execute(f"CREATE VIRTUAL TABLE t USING fts5(w, tokenize='{FTS_TOKENIZE}')")
-            scratch.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
-            scratch.executemany("INSERT INTO t(rowid, w) VALUES (?, ?)", enumerate(todo))
-            made: dict[int, list[str]] = defaultdict(list)
-            for token, row in scratch.execute("SELECT term, doc FROM v"):
-                made[row].append(token)
-        finally:
-            scratch.close()
-        if len(_TOKENS) > 500_000:
-            _TOKENS.clear()
-        for row, word in enumerate(todo):
-            _TOKENS[word] = made[row][0] if len(made[row]) == 1 else None
-    return {w: _TOKENS.get(w) for w in words}
+    _TOKENS.update(zip(todo, _tokenize(todo), strict=True))
+    return {w: _TOKENS[w] for w in words}
 
 
 def words_of(analysed: Iterable[Terms | dict[str, str]]) -> dict[str, str]:
@@ -486,7 +536,7 @@ def _score_tied(conn: sqlite3.Connection, pending: list[tuple[int, str, list[tup
             cache[other] = (other_note, analyze(text), text)
             fresh.append(cache[other][1])
         by_note[other_note].append(other)
-    weights.learn(conn, words_of(fresh), fresh=False)  # their terms' counts, as for found candidates
+    weights.learn(conn, words_of(fresh))  # their terms' counts, as for found candidates
     for cid, note_id, scored in pending:
         have = {o for _, o, _, _ in scored}
         extra = [o for n in sorted(tied.get(note_id, ())) for o in by_note.get(n, ())][:MAX_TIED_CLAIMS]
@@ -555,7 +605,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     # index does not change while a batch is linked, so neither do the counts or the scores)
     wanted = sorted({c for found in found_of.values() for c in found})
     rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, wanted)]
-    weights.learn(conn, words_of(a for _, _, a, _ in rows), fresh=False)
+    weights.learn(conn, words_of(a for _, _, a, _ in rows))
     cache: dict[int, tuple[str, Terms, str]] = {other: (n, a, text) for other, n, a, text in rows}
     del rows
     pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []
@@ -594,6 +644,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
                 seen.add(pair)
                 borderline.append(Borderline(cid, other, note_id, sc, other in chosen, texts[cid], cache[other][2]))
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
+    conn.execute("DELETE FROM claim_changes WHERE seq <= (SELECT max(seq) FROM claim_changes) - ?", (CHANGES_KEPT,))
     return written
 
 
