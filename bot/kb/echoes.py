@@ -161,17 +161,21 @@ class _Counts:
             self.counts.clear()
             self.by_token.clear()
         else:
-            texts = [t for (t,) in conn.execute("SELECT text FROM claim_changes WHERE seq > ?", (self.seq,))]
-            for tokens in _tokenize(texts):
+            chunks: set[str] = set()  # the index makes no token across white space: tokens of a text are its chunks'
+            for (text,) in conn.execute("SELECT text FROM claim_changes WHERE seq > ?", (self.seq,)):
+                chunks.update(text.split())
+            by_token, counts = self.by_token, self.counts
+            for tokens in word_tokens(chunks).values():
                 for token in tokens:
-                    for term in self.by_token.pop(token, ()):
-                        self.counts.pop(term, None)
+                    for term in by_token.pop(token, ()):
+                        counts.pop(term, None)
         self.seq, self.stamp = seq, stamp
 
     def keep(self, term: str, words: tuple[str, ...], count: int) -> None:
+        """A count, with the index tokens it was read for (``words``' tokens: ``word_tokens`` ran on them)."""
         self.counts[term] = count
-        for tokens in word_tokens(words).values():
-            for token in tokens:
+        for word in words:
+            for token in _TOKENS.get(word) or word_tokens([word])[word]:
                 self.by_token[token].add(term)
 
 
