@@ -37,6 +37,7 @@ from bot.kb.claimterms import (
     idf,
     score,
     surfaces,
+    term_set,
     term_words,
 )
 from bot.kb.migrations import FTS_TOKENIZE
@@ -175,7 +176,8 @@ class _Counts:
         """A count, with the index tokens it was read for (``words``' tokens: ``word_tokens`` ran on them)."""
         self.counts[term] = count
         for word in words:
-            for token in _TOKENS.get(word) or word_tokens([word])[word]:
+            tokens = _TOKENS.get(word)
+            for token in word_tokens([word])[word] if tokens is None else tokens:
                 self.by_token[token].add(term)
 
 
@@ -844,17 +846,16 @@ def _keys_of(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]], weights:
     rows = iter(rows)
     while block := list(itertools.islice(rows, KEY_BLOCK)):
         count += len(block)
-        keyed = [(cid, words) for cid, text in block if len(words := term_words(text)) >= MIN_TERMS]
-        df = weights.df
+        keyed = [(cid, text, terms) for cid, text in block if len(terms := term_set(text)) >= MIN_TERMS]
+        known = weights.df.__contains__
         missing: dict[str, str] = {}
-        for _, words in keyed:
-            for term, word in words.items():
-                if term not in df:
-                    missing[term] = word
+        for _, text, terms in keyed:  # a word for each new term (most claims have none after a few blocks)
+            if not all(map(known, terms)) and not all(map(known, terms - DIRECTIONS)):
+                missing.update(term_words(text))
         weights.learn(conn, missing)
-        for cid, words in keyed:
+        for cid, _, terms in keyed:
             before = len(hashes)
-            hashes.extend(map(hash, _pairs(words, weights, RELINK_PREFIX)))
+            hashes.extend(map(hash, _pairs(terms, weights, RELINK_PREFIX)))
             owners.extend(itertools.repeat(cid, len(hashes) - before))
     return hashes.tobytes(), owners.tobytes(), count
 
