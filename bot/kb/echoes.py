@@ -138,18 +138,20 @@ class Judge(Protocol):
 class _Counts:
     """This process's counts of one database's terms, kept exact across notes and processes.
 
-    A count changes only when a claim holding one of the index tokens it was read for is inserted, deleted
-    or rewritten; every such change is a row of ``claim_changes`` (migration 021, written by triggers, so
-    also for other processes' writes). Before counts are used, the rows since the last look are read and
-    the counts their tokens reach are dropped: whatever stays is what the index would answer now. A log
-    this process cannot follow (its last row gone after a rollback or pruning, or too far behind) drops
-    them all."""
+    A count changes only when a claim holding one of the index tokens it was read for comes or goes (insert,
+    delete, a rewritten text); every such change is a row of ``claim_changes`` (migration 021, written by
+    triggers, so also for other processes' writes). Before counts are used, the rows since the last look are
+    read and each count they reach is moved by one — a claim holding any of the term's tokens is one more (or
+    one fewer) claim the index finds for its words — or dropped where one cannot know: a count at the
+    ``DF_SAMPLE`` bound losing a claim, a term asked as a phrase (a word of several tokens). A log this
+    process cannot follow (its last row gone after a rollback or pruning, or too far behind) drops them all."""
 
-    __slots__ = ("counts", "by_token", "seq", "stamp")
+    __slots__ = ("counts", "by_token", "phrases", "seq", "stamp")
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
         self.by_token: dict[str, set[str]] = defaultdict(set)  # index token -> terms counted with it
+        self.phrases: set[str] = set()  # terms with a word of several tokens: a change drops their count
         self.seq: int = -1
         self.stamp: int | None = None
 
@@ -161,15 +163,24 @@ class _Counts:
         if mark is None or mark[0] != self.stamp or seq - self.seq > CHANGES_KEPT or len(self.counts) > COUNTS_KEPT:
             self.counts.clear()
             self.by_token.clear()
+            self.phrases.clear()
         else:
-            chunks: set[str] = set()  # the index makes no token across white space: tokens of a text are its chunks'
-            for (text,) in conn.execute("SELECT text FROM claim_changes WHERE seq > ?", (self.seq,)):
-                chunks.update(text.split())
-            by_token, counts = self.by_token, self.counts
-            for tokens in word_tokens(chunks).values():
-                for token in tokens:
-                    for term in by_token.pop(token, ()):
-                        counts.pop(term, None)
+            changes = conn.execute("SELECT sign, text FROM claim_changes WHERE seq > ? ORDER BY seq",
+                                   (self.seq,)).fetchall()
+            # the index makes no token across white space: a text's tokens are its chunks'
+            chunks = [text.split() for _, text in changes]
+            tokens_of = word_tokens(itertools.chain.from_iterable(chunks))
+            by_token, counts, phrases = self.by_token, self.counts, self.phrases
+            for (sign, _), words in zip(changes, chunks, strict=True):
+                reached = {term for word in words for token in tokens_of[word] for term in by_token.get(token, ())}
+                for term in reached:
+                    count = counts.get(term)
+                    if count is None:
+                        continue
+                    if term in phrases or (sign < 0 and count >= DF_SAMPLE):
+                        del counts[term]
+                    else:
+                        counts[term] = min(count + sign, DF_SAMPLE)
         self.seq, self.stamp = seq, stamp
 
     def keep(self, term: str, words: tuple[str, ...], count: int) -> None:
@@ -177,7 +188,11 @@ class _Counts:
         self.counts[term] = count
         for word in words:
             tokens = _TOKENS.get(word)
-            for token in word_tokens([word])[word] if tokens is None else tokens:
+            if tokens is None:
+                tokens = word_tokens([word])[word]
+            if len(tokens) != 1:
+                self.phrases.add(term)
+            for token in tokens:
                 self.by_token[token].add(term)
 
 

@@ -417,26 +417,19 @@ END""")
 
 
 def _claim_changes(conn: sqlite3.Connection) -> None:
-    """Every change of a claim's indexed text (inserted, deleted, rewritten), in order: a process that keeps
-    term counts of this base (``bot.kb.echoes.Weights``) drops exactly the counts those texts can move,
-    whichever process made the change. ``stamp`` tells a row from one that reused its number after a
-    rollback. Pruned to the last ``echoes.CHANGES_KEPT`` rows."""
+    """Every change of a claim's indexed text, in order: ``sign`` 1 for a text that came (insert, the new side
+    of a rewrite), -1 for one that went (delete, the old side). A process that keeps term counts of this base
+    (``bot.kb.echoes.Weights``) moves exactly the counts those texts reach, whichever process made the
+    change. ``stamp`` tells a row from one that reused its number after a rollback. Pruned to the last
+    ``echoes.CHANGES_KEPT`` rows."""
     conn.execute("CREATE TABLE claim_changes (seq INTEGER PRIMARY KEY, stamp INTEGER NOT NULL DEFAULT (random()),"
-                 " text TEXT NOT NULL)")
+                 " sign INTEGER NOT NULL, text TEXT NOT NULL)")
     text = "coalesce({row}.label || ': ', '') || coalesce({row}.text, '')"  # what claims_fts indexes
-    conn.execute(f"""
-CREATE TRIGGER claim_changes_ai AFTER INSERT ON claims BEGIN
-  INSERT INTO claim_changes(text) VALUES ({text.format(row="new")});
-END""")
-    conn.execute(f"""
-CREATE TRIGGER claim_changes_ad AFTER DELETE ON claims BEGIN
-  INSERT INTO claim_changes(text) VALUES ({text.format(row="old")});
-END""")
-    conn.execute(f"""
-CREATE TRIGGER claim_changes_au AFTER UPDATE OF text, label ON claims BEGIN
-  INSERT INTO claim_changes(text) VALUES ({text.format(row="old")});
-  INSERT INTO claim_changes(text) VALUES ({text.format(row="new")});
-END""")
+    went = f"INSERT INTO claim_changes(sign, text) VALUES (-1, {text.format(row='old')});"
+    came = f"INSERT INTO claim_changes(sign, text) VALUES (1, {text.format(row='new')});"
+    conn.execute(f"CREATE TRIGGER claim_changes_ai AFTER INSERT ON claims BEGIN {came} END")
+    conn.execute(f"CREATE TRIGGER claim_changes_ad AFTER DELETE ON claims BEGIN {went} END")
+    conn.execute(f"CREATE TRIGGER claim_changes_au AFTER UPDATE OF text, label ON claims BEGIN {went} {came} END")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [

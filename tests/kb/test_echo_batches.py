@@ -165,11 +165,15 @@ def _note(note_id: str, *claims: str) -> Note:
                 claims=[Claim(text=c) for c in claims])
 
 
+@pytest.mark.parametrize("bound", [echoes.DF_SAMPLE, 3])
 def test_counts_a_process_keeps_between_notes_are_what_the_index_answers_after_every_change(store, seeds_dir,
-                                                                                            tmp_path):
-    """Term counts are kept in the process between notes; whatever changed the claims meanwhile — this
-    process's next note, another process's import, a deleted note, a rewritten claim, a rolled-back write —
-    the counts used are the index's answer of the moment, never an earlier one."""
+                                                                                            tmp_path, monkeypatch,
+                                                                                            bound):
+    """Term counts are kept in the process between notes, moved by each change of claims; whatever changed
+    them meanwhile — this process's next note, another process's import, a deleted note, a rewritten claim, a
+    rolled-back write — the counts used are the index's answer of the moment, never an earlier one (also with
+    most counts at the ``DF_SAMPLE`` bound, where a claim gone cannot be counted down)."""
+    monkeypatch.setattr(echoes, "DF_SAMPLE", bound)
     assert import_paths(store, [seeds_dir]).failed == []
     words = echoes.words_of(claimterms.term_words(t) for _, t in _claim_texts(store))
     # our stem of "technology" is "technologi", the index's "technolog" — the token of "technological" too
@@ -206,4 +210,4 @@ def test_counts_a_process_keeps_between_notes_are_what_the_index_answers_after_e
         raise RuntimeError
     check()
     kept = echoes.Weights._kept[str(store.conn.execute("PRAGMA database_list").fetchone()[2])]
-    assert len(kept.counts) >= len(words) // 2  # the counts no change reached stay kept
+    assert len(kept.counts) >= len(words) // 2  # counts are moved, not asked again
