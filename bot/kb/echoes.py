@@ -15,6 +15,7 @@ than ``STORM_NOTES`` notes is boilerplate ("Subscribe to our newsletter") and ec
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gc
 import itertools
@@ -39,6 +40,7 @@ from bot.kb.claimterms import (
     term_set,
     term_words,
 )
+from bot.kb.migrations import FTS_TOKENIZE
 from bot.kb.notes import Claim
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ DF_CAP = 2_000  # a term in more claims than this is never a candidate key
 PAIR_CHANCE = 0.01  # a pair is a key only if two random claims share it this rarely (df_a·df_b/N)…
 PAIR_FLOOR = 100  # …or both terms are rare outright (a small base, where every count is small)
 DF_SAMPLE = 20_000  # document counts are read up to this (a term in more claims is simply common)
+CHANGES_KEPT = 50_000  # rows of claim_changes kept; a process further behind forgets its counts
+COUNTS_KEPT = 500_000  # term counts a process keeps per database
 METHOD = "terms"  # offline scorer; "vault" = restored from an export's also_in; a model's id = its verdict
 BORDER = (0.2, 0.6)  # offline scores a configured model is asked about (pairs.tsv: 0.2-0.5 holds 20 echoes, 4 not)
 CLAIM_TEXT = "coalesce(c.label || ': ', '') || c.text"  # what claims_fts indexes as ``text``
@@ -131,17 +135,82 @@ class Judge(Protocol):
 # --------------------------------------------------------------------------- weights
 
 
+class _Counts:
+    """This process's counts of one database's terms, kept exact across notes and processes.
+
+    A count changes only when a claim holding one of the index tokens it was read for comes or goes (insert,
+    delete, a rewritten text); every such change is a row of ``claim_changes`` (migration 021, written by
+    triggers, so also for other processes' writes). Before counts are used, the rows since the last look are
+    read and each count they reach is moved by one — a claim holding any of the term's tokens is one more (or
+    one fewer) claim the index finds for its words — or dropped where one cannot know: a count at the
+    ``DF_SAMPLE`` bound losing a claim, a term asked as a phrase (a word of several tokens). A log this
+    process cannot follow (its last row gone after a rollback or pruning, or too far behind) drops them all."""
+
+    __slots__ = ("counts", "by_token", "phrases", "seq", "stamp")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.by_token: dict[str, set[str]] = defaultdict(set)  # index token -> terms counted with it
+        self.phrases: set[str] = set()  # terms with a word of several tokens: a change drops their count
+        self.seq: int = -1
+        self.stamp: int | None = None
+
+    def sync(self, conn: sqlite3.Connection) -> None:
+        seq, stamp = conn.execute("SELECT seq, stamp FROM claim_changes ORDER BY seq DESC LIMIT 1").fetchone() or (0, 0)
+        if (seq, stamp) == (self.seq, self.stamp):
+            return
+        mark = conn.execute("SELECT stamp FROM claim_changes WHERE seq = ?", (self.seq,)).fetchone()
+        if mark is None or mark[0] != self.stamp or seq - self.seq > CHANGES_KEPT or len(self.counts) > COUNTS_KEPT:
+            self.counts.clear()
+            self.by_token.clear()
+            self.phrases.clear()
+        else:
+            changes = conn.execute("SELECT sign, text FROM claim_changes WHERE seq > ? ORDER BY seq",
+                                   (self.seq,)).fetchall()
+            # the index makes no token across white space: a text's tokens are its chunks'
+            chunks = [text.split() for _, text in changes]
+            tokens_of = word_tokens(itertools.chain.from_iterable(chunks))
+            by_token, counts, phrases = self.by_token, self.counts, self.phrases
+            for (sign, _), words in zip(changes, chunks, strict=True):
+                reached = {term for word in words for token in tokens_of[word] for term in by_token.get(token, ())}
+                for term in reached:
+                    count = counts.get(term)
+                    if count is None:
+                        continue
+                    if term in phrases or (sign < 0 and count >= DF_SAMPLE):
+                        del counts[term]
+                    else:
+                        counts[term] = min(count + sign, DF_SAMPLE)
+        self.seq, self.stamp = seq, stamp
+
+    def keep(self, term: str, words: tuple[str, ...], count: int) -> None:
+        """A count, with the index tokens it was read for (``words``' tokens: ``word_tokens`` ran on them)."""
+        self.counts[term] = count
+        for word in words:
+            tokens = _TOKENS.get(word)
+            if tokens is None:
+                tokens = word_tokens([word])[word]
+            if len(tokens) != 1:
+                self.phrases.add(term)
+            for token in tokens:
+                self.by_token[token].add(term)
+
+
 class Weights:
     """IDF of terms from the claim index's own document counts (column ``text``).
 
-    Counts are read from ``claims_fts`` up to ``DF_SAMPLE`` (past that a term is common, whatever its
-    exact count): reading a common term's exact count walks its whole posting list (40 ms for a term in a
-    third of 1M claims), a bounded count stops early. Counts are cached in this process: a weight a few
-    claims stale does not matter, but whether a term is in one claim or in two decides the keys, so a new
-    claim's own terms are counted afresh unless a count of 2 or more was seen (counts only grow)."""
+    One definition of a term's count, whichever path asks: the claims the index finds for the term's
+    words (``surfaces``: its synonym group, else a word of a claim for it), up to ``DF_SAMPLE`` (past that a
+    term is common, whatever its exact count). A new note asks the index (``MATCH``, bounded: reading a
+    common term's exact count walks its whole posting list, 40 ms for a term in a third of 1M claims);
+    ``relink``, which needs every term, reads the same numbers from the index's vocabulary for a word the
+    index's tokenizer makes one token of (``word_tokens``) and asks the rest (synonym groups, words of
+    several tokens) the same way. Counts are kept in this process between notes (``_Counts``: exact, a
+    change of claims drops the counts it can move), so a stored note's terms are not asked again.
 
-    _seen: dict[tuple[str, str], int] = {}
-    CACHE = 500_000
+    One ``Weights`` reads one snapshot: made and used inside one transaction that changes no claim."""
+
+    _kept: dict[str, _Counts] = {}
 
     def __init__(self, n_claims: int, df: dict[str, int], db: str = "") -> None:
         self.n = max(n_claims, 1)
@@ -152,50 +221,63 @@ class Weights:
         # prefix is then a C-level map over its terms, not a Python test per term
         self.rare: dict[str, tuple[int, str]] = {t: (d, t) for t, d in df.items() if 2 <= d <= DF_CAP}
         self._idf: dict[str, float] = {}  # each term's weight, once (scoring asks for the same terms again and again)
+        self.vocabulary: dict[str, int] | None = None  # the index's token -> claims (``relink``)
+        self.kept = _Counts()  # not shared until ``load`` syncs the database's
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, words: Mapping[str, str] | None = None) -> Weights:
-        """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``), or all
-        (``relink``)."""
+    def load(cls, conn: sqlite3.Connection, words: Mapping[str, str], *, vocabulary: bool = False) -> Weights:
+        """Counts for the given terms (term -> a word of a claim for it, as ``Terms.surface``); with
+        ``vocabulary`` (``relink``, which will learn every term) the index's vocabulary is read once."""
         n = conn.execute("SELECT coalesce(max(id), 0) FROM claims").fetchone()[0]
         db = str(conn.execute("PRAGMA database_list").fetchone()[2] or id(conn))
-        if words is None:
-            rows = conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'")
-            return cls(n, {t: min(d, DF_SAMPLE) for t, d in rows}, db)
         weights = cls(n, {}, db)
+        if len(cls._kept) > 32 and db not in cls._kept:
+            cls._kept.clear()
+        weights.kept = cls._kept.setdefault(db, _Counts())
+        weights.kept.sync(conn)
+        if vocabulary:
+            weights.vocabulary = dict(conn.execute("SELECT term, doc FROM claims_vocab WHERE col = 'text'"))
         weights.learn(conn, words)
         return weights
 
-    def learn(self, conn: sqlite3.Connection, words: Mapping[str, str], *, fresh: bool = True) -> None:
+    def learn(self, conn: sqlite3.Connection, words: Mapping[str, str]) -> None:
         """Add the document counts of terms not known yet (one statement for all of them), asking the
-        index for each term's ``surfaces``; ``fresh=False`` takes a count this process read before when
-        there is one."""
-        missing = []
-        df, seen, db = self.df, Weights._seen, self.db
+        index for each term's ``surfaces`` (or reading its vocabulary, when loaded, for a word of one
+        token) unless this process holds its count (``_Counts``)."""
+        asked: list[tuple[str, tuple[str, ...]]] = []
+        df, kept = self.df, self.kept.counts
         for term, word in words.items():
             if term in df or term in DIRECTIONS:
                 continue
-            cached = seen.get((db, term))
-            if cached is not None and (not fresh or cached >= 2):  # counts only grow: ≥ 2 stays ≥ 2
-                self._count(term, cached)
+            count = kept.get(term)
+            if count is not None:
+                self._count(term, count)
                 continue
-            words = tuple(w for w in surfaces(term, word) if '"' not in w)
-            if words:
-                missing.append((term, "text : (" + " OR ".join(f'"{w}"' for w in words) + ")"))
+            group = tuple(w for w in surfaces(term, word) if '"' not in w)
+            if group:
+                asked.append((term, group))
+        missing = []
+        tokens = word_tokens(w for _, group in asked for w in group)  # once for all (``_Counts.keep`` too)
+        for term, group in asked:
+            made = tokens.get(group[0], ()) if len(group) == 1 else ()
+            if len(made) == 1 and self.vocabulary is not None:  # the claims holding that one token
+                self._remember(term, group, min(self.vocabulary.get(made[0], 0), DF_SAMPLE))
+            else:
+                missing.append((term, group, "text : (" + " OR ".join(f'"{w}"' for w in group) + ")"))
         for start in range(0, len(missing), 200):
             chunk = missing[start : start + 200]
             bounded = f"(SELECT count(*) FROM (SELECT 1 FROM claims_fts WHERE claims_fts MATCH ? LIMIT {DF_SAMPLE}))"
             sql = " UNION ALL ".join(f"SELECT {k}, {bounded}" for k in range(len(chunk)))
             try:
-                counts = conn.execute(sql, [q for _, q in chunk]).fetchall()
+                counts = conn.execute(sql, [q for _, _, q in chunk]).fetchall()
             except sqlite3.OperationalError:  # a word the FTS parser cannot take: treat as unseen
                 counts = [(k, 0) for k in range(len(chunk))]
             for k, count in counts:
-                term = chunk[k][0]
-                self._count(term, count)
-                if len(seen) > Weights.CACHE:
-                    seen.clear()
-                seen[(db, term)] = count
+                self._remember(chunk[k][0], chunk[k][1], count)
+
+    def _remember(self, term: str, words: tuple[str, ...], count: int) -> None:
+        self._count(term, count)
+        self.kept.keep(term, words, count)
 
     def _count(self, term: str, count: int) -> None:
         self.df[term] = count
@@ -212,6 +294,38 @@ class Weights:
             weight = self.direction if term in DIRECTIONS else idf(self.n, self.df.get(term, 0) or 1)
             self._idf[term] = weight
         return weight
+
+
+_TOKENS: dict[str, tuple[str, ...]] = {}  # word -> the index tokenizer's tokens (a pure function: never stale)
+
+
+def _tokenize(texts: Sequence[str]) -> list[tuple[str, ...]]:
+    """The tokens the index's own tokenizer (``FTS_TOKENIZE``, run by SQLite on a scratch table) makes of
+    each text, in order."""
+    if not texts:
+        return []
+    scratch = sqlite3.connect(":memory:")
+    try:
+        scratch.execute(f"CREATE VIRTUAL TABLE t USING fts5(w, tokenize='{FTS_TOKENIZE}')")
+        scratch.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+        scratch.executemany("INSERT INTO t(rowid, w) VALUES (?, ?)", enumerate(texts))
+        made: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for token, row, offset in scratch.execute("SELECT term, doc, offset FROM v"):
+            made[row].append((offset, token))
+    finally:
+        scratch.close()
+    return [tuple(token for _, token in sorted(made[row])) for row in range(len(texts))]
+
+
+def word_tokens(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The index tokens of each word: usually one; none or several for some ("decay_rate"). Our stems are
+    Porter's too, but not always the index's ("technology": ours "technologi", the index's "technolog")."""
+    words = set(words)
+    if len(_TOKENS) > 500_000:
+        _TOKENS.clear()
+    todo = sorted(w for w in words if w not in _TOKENS)
+    _TOKENS.update(zip(todo, _tokenize(todo), strict=True))
+    return {w: _TOKENS[w] for w in words}
 
 
 def words_of(analysed: Iterable[Terms | dict[str, str]]) -> dict[str, str]:
@@ -443,7 +557,7 @@ def _score_tied(conn: sqlite3.Connection, pending: list[tuple[int, str, list[tup
             cache[other] = (other_note, analyze(text), text)
             fresh.append(cache[other][1])
         by_note[other_note].append(other)
-    weights.learn(conn, words_of(fresh), fresh=False)  # their terms' counts, as for found candidates
+    weights.learn(conn, words_of(fresh))  # their terms' counts, as for found candidates
     for cid, note_id, scored in pending:
         have = {o for _, o, _, _ in scored}
         extra = [o for n in sorted(tied.get(note_id, ())) for o in by_note.get(n, ())][:MAX_TIED_CLAIMS]
@@ -512,7 +626,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
     # index does not change while a batch is linked, so neither do the counts or the scores)
     wanted = sorted({c for found in found_of.values() for c in found})
     rows = [(other, other_note, analyze(text), text) for other, other_note, text in _claim_rows(conn, wanted)]
-    weights.learn(conn, words_of(a for _, _, a, _ in rows), fresh=False)
+    weights.learn(conn, words_of(a for _, _, a, _ in rows))
     cache: dict[int, tuple[str, Terms, str]] = {other: (n, a, text) for other, n, a, text in rows}
     del rows
     pending: list[tuple[int, str, list[tuple[float, int, str, bool]]]] = []
@@ -551,6 +665,7 @@ def link_notes(conn: sqlite3.Connection, notes: Sequence[Note], borderline: list
                 seen.add(pair)
                 borderline.append(Borderline(cid, other, note_id, sc, other in chosen, texts[cid], cache[other][2]))
     written += _restore_vault(conn, notes, {(n, p): c for c, n, p, _ in own})
+    conn.execute("DELETE FROM claim_changes WHERE seq <= (SELECT max(seq) FROM claim_changes) - ?", (CHANGES_KEPT,))
     return written
 
 
@@ -692,7 +807,7 @@ def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
-        return _keys_of(rows, weights)
+        return _keys_of(conn, rows, weights)
     finally:
         conn.close()
 
@@ -700,7 +815,7 @@ def _key_range(path: str, lo: int, hi: int) -> tuple[bytes, bytes, int]:
 _RELINK_WORK: list[dict[str, str]] = [{}]
 
 
-def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool]]:
+def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool, bool]]:
     """Pass 3 of relink for a slice of candidate pairs, in a worker process."""
     weights = _RELINK_WEIGHTS
     assert weights is not None
@@ -712,34 +827,48 @@ def _score_pairs(path: str, pairs: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def _score_rows(conn: sqlite3.Connection, pairs: list[tuple[int, int]], weights: Weights,
-                work: dict[str, str]) -> list[tuple[int, int, float, str, str, bool]]:
-    """Score candidate pairs: (a, b, score, work of a, work of b, sure) for those from ``THRESHOLD`` up."""
+                work: dict[str, str]) -> list[tuple[int, int, float, str, str, bool, bool]]:
+    """Score candidate pairs: (a, b, score, work of a, work of b, sure, word for word) for those from
+    ``THRESHOLD`` up. Their terms' counts are learned first, as a new note learns its candidates'."""
     involved = sorted({c for pair in pairs for c in pair})
-    claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text))
+    claims = {cid: (work.get(note_id, note_id), analyze.__wrapped__(text), text)
               for cid, note_id, text in _claim_rows(conn, involved)}
+    weights.learn(conn, words_of(terms for _, terms, _ in claims.values()))
     out = []
     for a, b in pairs:
         if a not in claims or b not in claims:
             continue
-        (wa, ta), (wb, tb) = claims[a], claims[b]
+        (wa, ta, xa), (wb, tb, xb) = claims[a], claims[b]
         if wa == wb:
             continue
         s = score(ta, tb, weights)
         if s >= THRESHOLD:
-            out.append((a, b, s, wa, wb, sure(ta, tb, weights, s)))
+            out.append((a, b, s, wa, wb, sure(ta, tb, weights, s), _verbatim(xa, xb)))
     return out
 
 
-def _keys_of(rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
+KEY_BLOCK = 5_000  # relink pass 1: claims whose unknown terms are counted in one go
+
+
+def _keys_of(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]], weights: Weights) -> tuple[bytes, bytes, int]:
     """Pass 1 of relink over some claims: the hash of each key with its claim, and how many claims were
-    read. Only each claim's terms are needed (``term_set``; the LRU cache of ``analyze`` would only churn)."""
+    read. Only each claim's terms (and a word for each) are needed; the counts of terms not known yet are
+    asked from the index a block of claims at a time, exactly as ``link_notes`` asks for a new note's
+    (``Weights.learn``) — one definition of a term's count, so both paths choose the same keys."""
     hashes: array[int] = array("q")
     owners: array[int] = array("q")
     count = 0
-    for cid, text in rows:
-        count += 1
-        terms = term_set(text)
-        if len(terms) >= MIN_TERMS:
+    rows = iter(rows)
+    while block := list(itertools.islice(rows, KEY_BLOCK)):
+        count += len(block)
+        keyed = [(cid, text, terms) for cid, text in block if len(terms := term_set(text)) >= MIN_TERMS]
+        known = weights.df.__contains__
+        missing: dict[str, str] = {}
+        for _, text, terms in keyed:  # a word for each new term (most claims have none after a few blocks)
+            if not all(map(known, terms)) and not all(map(known, terms - DIRECTIONS)):
+                missing.update(term_words(text))
+        weights.learn(conn, missing)
+        for cid, _, terms in keyed:
             before = len(hashes)
             hashes.extend(map(hash, _pairs(terms, weights, RELINK_PREFIX)))
             owners.extend(itertools.repeat(cid, len(hashes) - before))
@@ -765,7 +894,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     global _RELINK_WEIGHTS  # noqa: PLW0603 - handed to forked workers
     started = time.perf_counter()
     report = RelinkReport()
-    weights = Weights.load(conn)
+    weights = Weights.load(conn, {}, vocabulary=True)  # every term's count is learned as claims are keyed
     total = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
     low, high = conn.execute("SELECT coalesce(min(id), 0), coalesce(max(id), -1) + 1 FROM claims").fetchone()
     path = conn.execute("PRAGMA database_list").fetchone()[2] or ""
@@ -786,7 +915,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     else:
         for lo, hi in ranges:
             rows = conn.execute(f"SELECT c.id, {CLAIM_TEXT} FROM claims c WHERE c.id >= ? AND c.id < ?", (lo, hi))
-            parts.append(_keys_of(rows, weights))
+            parts.append(_keys_of(conn, rows, weights))
             report.claims += parts[-1][2]
             if progress:
                 progress(report.claims * 2 // 3, total)
@@ -815,7 +944,7 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     parallel = workers if len(ordered) > PARALLEL_PAIRS or processes is not None else 1
     share = -(-len(ordered) // max(parallel, 1)) if ordered else 1
     slices = [ordered[i : i + share] for i in range(0, len(ordered), share)]
-    found: list[tuple[int, int, float, str, str, bool]] = []
+    found: list[tuple[int, int, float, str, str, bool, bool]] = []
     if path and len(slices) > 1:
         _RELINK_WEIGHTS, _RELINK_WORK[0] = weights, work
         try:
@@ -827,15 +956,20 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     else:
         for piece in slices:
             found += _score_rows(conn, piece, weights, work)
-    del ordered, slices
+    del slices
+    # a claim printed word for word in another note ties nothing (as for a new note); between tied works
+    # every claim pair is scored, not only those a key found (``_score_tied``)
+    ties = strong_ties((a, b, wa, wb, s, ok) for a, b, s, wa, wb, ok, same in found if not same)
+    found += _tied_pairs(conn, ties, work, weights, ordered)
+    del ordered
     scored: dict[int, list[tuple[float, int, str, bool]]] = defaultdict(list)
     claims_work: dict[int, str] = {}
-    for a, b, s, wa, wb, ok in found:
+    for a, b, s, wa, wb, ok, _ in found:
         scored[a].append((s, b, wb, ok))
         scored[b].append((s, a, wa, ok))
         claims_work[a], claims_work[b] = wa, wb
     strong: dict[str, set[str]] = defaultdict(set)
-    for mine, other in strong_ties((a, b, wa, wb, s, ok) for a, b, s, wa, wb, ok in found):
+    for mine, other in ties:
         strong[mine].add(other)
     chosen = {a: {b: s for s, b in choose(items, strong[claims_work[a]])} for a, items in scored.items()}
     judged = set(conn.execute("SELECT claim_id, other_id FROM echo_verdicts").fetchall())  # a model decided these
@@ -848,6 +982,51 @@ def relink(conn: sqlite3.Connection, progress: Callable[[int, int], None] | None
     if progress:
         progress(total, total)
     return report
+
+
+def _tied_pairs(conn: sqlite3.Connection, ties: set[tuple[str, str]], work: dict[str, str], weights: Weights,
+                done: list[tuple[int, int]]) -> list[tuple[int, int, float, str, str, bool, bool]]:
+    """Relink's ``_score_tied``: each claim of a work scored against the first ``MAX_TIED_CLAIMS`` claims
+    of the works tied to it (their notes by id, claims by position), but for the pairs a key already
+    found (``done``, sorted). Rows as ``_score_rows``'s, from ``THRESHOLD`` up."""
+    if not ties:
+        return []
+    tied: dict[str, set[str]] = defaultdict(set)
+    for mine, other in ties:
+        tied[mine].add(other)
+    members: dict[str, set[str]] = defaultdict(set)
+    for note_id, root in work.items():
+        members[root].add(note_id)
+    notes = sorted({n for w in tied for n in members.get(w) or {w}})
+    rows = [r for start in range(0, len(notes), 500) for r in conn.execute(
+        f"SELECT c.id, c.note_id, {CLAIM_TEXT} FROM claims c WHERE c.note_id IN"
+        f" ({','.join('?' * len(notes[start:start + 500]))}) ORDER BY c.note_id, c.position", notes[start:start + 500])]
+    claims = {cid: (work.get(note_id, note_id), analyze(text), text) for cid, note_id, text in rows}
+    weights.learn(conn, words_of(terms for _, terms, _ in claims.values()))
+    by_work: dict[str, list[int]] = defaultdict(list)
+    for cid, note_id, _ in rows:  # each work's claims by note id, then position
+        by_work[work.get(note_id, note_id)].append(cid)
+    rank = {r[0]: i for i, r in enumerate(rows)}
+    extra: set[tuple[int, int]] = set()
+    out = []
+    for w in sorted(tied):
+        pool = sorted(itertools.chain.from_iterable(by_work[x] for x in tied[w]), key=rank.__getitem__)
+        for c in by_work[w]:
+            for o in pool[:MAX_TIED_CLAIMS]:
+                pair = (c, o) if c < o else (o, c)
+                if pair in extra or _found(done, pair):
+                    continue
+                extra.add(pair)
+                (wa, ta, xa), (wb, tb, xb) = claims[pair[0]], claims[pair[1]]
+                s = score(ta, tb, weights)
+                if s >= THRESHOLD:
+                    out.append((*pair, s, wa, wb, sure(ta, tb, weights, s), _verbatim(xa, xb)))
+    return out
+
+
+def _found(ordered: list[tuple[int, int]], pair: tuple[int, int]) -> bool:
+    at = bisect.bisect_left(ordered, pair)
+    return at < len(ordered) and ordered[at] == pair
 
 
 def _works(conn: sqlite3.Connection) -> dict[str, str]:

@@ -416,6 +416,22 @@ WHEN EXISTS (SELECT 1 FROM paper_updates WHERE note_id = new.note_id AND reclip_
 END""")
 
 
+def _claim_changes(conn: sqlite3.Connection) -> None:
+    """Every change of a claim's indexed text, in order: ``sign`` 1 for a text that came (insert, the new side
+    of a rewrite), -1 for one that went (delete, the old side). A process that keeps term counts of this base
+    (``bot.kb.echoes.Weights``) moves exactly the counts those texts reach, whichever process made the
+    change. ``stamp`` tells a row from one that reused its number after a rollback. Pruned to the last
+    ``echoes.CHANGES_KEPT`` rows."""
+    conn.execute("CREATE TABLE claim_changes (seq INTEGER PRIMARY KEY, stamp INTEGER NOT NULL DEFAULT (random()),"
+                 " sign INTEGER NOT NULL, text TEXT NOT NULL)")
+    text = "coalesce({row}.label || ': ', '') || coalesce({row}.text, '')"  # what claims_fts indexes
+    went = f"INSERT INTO claim_changes(sign, text) VALUES (-1, {text.format(row='old')});"
+    came = f"INSERT INTO claim_changes(sign, text) VALUES (1, {text.format(row='new')});"
+    conn.execute(f"CREATE TRIGGER claim_changes_ai AFTER INSERT ON claims BEGIN {came} END")
+    conn.execute(f"CREATE TRIGGER claim_changes_ad AFTER DELETE ON claims BEGIN {went} END")
+    conn.execute(f"CREATE TRIGGER claim_changes_au AFTER UPDATE OF text, label ON claims BEGIN {went} {came} END")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial_notes_claims_fts", _initial),
     ("002_ingest_queue_and_seen_events", _ingest_queue),
@@ -432,6 +448,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("018_notes_owner_claim_due_index", _owner_claim_due),
     ("019_echo_verdicts", _echo_verdicts),
     ("020_paper_reclips", _reclips),
+    ("021_claim_changes", _claim_changes),
 ]
 
 
