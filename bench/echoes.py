@@ -275,8 +275,9 @@ def main() -> None:
     if args.paraphrase:
         quality(paraphrase_file(args.paraphrase), f"held-out paraphrase pairs ({args.paraphrase.name})")
     else:
-        print("\nheld-out news paraphrase pairs: not given; pass --paraphrase FILE (the MSRP test file, or a part"
-              " of it, from outside the repository: docs/decisions.md, \"Held-out paraphrase check\")")
+        print("\nheld-out news paraphrase pairs: not given; pass --paraphrase FILE (an MSRP file as distributed, or a"
+              " part of it, from outside the repository: docs/decisions.md, \"Held-out paraphrase check\" and"
+              " \"A third held-out paraphrase set\")")
     news = [p / "shared" / "eval" / "bbc-news-summary" / "article" for p in (ROOT.parent, ROOT.parent.parent)]
     found = [p for p in news if p.is_dir()]
     if found:
