@@ -7,7 +7,7 @@
 Quality: tests/fixtures/echoes/pairs.tsv (hand-labelled, sources and licences in its README). Ours at the
 shipped threshold, and the TF-IDF-cosine baseline (binary TF-IDF over the same stems) at the best threshold
 that reaches at least our precision — the recall each gets at the same precision. Optional held-out set:
-``--paraphrase FILE``: the MSRP test file (or a contiguous part of it) as distributed, read from outside
+``--paraphrase FILE``: an MSRP file (test or training split, or a contiguous part) as distributed, read from outside
 the repository; none ships with deskbot (docs/decisions.md says where to get it and which part we ran).
 
 Speed: the bench/kb.py store (100k notes, 1M claims) with a few hundred real claims and their paraphrases
