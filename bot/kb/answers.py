@@ -116,8 +116,7 @@ def claim_search(store: Store, topic: str, today: date, limit: int = 10) -> Clai
         for e in [] if hit.outdated or hit.flag else echoes.get(hit.claim_id, []):
             folded.add(e.other_id)
             if e.note_id != hit.note_id and e.note_id not in sources:
-                link = claim_link(e.note_url, e.as_claim()) if e.note_url else None
-                sources[e.note_id] = EchoSource(e.note_id, e.note_title, e.note_kind, e.position, link)
+                sources[e.note_id] = EchoSource(e.note_id, e.note_title, e.note_kind, e.position, e.place())
         fresh = decay.claim_freshness(
             hit.base_date, hit.claim_validated, hit.outdated, hit.decay_rate, today, store.decay_table,
             text=hit.text,

@@ -42,6 +42,7 @@ from bot.kb.claimterms import (
 )
 from bot.kb.migrations import FTS_TOKENIZE
 from bot.kb.notes import Claim
+from bot.kb.render import claim_link
 
 if TYPE_CHECKING:
     from bot.kb.notes import Note
@@ -93,6 +94,10 @@ class Echo:
 
     def as_claim(self) -> Claim:
         return Claim(text=self.text, label=self.label, quote=self.quote, t=self.t, page=self.page)
+
+    def place(self) -> str | None:
+        """Link to this claim's place in its note's source (None when the note has no URL)."""
+        return claim_link(self.note_url, self.as_claim()) if self.note_url else None
 
 
 @dataclass

@@ -455,10 +455,7 @@ def echoes_validated(claim: int, echoes: Sequence[Any], user_id: str | None, day
 
 
 def _echo_line(echo: Any) -> str:
-    from bot.kb.render import claim_link
-
-    url = claim_link(echo.note_url, echo.as_claim()) if echo.note_url else None
-    return f"• {link(url, echo.note_title, 150)} claim {echo.position}: {plain(echo.text, 200)}"
+    return f"• {link(echo.place(), echo.note_title, 150)} claim {echo.position}: {plain(echo.text, 200)}"
 
 
 def _append(block: dict[str, Any], status: str) -> dict[str, Any]:
@@ -539,15 +536,12 @@ def mark_reclip(blocks: Iterable[dict[str, Any]], update_id: int, status: str) -
 
 def echo_section(note_id: str, echoes: Mapping[int, Sequence[Any]], limit: int = 8) -> dict[str, Any]:
     """"N claims echo what we already had:" — each with the earlier note's place and who posted it."""
-    from bot.kb.render import claim_link
-
     count = len(echoes)
     lines = [f"🔁 *{count} claim{'s' if count != 1 else ''} echo{'es' if count == 1 else ''} what we already had:*"]
     for number in sorted(echoes)[:limit]:
         where = []
         for e in echoes[number][:3]:
-            url = claim_link(e.note_url, e.as_claim()) if e.note_url else None
-            where.append(f"{link(url, e.note_title, 150)} (claim {e.position}, posted by {mention(e.owner)})")
+            where.append(f"{link(e.place(), e.note_title, 150)} (claim {e.position}, posted by {mention(e.owner)})")
         lines.append(f"• claim {number} → " + "; ".join(where))
     if count > limit:
         lines.append(f"+{count - limit} more")
